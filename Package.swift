@@ -1,0 +1,88 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "pingmesh",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "pingmesh", targets: ["pingmesh"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-atomics.git", from: "1.3.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+    ],
+    targets: [
+        .target(
+            name: "PingmeshModel",
+            dependencies: [
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
+        .target(
+            name: "PingmeshProbe",
+            dependencies: [
+                "PingmeshModel",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .target(
+            name: "PingmeshAgent",
+            dependencies: [
+                "PingmeshModel",
+                "PingmeshProbe",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Atomics", package: "swift-atomics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "pingmesh",
+            dependencies: [
+                "PingmeshModel",
+                "PingmeshProbe",
+                "PingmeshAgent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .executableTarget(
+            name: "pingmesh-bench",
+            dependencies: [
+                "PingmeshModel",
+                "PingmeshProbe",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/ProbeBench"
+        ),
+        .testTarget(name: "PingmeshModelTests", dependencies: ["PingmeshModel"]),
+        .testTarget(
+            name: "PingmeshProbeTests",
+            dependencies: ["PingmeshProbe", "PingmeshModel", .product(name: "NIOPosix", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "PingmeshAgentTests",
+            dependencies: ["PingmeshAgent", "PingmeshProbe", "PingmeshModel"]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: ["PingmeshAgent", "PingmeshProbe", "PingmeshModel"]
+        ),
+    ]
+)
