@@ -1,0 +1,93 @@
+import Hummingbird
+import Logging
+import NIOCore
+import NIOPosix
+import PingmeshModel
+import PingmeshProbe
+import Prometheus
+import ServiceLifecycle
+
+/// One agent: responders that answer other agents, a scheduler that probes its pinglist, and
+/// the HTTP listener with its metrics. Runs as a `Service` until graceful shutdown.
+public struct Agent: Service {
+    public let configuration: AgentConfiguration
+    public let metrics: AgentMetrics
+    private let source: any PinglistSource
+    private let group: any EventLoopGroup
+    private let logger: Logger
+    private let onReady: @Sendable (AgentEndpoints) async -> Void
+
+    public init(
+        configuration: AgentConfiguration, source: any PinglistSource,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil,
+        onReady: @escaping @Sendable (AgentEndpoints) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.source = source
+        self.group = group
+        var logger = logger ?? Logger(label: "pingmesh.agent")
+        logger[metadataKey: "agent"] = "\(configuration.name)"
+        self.logger = logger
+        self.onReady = onReady
+        self.metrics = AgentMetrics(kinds: Agent.probeKinds, perTargetHistograms: configuration.metricsPerTarget)
+    }
+
+    /// The kinds this agent can probe; targets of other kinds are skipped and counted.
+    public static let probeKinds: Set<ProbeKind> = [.tcp]
+
+    public func run() async throws {
+        let configuration = self.configuration
+        let tcpChannel = try await TCPResponder(
+            host: configuration.tcpListen.host, port: configuration.tcpListen.port,
+            limits: configuration.responderLimits, group: group
+        ).bind()
+        defer { tcpChannel.close(promise: nil) }
+        let tcpPort = tcpChannel.localAddress?.port ?? configuration.tcpListen.port
+
+        let prober = TCPProber(group: group)
+        let scheduler = ProbeScheduler(
+            clock: ContinuousClock(), probers: [.tcp: prober], recorder: metrics, observer: metrics,
+            logger: logger
+        )
+        let resolver = TargetResolver(supportedKinds: scheduler.supportedKinds)
+        let (name, onReady, logger, metrics, source) = (configuration.name, self.onReady, self.logger, self.metrics, self.source)
+
+        let app = AgentHTTPServer.makeApplication(
+            host: configuration.httpListen.host, port: configuration.httpListen.port, metrics: metrics,
+            limits: configuration.responderLimits, group: group, logger: logger
+        ) { channel in
+            let httpPort = channel.localAddress?.port ?? configuration.httpListen.port
+            await onReady(
+                AgentEndpoints(
+                    name: name, http: ListenAddress(host: configuration.httpListen.host, port: httpPort),
+                    tcp: ListenAddress(host: configuration.tcpListen.host, port: tcpPort)
+                )
+            )
+        }
+
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { try await app.run() }
+            tasks.addTask {
+                await cancelWhenGracefulShutdown { await scheduler.run() }
+            }
+            tasks.addTask {
+                try await cancelWhenGracefulShutdown {
+                    try await source.run(metrics: metrics) { pinglist in
+                        let resolved = await resolver.resolve(pinglist)
+                        for (target, reason) in resolved.skipped {
+                            logger.warning("target not probed", metadata: ["target": "\(target.id)", "reason": "\(reason)"])
+                        }
+                        metrics.pinglistLoaded(version: pinglist.version)
+                        scheduler.update(resolved)
+                    }
+                    // A source that delivers once (a fixed list) returns; stay up until shutdown.
+                    try await gracefulShutdown()
+                }
+            }
+            tasks.addTask {
+                try? await gracefulShutdown()
+                tcpChannel.close(promise: nil)
+            }
+        }
+    }
+}

@@ -1,0 +1,37 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import PingmeshModel
+import PingmeshProbe
+
+/// The agent's HTTP listener (default port 9300): `/metrics` for Prometheus, `/ping` for other
+/// agents' HTTP probes, `/healthz` for supervisors. Connections are capped and idle ones closed.
+public enum AgentHTTPServer {
+    public static func makeApplication(
+        host: String, port: Int, metrics: AgentMetrics, limits: ResponderLimits, defaultPingPayloadBytes: Int = 0,
+        group: any EventLoopGroup, logger: Logger, onRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let router = Router()
+        router.get("metrics") { _, _ -> Response in
+            Response(
+                status: .ok,
+                headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition()))
+            )
+        }
+        router.get("healthz") { _, _ in "ok\n" }
+        PingRoute.add(to: router, limits: limits, defaultPayloadBytes: defaultPingPayloadBytes)
+        return Application(
+            router: router,
+            server: .http1(configuration: .init(idleTimeout: .nanoseconds(limits.idleTimeout.nanoseconds))),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: "pingmesh-agent",
+                availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)
+            ),
+            onServerRunning: onRunning,
+            eventLoopGroupProvider: .shared(group),
+            logger: logger
+        )
+    }
+}

@@ -1,0 +1,212 @@
+import Foundation
+import PingmeshModel
+import PingmeshProbe
+import Prometheus
+import Synchronization
+
+/// The agent's Prometheus metrics. Per-target series exist only while a target is failing or
+/// slow (plus full per-target histograms when asked), so a mesh of thousands of peers stays a
+/// few dozen series in the normal case.
+public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
+    public let registry: PrometheusCollectorRegistry
+    private let perTargetHistograms: Bool
+
+    private let rtt: [ProbeKind: DurationHistogram]
+    private let probes: [ProbeKind: [ProbeResultClass: Counter]]
+    private let targets: Gauge
+    private let targetsSkipped: Gauge
+    private let targetsDeferred: Gauge
+    private let roundDuration: Gauge
+    private let rounds: Counter
+    private let overruns: Counter
+    private let inFlight: Gauge
+    private let pinglistLoaded: Gauge
+    private let pinglistAge: Gauge
+    private let pinglistReloads: Counter
+    private let rejectedPinglists: Counter
+
+    /// Per-target series that exist right now, by target id.
+    private let unhealthy = Mutex<[String: PerTargetSeries]>([:])
+    private let histograms = Mutex<[String: DurationHistogram]>([:])
+    private let pinglistInfo = Mutex<Gauge?>(nil)
+    private let pinglistLoadedAt = Mutex<Date?>(nil)
+
+    private enum PerTargetSeries {
+        case failed(Gauge)
+        case slow(Gauge)
+    }
+
+    /// - Parameter kinds: the probe kinds this agent sends; their series exist from the start,
+    ///   so `rate()` sees the first probes.
+    public init(
+        kinds: Set<ProbeKind>, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
+        perTargetHistograms: Bool = false
+    ) {
+        self.registry = registry
+        self.perTargetHistograms = perTargetHistograms
+        var rtt: [ProbeKind: DurationHistogram] = [:]
+        var probes: [ProbeKind: [ProbeResultClass: Counter]] = [:]
+        for kind in kinds {
+            rtt[kind] = registry.makeDurationHistogram(
+                descriptor: .pingmesh("pingmesh_probe_rtt_seconds", help: "Round-trip time of answered probes (ok and slow), by probe kind."), labels: [("kind", kind.rawValue)], buckets: MetricBuckets.rtt)
+            var byResult: [ProbeResultClass: Counter] = [:]
+            for result in ProbeResultClass.allCases {
+                byResult[result] = registry.makeCounter(
+                descriptor: .pingmesh("pingmesh_probes_total", help: "Probes sent, by probe kind and result class."), labels: [("kind", kind.rawValue), ("result", result.rawValue)])
+            }
+            probes[kind] = byResult
+        }
+        self.rtt = rtt
+        self.probes = probes
+        targets = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_agent_targets", help: "Targets in the pinglist being probed."))
+        targetsSkipped = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_agent_targets_skipped", help: "Pinglist targets not probed: unresolvable, or a kind this agent cannot probe yet."))
+        targetsDeferred = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_agent_targets_deferred", help: "Targets left out of the current round because their own interval has not elapsed."))
+        roundDuration = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_agent_round_duration_seconds", help: "How long the last round took, from its start to its last answer."))
+        rounds = registry.makeCounter(
+                descriptor: .pingmesh("pingmesh_agent_rounds_total", help: "Probe rounds completed."))
+        overruns = registry.makeCounter(
+                descriptor: .pingmesh("pingmesh_agent_round_overruns_total", help: "Rounds that ran past their interval; the next round then started at once."))
+        inFlight = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_agent_probes_in_flight", help: "Probes sent and not yet answered."))
+        pinglistLoaded = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_agent_pinglist_loaded_timestamp_seconds", help: "Unix time the current pinglist was loaded."))
+        pinglistAge = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_agent_pinglist_age_seconds", help: "Seconds since the current pinglist was loaded."))
+        pinglistReloads = registry.makeCounter(
+                descriptor: .pingmesh("pingmesh_agent_pinglist_reloads_total", help: "Pinglists loaded and swapped in."))
+        rejectedPinglists = registry.makeCounter(
+                descriptor: .pingmesh("pingmesh_agent_pinglist_rejected_total", help: "New pinglists rejected as invalid; the previous one was kept."))
+    }
+
+    // MARK: ProbeRecorder
+
+    public func record(_ outcome: ProbeOutcome, for scheduled: ScheduledTarget) {
+        let kind = scheduled.target.kind
+        probes[kind]?[outcome.result]?.increment()
+        if let value = outcome.rtt, !outcome.result.isFailure {
+            rtt[kind]?.record(value)
+            if perTargetHistograms { perTargetHistogram(for: scheduled).record(value) }
+        }
+        updateHealth(of: scheduled, outcome: outcome)
+    }
+
+    /// Creates, updates or removes the target's failing/slow series to match its latest outcome.
+    private func updateHealth(of scheduled: ScheduledTarget, outcome: ProbeOutcome) {
+        let id = scheduled.target.id
+        let registry = self.registry
+        unhealthy.withLock { series in
+            let previous = series[id]
+            switch (outcome.result, previous) {
+            case (.ok, nil):
+                return
+            case (.slow, .slow(let gauge)):
+                gauge.set(to: outcome.rtt?.seconds ?? 0)
+                return
+            case (let result, .failed) where result.isFailure:
+                return
+            default:
+                break
+            }
+            switch previous {
+            case .failed(let gauge)?: registry.unregisterGauge(gauge)
+            case .slow(let gauge)?: registry.unregisterGauge(gauge)
+            case nil: break
+            }
+            series[id] = nil
+            let labels = TopologyLabels.perTarget(scheduled)
+            if outcome.result.isFailure {
+                let gauge = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_target_failed", help: "1 while the target's latest probe failed (timeout, refused, unreachable, error); absent otherwise."), labels: labels)
+                gauge.set(to: 1)
+                series[id] = .failed(gauge)
+            } else if outcome.result == .slow {
+                let gauge = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_target_slow_rtt_seconds", help: "RTT of the target's latest probe while it is above the target's delay; absent otherwise."), labels: labels)
+                gauge.set(to: outcome.rtt?.seconds ?? 0)
+                series[id] = .slow(gauge)
+            }
+        }
+    }
+
+    private func perTargetHistogram(for scheduled: ScheduledTarget) -> DurationHistogram {
+        let id = scheduled.target.id
+        let registry = self.registry
+        return histograms.withLock { map in
+            if let existing = map[id] { return existing }
+            let histogram = registry.makeDurationHistogram(
+                descriptor: .pingmesh("pingmesh_target_rtt_seconds", help: "Round-trip time per target (only with --metrics-per-target)."), labels: TopologyLabels.perTarget(scheduled), buckets: MetricBuckets.rtt)
+            map[id] = histogram
+            return histogram
+        }
+    }
+
+    // MARK: SchedulerObserver
+
+    public func roundStarted(targets: Int, deferred: Int) {
+        targetsDeferred.set(Double(deferred))
+    }
+
+    public func roundFinished(duration: Duration, overran: Bool) {
+        roundDuration.set(duration.seconds)
+        rounds.increment()
+        if overran { overruns.increment() }
+    }
+
+    public func probeStarted() { inFlight.increment() }
+
+    public func probeFinished() { inFlight.decrement() }
+
+    public func pinglistSwapped(to pinglist: ResolvedPinglist) {
+        targets.set(Double(pinglist.targets.count))
+        targetsSkipped.set(Double(pinglist.skipped.count))
+        let ids = Set(pinglist.targets.map(\.target.id))
+        let registry = self.registry
+        // Series of targets that left the list would otherwise report a stale failure forever.
+        unhealthy.withLock { series in
+            for (id, entry) in series where !ids.contains(id) {
+                switch entry {
+                case .failed(let gauge), .slow(let gauge): registry.unregisterGauge(gauge)
+                }
+                series[id] = nil
+            }
+        }
+        histograms.withLock { map in
+            for (id, histogram) in map where !ids.contains(id) {
+                registry.unregisterDurationHistogram(histogram)
+                map[id] = nil
+            }
+        }
+    }
+
+    // MARK: Pinglist source
+
+    /// A pinglist was loaded (it swaps in at the next round boundary).
+    public func pinglistLoaded(version: String, at date: Date = Date()) {
+        pinglistReloads.increment()
+        pinglistLoaded.set(date.timeIntervalSince1970)
+        pinglistLoadedAt.withLock { $0 = date }
+        let registry = self.registry
+        pinglistInfo.withLock { info in
+            if let old = info { registry.unregisterGauge(old) }
+            let gauge = registry.makeGauge(
+                descriptor: .pingmesh("pingmesh_agent_pinglist_info", help: "Always 1; the version label names the pinglist in use."), labels: [("version", version)])
+            gauge.set(to: 1)
+            info = gauge
+        }
+    }
+
+    /// A new pinglist was invalid and the old one kept.
+    public func pinglistRejected() { rejectedPinglists.increment() }
+
+    /// The exposition text; refreshes values that depend on the time of the scrape.
+    public func exposition(now: Date = Date()) -> [UInt8] {
+        if let loaded = pinglistLoadedAt.withLock({ $0 }) {
+            pinglistAge.set(now.timeIntervalSince(loaded))
+        }
+        return registry.emitToBuffer()
+    }
+}

@@ -1,0 +1,19 @@
+import PingmeshModel
+
+/// The topology labels every per-target series carries: a fixed set, so all series of a metric
+/// have the same label names (absent ones stay empty, which Prometheus treats as unset).
+public enum TopologyLabels {
+    public static let names = ["region", "dc", "podset", "pod", "tor"]
+
+    static func perTarget(_ scheduled: ScheduledTarget) -> [(String, String)] {
+        let target = scheduled.target
+        var labels: [(String, String)] = [
+            ("target", target.name), ("address", HostPort.join(target.host, target.port)),
+            ("group", target.group), ("kind", target.kind.rawValue),
+        ]
+        for name in names {
+            labels.append((name, target.labels[name] ?? ""))
+        }
+        return labels
+    }
+}

@@ -1,0 +1,124 @@
+import Logging
+import NIOCore
+import PingmeshModel
+import PingmeshProbe
+import Synchronization
+
+/// Runs an agent's rounds: every target once per interval at its phase, at most `concurrency`
+/// probes in flight, and a round never overlaps the next. A new pinglist waits for the round
+/// boundary (double buffer). A round that runs past its interval is an overrun: it is counted
+/// and the next round starts at once.
+///
+/// Generic over the clock so tests can run rounds of 10 s in milliseconds.
+public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Duration {
+    private let clock: C
+    private let probers: [ProbeKind: any Prober]
+    private let recorder: any ProbeRecorder
+    private let observer: (any SchedulerObserver)?
+    private let logger: Logger
+    private let pending = Mutex<ResolvedPinglist?>(nil)
+    /// Wakes an idle scheduler (no targets) as soon as a list arrives, instead of a round later.
+    private let wakeups: AsyncStream<Void>
+    private let wake: AsyncStream<Void>.Continuation
+
+    public init(
+        clock: C, probers: [ProbeKind: any Prober], recorder: any ProbeRecorder,
+        observer: (any SchedulerObserver)? = nil, logger: Logger = Logger(label: "pingmesh.scheduler")
+    ) {
+        self.clock = clock
+        self.probers = probers
+        self.recorder = recorder
+        self.observer = observer
+        self.logger = logger
+        (wakeups, wake) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The kinds this scheduler can probe; targets of other kinds are skipped at resolution.
+    public var supportedKinds: Set<ProbeKind> { Set(probers.keys) }
+
+    /// Hands over a new pinglist; it takes effect at the next round boundary.
+    public func update(_ pinglist: ResolvedPinglist) {
+        pending.withLock { $0 = pinglist }
+        wake.yield()
+    }
+
+    /// Runs rounds until the task is cancelled; probes in flight are awaited before it returns.
+    public func run() async {
+        let origin = clock.now
+        var current = ResolvedPinglist.empty
+        var sourceAddress: SocketAddress?
+        var lastSent: [String: Duration] = [:]
+        var roundStart = origin
+        var wakeup = wakeups.makeAsyncIterator()
+
+        while !Task.isCancelled {
+            if current.targets.isEmpty, pending.withLock({ $0 == nil }) {
+                // Nothing to probe: wait for a list rather than sleep through empty rounds.
+                guard await wakeup.next() != nil, !Task.isCancelled else { break }
+                roundStart = clock.now
+                continue
+            }
+            if let next = pending.withLock({ value -> ResolvedPinglist? in defer { value = nil }; return value }) {
+                current = next
+                sourceAddress = next.pinglist.settings.sourceAddress.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
+                let ids = Set(next.targets.map(\.target.id))
+                lastSent = lastSent.filter { ids.contains($0.key) }
+                observer?.pinglistSwapped(to: next)
+            }
+            let interval = max(current.pinglist.settings.interval, SafetyLimits.minimumPairInterval)
+            let plan = RoundPlan(
+                targets: current.targets, interval: interval, roundStart: origin.duration(to: roundStart), lastSent: lastSent
+            )
+            observer?.roundStarted(targets: plan.entries.count, deferred: plan.deferred)
+            let cap = max(1, min(current.pinglist.settings.concurrency, SafetyLimits.maximumConcurrency))
+            let targets = current.targets
+            let source = sourceAddress
+
+            await withTaskGroup(of: Void.self) { group in
+                var inFlight = 0
+                for entry in plan.entries {
+                    do {
+                        try await clock.sleep(until: roundStart.advanced(by: entry.offset), tolerance: nil)
+                    } catch {
+                        break  // cancelled: stop launching, let the launched ones finish
+                    }
+                    while inFlight >= cap {
+                        await group.next()
+                        inFlight -= 1
+                    }
+                    let scheduled = targets[entry.index]
+                    guard let prober = probers[scheduled.target.kind] else { continue }
+                    lastSent[scheduled.target.id] = origin.duration(to: clock.now)
+                    inFlight += 1
+                    observer?.probeStarted()
+                    let request = ProbeRequest(
+                        address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
+                        payloadBytes: scheduled.target.payloadBytes, sourceAddress: source
+                    )
+                    group.addTask { [recorder, observer] in
+                        let outcome = await prober.probe(request)
+                        recorder.record(outcome, for: scheduled)
+                        observer?.probeFinished()
+                    }
+                }
+            }
+
+            let end = clock.now
+            let elapsed = roundStart.duration(to: end)
+            let overran = elapsed > interval
+            observer?.roundFinished(duration: elapsed, overran: overran)
+            if overran {
+                logger.warning("round overran its interval", metadata: ["elapsed": "\(elapsed)", "interval": "\(interval)"])
+                roundStart = end
+            } else {
+                let next = roundStart.advanced(by: interval)
+                do {
+                    try await clock.sleep(until: next, tolerance: nil)
+                } catch {
+                    break
+                }
+                roundStart = next
+            }
+        }
+    }
+}

@@ -1,0 +1,38 @@
+import NIOCore
+import PingmeshModel
+
+/// A pinglist target resolved to an address, with its fixed place in the round.
+public struct ScheduledTarget: Sendable {
+    public var target: ProbeTarget
+    public var address: SocketAddress
+    /// Where in the round the target is probed, in [0, 1): a hash of the target's id, so it is
+    /// the same in every round and survives pinglist changes around it.
+    public var phase: Double
+
+    public init(target: ProbeTarget, address: SocketAddress) {
+        self.target = target
+        self.address = address
+        self.phase = Self.phase(of: target.id)
+    }
+
+    public static func phase(of id: String) -> Double {
+        // The top 53 bits give a uniformly spread double without rounding up to 1.0.
+        Double(StableHash.fnv1a64(id) >> 11) / Double(UInt64(1) << 53)
+    }
+}
+
+/// A pinglist ready to run: every target resolved.
+public struct ResolvedPinglist: Sendable {
+    public var pinglist: Pinglist
+    public var targets: [ScheduledTarget]
+    /// Targets that could not be resolved or whose kind has no prober, with the reason.
+    public var skipped: [(target: ProbeTarget, reason: String)]
+
+    public init(pinglist: Pinglist, targets: [ScheduledTarget], skipped: [(target: ProbeTarget, reason: String)] = []) {
+        self.pinglist = pinglist
+        self.targets = targets
+        self.skipped = skipped
+    }
+
+    public static let empty = ResolvedPinglist(pinglist: .empty, targets: [])
+}

@@ -1,0 +1,24 @@
+import PingmeshModel
+
+/// How one probe went.
+public struct ProbeOutcome: Sendable, Equatable {
+    public var result: ProbeResultClass
+    /// The measured round trip: the handshake, or the payload echo in payload mode.
+    public var rtt: Duration?
+    /// The TCP handshake alone, when there was one.
+    public var connectRTT: Duration?
+    /// What went wrong, for logs and `pingmesh probe`; never a metric label.
+    public var detail: String?
+
+    public init(result: ProbeResultClass, rtt: Duration? = nil, connectRTT: Duration? = nil, detail: String? = nil) {
+        self.result = result
+        self.rtt = rtt
+        self.connectRTT = connectRTT
+        self.detail = detail
+    }
+
+    /// An answered probe, `ok` or `slow` by its RTT against the target's `delay`.
+    public static func answered(rtt: Duration, connectRTT: Duration? = nil, delay: Duration) -> ProbeOutcome {
+        ProbeOutcome(result: rtt > delay ? .slow : .ok, rtt: rtt, connectRTT: connectRTT)
+    }
+}

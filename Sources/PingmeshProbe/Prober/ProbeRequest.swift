@@ -1,0 +1,25 @@
+import NIOCore
+import PingmeshModel
+
+/// One probe to send: a resolved address and the limits that classify its answer.
+public struct ProbeRequest: Sendable {
+    public var address: SocketAddress
+    public var timeout: Duration
+    /// The "slow" threshold.
+    public var delay: Duration
+    /// Bytes to send and wait for echoed; 0 measures the handshake alone.
+    public var payloadBytes: Int
+    /// Local address to leave from; nil lets the kernel choose (and pick a fresh source port).
+    public var sourceAddress: SocketAddress?
+
+    public init(
+        address: SocketAddress, timeout: Duration = .seconds(2), delay: Duration = .milliseconds(10),
+        payloadBytes: Int = 0, sourceAddress: SocketAddress? = nil
+    ) {
+        self.address = address
+        self.timeout = timeout
+        self.delay = delay
+        self.payloadBytes = payloadBytes
+        self.sourceAddress = sourceAddress
+    }
+}

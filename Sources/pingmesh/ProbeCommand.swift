@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import NIOCore
+import NIOPosix
+import PingmeshAgent
+import PingmeshModel
+import PingmeshProbe
+
+/// `pingmesh probe KIND TARGET`: a one-shot manual probe, as an operator runs ping.
+struct ProbeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "probe",
+        abstract: "Probe one target by hand and print each result and a summary.",
+        discussion: "Exits 0 when at least one probe was answered, 1 when none was, 2 on bad arguments."
+    )
+
+    @Argument(help: "Probe kind: tcp.")
+    var kind: String
+
+    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT.")
+    var target: String
+
+    @Option(name: .shortAndLong, help: "Number of probes (1...1000).")
+    var count: Int = 1
+
+    @Option(help: "Time between probes (at least 1s; this is an operator's probe, not the mesh).")
+    var interval: String = "1s"
+
+    @Option(help: "How long to wait for an answer.")
+    var timeout: String = "2s"
+
+    @Option(help: "RTT above which an answer is 'slow'.")
+    var delay: String = "10ms"
+
+    @Option(help: "Bytes to send and have echoed (0...65536); 0 times the handshake alone.")
+    var payload: Int = 0
+
+    @Option(help: "Source address to probe from.")
+    var source: String?
+
+    @Flag(help: "Print one JSON document instead of lines.")
+    var json = false
+
+    func run() async throws {
+        let plan: Plan
+        do {
+            plan = try makePlan()
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let resolved = await TargetResolver(supportedKinds: [.tcp]).resolve(plan.pinglist)
+        guard let scheduled = resolved.targets.first else {
+            let reason = resolved.skipped.first?.reason ?? "no target"
+            FileHandle.standardError.write(Data("target: \(reason)\n".utf8))
+            throw ExitCode(2)
+        }
+        let prober = TCPProber(group: MultiThreadedEventLoopGroup.singleton)
+        let sourceAddress = try plan.pinglist.settings.sourceAddress.map { try SocketAddress(ipAddress: $0, port: 0) }
+        var outcomes: [ProbeOutcome] = []
+        for sequence in 1...count {
+            if sequence > 1 { try await Task.sleep(for: plan.pinglist.settings.interval) }
+            let outcome = await prober.probe(
+                ProbeRequest(
+                    address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
+                    payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress
+                )
+            )
+            outcomes.append(outcome)
+            if !json { print(ProbeReport.line(sequence: sequence, target: scheduled, outcome: outcome)) }
+        }
+        let report = ProbeReport(target: scheduled, outcomes: outcomes)
+        print(json ? try report.json() : report.summary)
+        if report.answered == 0 { throw ExitCode.failure }
+    }
+
+    private struct Plan {
+        var pinglist: Pinglist
+    }
+
+    /// The arguments, checked with the same rules as a pinglist (except the 10 s interval, which
+    /// governs the mesh, not an operator's one-off probe).
+    private func makePlan() throws -> Plan {
+        guard let probeKind = ProbeKind(rawValue: kind) else {
+            throw ValidationError("KIND: '\(kind)' is not a probe kind (tcp)")
+        }
+        guard probeKind == .tcp else {
+            throw ValidationError("KIND: \(kind) probes are not available yet; tcp is")
+        }
+        guard (1...1000).contains(count) else { throw ValidationError("--count: \(count) is outside 1...1000") }
+        guard let gap = ConfigDuration(parsing: interval), gap.duration >= .seconds(1) else {
+            throw ValidationError("--interval: '\(interval)' is not a duration of at least 1s")
+        }
+        guard let (host, port) = HostPort.split(target), let port else {
+            throw ValidationError("TARGET: '\(target)' is not HOST:PORT or [IPv6]:PORT")
+        }
+        let file = PinglistFile(
+            settings: PinglistSettingsFile(
+                interval: ConfigDuration(SafetyLimits.minimumPairInterval), timeout: try duration(timeout, "--timeout"),
+                delay: try duration(delay, "--delay"), payloadBytes: payload, sourceAddress: source
+            ),
+            groups: [TargetGroupFile(name: "manual", kind: probeKind, targets: [TargetFile(address: host, port: port)])]
+        )
+        var pinglist = try file.validated(file: "command line", contentVersion: "manual")
+        pinglist.settings.interval = gap.duration
+        return Plan(pinglist: pinglist)
+    }
+
+    private func duration(_ text: String, _ field: String) throws -> ConfigDuration {
+        guard let value = ConfigDuration(parsing: text) else { throw ValidationError("\(field): '\(text)' is not a duration") }
+        return value
+    }
+}

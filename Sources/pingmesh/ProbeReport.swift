@@ -1,0 +1,75 @@
+import Foundation
+import PingmeshAgent
+import PingmeshModel
+import PingmeshProbe
+
+/// What `pingmesh probe` prints: a line per probe and a summary, or one JSON document.
+struct ProbeReport {
+    var target: ScheduledTarget
+    var outcomes: [ProbeOutcome]
+
+    var answered: Int { outcomes.filter { !$0.result.isFailure }.count }
+
+    static func line(sequence: Int, target: ScheduledTarget, outcome: ProbeOutcome) -> String {
+        var text = "\(target.target.kind.rawValue) \(address(target)) seq=\(sequence) \(outcome.result.rawValue)"
+        if let rtt = outcome.rtt { text += " rtt=\(milliseconds(rtt)) ms" }
+        if let connect = outcome.connectRTT, target.target.payloadBytes > 0 { text += " connect=\(milliseconds(connect)) ms" }
+        if let detail = outcome.detail { text += " (\(detail))" }
+        return text
+    }
+
+    var summary: String {
+        let rtts = outcomes.compactMap { $0.result.isFailure ? nil : $0.rtt }
+        let lost = outcomes.count - answered
+        var text = "--- \(target.target.host) port \(target.target.port): \(outcomes.count) probes, \(answered) answered, "
+        text += "\(lost) failed (\(Int((Double(lost) / Double(max(outcomes.count, 1)) * 100).rounded()))% loss)"
+        if let low = rtts.min(), let high = rtts.max() {
+            let mean = rtts.reduce(Duration.zero, +) / rtts.count
+            text += "\nrtt min/avg/max = \(Self.milliseconds(low))/\(Self.milliseconds(mean))/\(Self.milliseconds(high)) ms"
+        }
+        return text
+    }
+
+    func json() throws -> String {
+        struct Probe: Encodable {
+            var seq: Int
+            var result: String
+            var rtt_seconds: Double?
+            var connect_rtt_seconds: Double?
+            var detail: String?
+        }
+        struct Document: Encodable {
+            var kind: String
+            var target: String
+            var address: String
+            var sent: Int
+            var answered: Int
+            var loss_ratio: Double
+            var probes: [Probe]
+        }
+        let document = Document(
+            kind: target.target.kind.rawValue, target: HostPort.join(target.target.host, target.target.port),
+            address: Self.address(target), sent: outcomes.count, answered: answered,
+            loss_ratio: Double(outcomes.count - answered) / Double(max(outcomes.count, 1)),
+            probes: outcomes.enumerated().map { index, outcome in
+                Probe(
+                    seq: index + 1, result: outcome.result.rawValue, rtt_seconds: outcome.rtt?.seconds,
+                    connect_rtt_seconds: outcome.connectRTT?.seconds, detail: outcome.detail
+                )
+            }
+        )
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
+        return String(decoding: try encoder.encode(document), as: UTF8.self)
+    }
+
+    /// `10.0.0.1:9301`, or the name with its address when the target was a host name.
+    static func address(_ target: ScheduledTarget) -> String {
+        let resolved = HostPort.join(target.address.ipAddress ?? "?", target.address.port ?? target.target.port)
+        return target.target.host == target.address.ipAddress ? resolved : "\(target.target.host) (\(resolved))"
+    }
+
+    static func milliseconds(_ duration: Duration) -> String {
+        String(format: "%.3f", duration.seconds * 1000)
+    }
+}

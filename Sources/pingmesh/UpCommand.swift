@@ -1,0 +1,77 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PingmeshAgent
+import PingmeshModel
+import ServiceLifecycle
+import Synchronization
+
+/// `pingmesh up`: the whole system on one machine.
+struct UpCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "up",
+        abstract: "Run Pingmesh on this machine: a simulated data center of agents probing each other over loopback.",
+        discussion: """
+            Each simulated server is a real agent with its own loopback address (127.1.x.y), its own TCP and HTTP \
+            responders and its own metrics at http://127.1.x.y:HTTP-PORT/metrics. Stop with Ctrl-C.
+            """
+    )
+
+    @Option(help: "Number of simulated servers (2...2000).")
+    var simulate: Int = 16
+
+    @Option(help: "Port of every simulated agent's HTTP listener (metrics, /ping).")
+    var httpPort: Int = DefaultPorts.agentHTTP
+
+    @Option(help: "Port of every simulated agent's TCP responder.")
+    var tcpPort: Int = DefaultPorts.agentTCP
+
+    @OptionGroup var logging: LoggingOptions
+
+    func validate() throws {
+        guard (2...2000).contains(simulate) else { throw ValidationError("--simulate: \(simulate) is outside 2...2000") }
+        guard (1...65535).contains(httpPort) else { throw ValidationError("--http-port: \(httpPort) is outside 1...65535") }
+        guard (1...65535).contains(tcpPort) else { throw ValidationError("--tcp-port: \(tcpPort) is outside 1...65535") }
+    }
+
+    func run() async throws {
+        try logging.bootstrap()
+        let logger = Logger(label: "pingmesh.up")
+        let mesh = SimulatedMesh(count: simulate)
+        let ready = Mutex(0)
+        let total = mesh.servers.count
+        let agents = mesh.servers.map { server in
+            Agent(
+                configuration: AgentConfiguration(
+                    name: server.name, labels: server.labels,
+                    httpListen: ListenAddress(host: server.address, port: httpPort),
+                    tcpListen: ListenAddress(host: server.address, port: tcpPort)
+                ),
+                source: FixedPinglist(mesh.pinglist(for: server, tcpPort: tcpPort)), logger: logger
+            ) { _ in
+                let count = ready.withLock { value -> Int in
+                    value += 1
+                    return value
+                }
+                guard count == total else { return }
+                print(Self.banner(mesh: mesh, httpPort: httpPort, tcpPort: tcpPort))
+            }
+        }
+        let group = ServiceGroup(services: agents, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+
+    static func banner(mesh: SimulatedMesh, httpPort: Int, tcpPort: Int) -> String {
+        let first = mesh.servers[0]
+        let last = mesh.servers[mesh.servers.count - 1]
+        let pairs = mesh.servers.count * (mesh.servers.count - 1)
+        return """
+            pingmesh up: \(mesh.servers.count) simulated servers (\(first.address) ... \(last.address)), \
+            \(pairs) probe pairs every \(ConfigDuration(mesh.interval))
+              metrics:   http://\(first.address):\(httpPort)/metrics  (each server on its own address, same port)
+              responders: TCP \(tcpPort), HTTP \(httpPort)/ping
+              try:       pingmesh probe tcp \(first.address):\(tcpPort) --count 3
+            Ctrl-C stops.
+            """
+    }
+}
