@@ -69,8 +69,9 @@ let package = Package(
             dependencies: [
                 "PingmeshModel",
                 "PingmeshProbe",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             ],
             path: "Benchmarks/ProbeBench"
         ),

@@ -156,9 +156,9 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         if overran { overruns.increment() }
     }
 
-    public func probeStarted() { inFlight.increment() }
+    public func probeStarted(_ target: ScheduledTarget, at: Duration) { inFlight.increment() }
 
-    public func probeFinished() { inFlight.decrement() }
+    public func probeFinished(_ target: ScheduledTarget) { inFlight.decrement() }
 
     public func pinglistSwapped(to pinglist: ResolvedPinglist) {
         targets.set(Double(pinglist.targets.count))

@@ -9,7 +9,9 @@ public protocol ProbeRecorder: Sendable {
 public protocol SchedulerObserver: Sendable {
     func roundStarted(targets: Int, deferred: Int)
     func roundFinished(duration: Duration, overran: Bool)
-    func probeStarted()
-    func probeFinished()
+    /// A probe leaves; `at` is the send time the pair rule is kept on, as an offset from the
+    /// scheduler's start.
+    func probeStarted(_ target: ScheduledTarget, at: Duration)
+    func probeFinished(_ target: ScheduledTarget)
     func pinglistSwapped(to pinglist: ResolvedPinglist)
 }

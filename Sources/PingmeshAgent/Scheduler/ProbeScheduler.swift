@@ -88,9 +88,10 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     }
                     let scheduled = targets[entry.index]
                     guard let prober = probers[scheduled.target.kind] else { continue }
-                    lastSent[scheduled.target.id] = origin.duration(to: clock.now)
+                    let sentAt = origin.duration(to: clock.now)
+                    lastSent[scheduled.target.id] = sentAt
                     inFlight += 1
-                    observer?.probeStarted()
+                    observer?.probeStarted(scheduled, at: sentAt)
                     let request = ProbeRequest(
                         address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
                         payloadBytes: scheduled.target.payloadBytes, sourceAddress: source
@@ -98,7 +99,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     group.addTask { [recorder, observer] in
                         let outcome = await prober.probe(request)
                         recorder.record(outcome, for: scheduled)
-                        observer?.probeFinished()
+                        observer?.probeFinished(scheduled)
                     }
                 }
             }

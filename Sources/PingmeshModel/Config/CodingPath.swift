@@ -44,7 +44,7 @@ extension DecodingError {
     var configIssue: ConfigIssue {
         switch self {
         case .typeMismatch(let type, let context):
-            return ConfigIssue(path: renderCodingPath(context.codingPath), reason: "expected \(describe(type)) (\(context.debugDescription))")
+            return ConfigIssue(path: renderCodingPath(context.codingPath), reason: "expected \(describe(type))")
         case .valueNotFound(let type, let context):
             return ConfigIssue(path: renderCodingPath(context.codingPath), reason: "expected \(describe(type)) but found null")
         case .keyNotFound(let key, let context):
@@ -66,8 +66,8 @@ extension DecodingError {
         case is Bool.Type: return "true or false"
         default:
             let name = String(describing: type)
-            if name.hasPrefix("Array") { return "a list" }
-            if name.hasPrefix("Dictionary") { return "a mapping" }
+            if name.hasPrefix("Array") || name.contains("Sequence") { return "a list" }
+            if name.hasPrefix("Dictionary") || name.contains("Mapping") { return "a mapping" }
             return name
         }
     }

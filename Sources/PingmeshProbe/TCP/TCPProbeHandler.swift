@@ -72,7 +72,9 @@ final class TCPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(context: context, outcome: ProbeOutcome(result: ErrorClassification.classify(error), connectRTT: connectRTT, detail: "\(error)"))
+        // After the handshake a reset is the peer dropping the payload, not a refusal.
+        let result = connectRTT == nil ? ErrorClassification.classify(error) : .error
+        finish(context: context, outcome: ProbeOutcome(result: result, connectRTT: connectRTT, detail: "\(error)"))
     }
 
     private func timedOut(context: ChannelHandlerContext) {

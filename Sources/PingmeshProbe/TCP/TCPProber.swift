@@ -18,6 +18,12 @@ public struct TCPProber: Prober {
         self.group = group
     }
 
+    public func probe(_ request: ProbeRequest) async -> ProbeOutcome {
+        // The future never fails; the catch is for the type system.
+        (try? await start(request).get()) ?? ProbeOutcome(result: .error, detail: "probe future failed")
+    }
+
+    /// Starts a probe on one of the group's event loops; the future always succeeds.
     public func start(_ request: ProbeRequest) -> EventLoopFuture<ProbeOutcome> {
         let loop = group.next()
         let promise = loop.makePromise(of: ProbeOutcome.self)

@@ -1,0 +1,119 @@
+import NIOCore
+import NIOPosix
+import Testing
+
+@testable import PingmeshModel
+@testable import PingmeshProbe
+
+@Suite("TCP prober")
+struct TCPProberTests {
+    let group = MultiThreadedEventLoopGroup.singleton
+
+    private func responder(host: String = "127.0.0.1", limits: ResponderLimits = ResponderLimits()) async throws -> (any Channel, SocketAddress) {
+        let channel = try await TCPResponder(host: host, port: 0, limits: limits, group: group).bind()
+        return (channel, channel.localAddress!)
+    }
+
+    @Test("an answered connect is ok, with its handshake RTT")
+    func ok() async throws {
+        let (channel, address) = try await responder()
+        defer { channel.close(promise: nil) }
+        let outcome = await TCPProber(group: group).probe(ProbeRequest(address: address, timeout: .seconds(2), delay: .seconds(1)))
+        #expect(outcome.result == .ok)
+        let rtt = try #require(outcome.rtt)
+        #expect(rtt > .zero && rtt < .seconds(1))
+        #expect(outcome.connectRTT == rtt)
+    }
+
+    @Test("an answer above the delay is slow")
+    func slow() async throws {
+        let (channel, address) = try await responder()
+        defer { channel.close(promise: nil) }
+        let outcome = await TCPProber(group: group).probe(ProbeRequest(address: address, delay: .nanoseconds(1)))
+        #expect(outcome.result == .slow)
+        #expect(outcome.rtt != nil)
+    }
+
+    @Test("a closed port is refused")
+    func refused() async throws {
+        // Bind and close to find a port nothing listens on.
+        let (channel, address) = try await responder()
+        try await channel.close()
+        let outcome = await TCPProber(group: group).probe(ProbeRequest(address: address))
+        #expect(outcome.result == .refused)
+        #expect(outcome.rtt == nil)
+    }
+
+    @Test("a SYN nobody answers is a timeout (listener with a full accept queue drops it)")
+    func timeout() async throws {
+        let (listener, port) = try BlockingSocket.listener(backlog: 0)
+        let filler = BlockingSocket()
+        try filler.connect(host: "127.0.0.1", port: port)
+        let started = ContinuousClock.now
+        let outcome = await TCPProber(group: group).probe(
+            ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: port), timeout: .milliseconds(300))
+        )
+        let elapsed = started.duration(to: .now)
+        #expect(outcome.result == .timeout, "\(outcome)")
+        #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(2))
+        withExtendedLifetime((listener, filler)) {}
+    }
+
+    @Test("payload mode sends N bytes and times the echo")
+    func payload() async throws {
+        let (channel, address) = try await responder()
+        defer { channel.close(promise: nil) }
+        let outcome = await TCPProber(group: group).probe(ProbeRequest(address: address, delay: .seconds(1), payloadBytes: 16 * 1024))
+        #expect(outcome.result == .ok, "\(outcome)")
+        #expect(outcome.rtt != nil && outcome.connectRTT != nil)
+    }
+
+    @Test("a payload above the responder's cap is cut off: the probe is an error, not ok")
+    func payloadAboveCap() async throws {
+        let (channel, address) = try await responder(limits: ResponderLimits(maxPayloadBytes: 1000))
+        defer { channel.close(promise: nil) }
+        let outcome = await TCPProber(group: group).probe(ProbeRequest(address: address, payloadBytes: 4000))
+        #expect(outcome.result == .error, "\(outcome)")
+        #expect(outcome.connectRTT != nil)
+    }
+
+    @Test("probes leave from the configured source address")
+    func sourceAddress() async throws {
+        let (accepted, record) = AsyncStream.makeStream(of: String?.self)
+        let server = try await ServerBootstrap(group: group)
+            .childChannelInitializer { channel in
+                record.yield(channel.remoteAddress?.ipAddress)
+                return channel.eventLoop.makeSucceededVoidFuture()
+            }
+            .bind(host: "127.0.0.1", port: 0).get()
+        defer { server.close(promise: nil) }
+        let outcome = await TCPProber(group: group).probe(
+            ProbeRequest(address: server.localAddress!, sourceAddress: try SocketAddress(ipAddress: "127.0.0.77", port: 0))
+        )
+        #expect(outcome.result == .ok)
+        var peers = accepted.makeAsyncIterator()
+        #expect(await peers.next() == "127.0.0.77")
+    }
+
+    @Test("IPv6 loopback, where the machine has it")
+    func ipv6() async throws {
+        guard let (channel, address) = try? await responder(host: "::1") else {
+            print("skipped: IPv6 loopback (::1) is not available on this machine")
+            return
+        }
+        defer { channel.close(promise: nil) }
+        let outcome = await TCPProber(group: group).probe(ProbeRequest(address: address, delay: .seconds(1)))
+        #expect(outcome.result == .ok)
+    }
+
+    @Test("socket errors map to result classes")
+    func classification() {
+        #expect(ErrorClassification.classify(errno: ECONNREFUSED) == .refused)
+        #expect(ErrorClassification.classify(errno: ENETUNREACH) == .unreachable)
+        #expect(ErrorClassification.classify(errno: EHOSTUNREACH) == .unreachable)
+        #expect(ErrorClassification.classify(errno: ETIMEDOUT) == .timeout)
+        #expect(ErrorClassification.classify(errno: EACCES) == .error)
+        #expect(ErrorClassification.classify(ChannelError.connectTimeout(.seconds(1))) == .timeout)
+        #expect(ErrorClassification.classify(IOError(errnoCode: ECONNREFUSED, reason: "connect")) == .refused)
+    }
+}
