@@ -146,11 +146,11 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
 
     // MARK: SchedulerObserver
 
-    public func roundStarted(targets: Int, deferred: Int) {
+    public func roundStarted(at: Duration, targets: Int, deferred: Int) {
         targetsDeferred.set(Double(deferred))
     }
 
-    public func roundFinished(duration: Duration, overran: Bool) {
+    public func roundFinished(at: Duration, duration: Duration, overran: Bool) {
         roundDuration.set(duration.seconds)
         rounds.increment()
         if overran { overruns.increment() }

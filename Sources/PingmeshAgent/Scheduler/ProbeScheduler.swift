@@ -69,7 +69,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
             let plan = RoundPlan(
                 targets: current.targets, interval: interval, roundStart: origin.duration(to: roundStart), lastSent: lastSent
             )
-            observer?.roundStarted(targets: plan.entries.count, deferred: plan.deferred)
+            observer?.roundStarted(at: origin.duration(to: roundStart), targets: plan.entries.count, deferred: plan.deferred)
             let cap = max(1, min(current.pinglist.settings.concurrency, SafetyLimits.maximumConcurrency))
             let targets = current.targets
             let source = sourceAddress
@@ -107,7 +107,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
             let end = clock.now
             let elapsed = roundStart.duration(to: end)
             let overran = elapsed > interval
-            observer?.roundFinished(duration: elapsed, overran: overran)
+            observer?.roundFinished(at: origin.duration(to: end), duration: elapsed, overran: overran)
             if overran {
                 logger.warning("round overran its interval", metadata: ["elapsed": "\(elapsed)", "interval": "\(interval)"])
                 roundStart = end
