@@ -75,6 +75,7 @@ let package = Package(
             ],
             path: "Benchmarks/ProbeBench"
         ),
+        .target(name: "PingmeshTestSupport", path: "Tests/PingmeshTestSupport"),
         .testTarget(name: "PingmeshModelTests", dependencies: ["PingmeshModel"]),
         .testTarget(
             name: "PingmeshProbeTests",
@@ -82,11 +83,15 @@ let package = Package(
         ),
         .testTarget(
             name: "PingmeshAgentTests",
-            dependencies: ["PingmeshAgent", "PingmeshProbe", "PingmeshModel"]
+            dependencies: ["PingmeshAgent", "PingmeshProbe", "PingmeshModel", "PingmeshTestSupport"]
         ),
         .testTarget(
             name: "IntegrationTests",
-            dependencies: ["PingmeshAgent", "PingmeshProbe", "PingmeshModel"]
+            dependencies: [
+                "PingmeshAgent", "PingmeshProbe", "PingmeshModel", "PingmeshTestSupport",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
         ),
     ]
 )

@@ -71,17 +71,22 @@ public struct Agent: Service {
                 await cancelWhenGracefulShutdown { await scheduler.run() }
             }
             tasks.addTask {
-                try await cancelWhenGracefulShutdown {
-                    try await source.run(metrics: metrics) { pinglist in
-                        let resolved = await resolver.resolve(pinglist)
-                        for (target, reason) in resolved.skipped {
-                            logger.warning("target not probed", metadata: ["target": "\(target.id)", "reason": "\(reason)"])
+                // Shutdown cancels the source; that is its normal end, not a failure of the agent.
+                do {
+                    try await cancelWhenGracefulShutdown {
+                        try await source.run(metrics: metrics) { pinglist in
+                            let resolved = await resolver.resolve(pinglist)
+                            for (target, reason) in resolved.skipped {
+                                logger.warning("target not probed", metadata: ["target": "\(target.id)", "reason": "\(reason)"])
+                            }
+                            metrics.pinglistLoaded(version: pinglist.version)
+                            scheduler.update(resolved)
                         }
-                        metrics.pinglistLoaded(version: pinglist.version)
-                        scheduler.update(resolved)
+                        // A source that delivers once (a fixed list) returns; stay up until shutdown.
+                        try await gracefulShutdown()
                     }
-                    // A source that delivers once (a fixed list) returns; stay up until shutdown.
-                    try await gracefulShutdown()
+                } catch is CancellationError {
+                    return
                 }
             }
             tasks.addTask {

@@ -1,0 +1,142 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import PingmeshTestSupport
+import Testing
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// The `pingmesh` binary as an operator runs it: exit codes, messages, signals.
+@Suite("pingmesh command line")
+struct CommandLineTests {
+    private var binary: String? {
+        guard let path = PingmeshBinary.path else {
+            print("skipped: .build/debug/pingmesh not built (run swift build first)")
+            return nil
+        }
+        return path
+    }
+
+    private func temporaryFile(_ text: String) throws -> String {
+        let path = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-cli-\(UUID().uuidString).yaml").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    @Test("check-config: 0 and a summary for a good file, 1 and every problem for a bad one")
+    func checkConfig() throws {
+        guard let binary else { return }
+        let good = try temporaryFile("groups: [{name: g, targets: ['10.0.0.1:9301', '10.0.0.2']}]")
+        let result = try Command.run(binary, ["check-config", good])
+        #expect(result.status == 0)
+        #expect(result.stdout.contains("OK (pinglist, native format"))
+        #expect(result.stdout.contains("targets: 2 in 1 group(s) (2 tcp)"))
+
+        let bad = try temporaryFile("settings: {interval: 2s, payload_bytes: 99999}\ngroups: [{name: g, targets: ['10.0.0.1:99999']}]")
+        let failed = try Command.run(binary, ["check-config", bad])
+        #expect(failed.status == 1)
+        #expect(failed.stderr.contains("\(bad): settings.interval: 2s is below the minimum of 10s"))
+        #expect(failed.stderr.contains("\(bad): settings.payload_bytes: 99999 is above the maximum"))
+        #expect(failed.stderr.contains("\(bad): groups[0].targets[0].port: 99999 is outside 1...65535"))
+
+        let missing = try Command.run(binary, ["check-config", "/nonexistent.yaml"])
+        #expect(missing.status == 1 && missing.stderr.contains("cannot read the file"))
+    }
+
+    @Test("probe: a refused target exits 1 with its class; bad arguments exit 2 naming the argument")
+    func probe() async throws {
+        guard let binary else { return }
+        let responder = try await TCPResponderHelper.closedPort()
+        let refused = try Command.run(binary, ["probe", "tcp", "127.0.0.1:\(responder)", "--json"])
+        #expect(refused.status == 1)
+        let document = try JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as? [String: Any]
+        #expect(document?["loss_ratio"] as? Double == 1)
+        #expect(((document?["probes"] as? [[String: Any]])?.first?["result"] as? String) == "refused")
+
+        let badKind = try Command.run(binary, ["probe", "ftp", "127.0.0.1:1"])
+        #expect(badKind.status == 2 && badKind.stderr.contains("KIND: 'ftp' is not a probe kind"))
+        let badCount = try Command.run(binary, ["probe", "tcp", "127.0.0.1:1", "--count", "0"])
+        #expect(badCount.status == 2 && badCount.stderr.contains("--count"))
+    }
+
+    @Test("agent: refuses to start on a bad pinglist, naming the field")
+    func agentRefusesBadFile() throws {
+        guard let binary else { return }
+        let bad = try temporaryFile("settings: {payload_bytes: 100000}\ngroups: []")
+        let result = try Command.run(binary, ["agent", "--pinglist", bad, "--listen", "127.0.96.1:0", "--tcp-listen", "127.0.96.1:0"])
+        #expect(result.status == 1)
+        #expect(result.stderr.contains("settings.payload_bytes"))
+    }
+
+    @Test("agent: SIGHUP reloads the file; a bad new file is rejected and the agent keeps running; SIGTERM stops it")
+    func agentReload() async throws {
+        guard let binary else { return }
+        let file = try temporaryFile("groups: [{name: g, targets: ['127.0.95.2:9301']}]")
+        let port = try await TCPResponderHelper.freePort(host: "127.0.95.1")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = [
+            "agent", "--pinglist", file, "--name", "cli-agent", "--listen", "127.0.95.1:\(port)", "--tcp-listen", "127.0.95.1:0",
+            "--log-level", "warning",
+        ]
+        let errors = Pipe()
+        process.standardError = errors
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        let metricsURL = "http://127.0.95.1:\(port)/metrics"
+
+        try await eventually { (try? await fetch(metricsURL))?.contains("pingmesh_agent_pinglist_reloads_total 1") == true }
+
+        // SIGHUP reloads even an unchanged file.
+        kill(process.processIdentifier, SIGHUP)
+        try await eventually { (try? await fetch(metricsURL))?.contains("pingmesh_agent_pinglist_reloads_total 2") == true }
+
+        // A bad new file is rejected; the agent keeps its list and keeps serving.
+        try "settings: {interval: 1s}\ngroups: []".write(toFile: file, atomically: true, encoding: .utf8)
+        kill(process.processIdentifier, SIGHUP)
+        try await eventually { (try? await fetch(metricsURL))?.contains("pingmesh_agent_pinglist_rejected_total 1") == true }
+        let after = try await fetch(metricsURL)
+        #expect(after.contains("pingmesh_agent_targets 1"))
+        #expect(after.contains("pingmesh_agent_pinglist_reloads_total 2"))
+
+        kill(process.processIdentifier, SIGTERM)
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0, "graceful shutdown on SIGTERM")
+        let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(log.contains("new pinglist rejected"))
+        #expect(log.contains("settings.interval"))
+    }
+
+    private func fetch(_ url: String) async throws -> String {
+        let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    /// Polls a condition that a separate process offers no event for, with a deadline.
+    private func eventually(timeout: Duration = .seconds(15), _ condition: () async -> Bool) async throws {
+        let deadline = ContinuousClock.now + timeout
+        while await !condition() {
+            guard ContinuousClock.now < deadline else {
+                Issue.record("condition not met within \(timeout)")
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+    }
+}
+
+/// Ports for tests that start the binary, which must be told a port in advance.
+enum TCPResponderHelper {
+    /// A port that was free a moment ago on `host`.
+    static func freePort(host: String) async throws -> Int {
+        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: host, port: 0).get()
+        let port = channel.localAddress!.port!
+        try await channel.close()
+        return port
+    }
+
+    /// A port nothing listens on.
+    static func closedPort() async throws -> Int { try await freePort(host: "127.0.0.1") }
+}

@@ -1,0 +1,93 @@
+import NIOCore
+import PingmeshTestSupport
+import Testing
+
+@testable import PingmeshAgent
+@testable import PingmeshModel
+@testable import PingmeshProbe
+
+@Suite("Agent metrics")
+struct AgentMetricsTests {
+    private func target(_ host: String, labels: [String: String] = ["dc": "dc1", "tor": "t7"]) -> ScheduledTarget {
+        let target = ProbeTarget(name: "server-\(host)", group: "tor-t7", kind: .tcp, host: host, port: 9301, labels: labels)
+        return ScheduledTarget(target: target, address: try! SocketAddress(ipAddress: host, port: 9301))
+    }
+
+    private func text(_ metrics: AgentMetrics) -> String { String(decoding: metrics.exposition(), as: UTF8.self) }
+
+    @Test("counters and the RTT histogram per kind")
+    func aggregates() {
+        let metrics = AgentMetrics(kinds: [.tcp])
+        metrics.record(.answered(rtt: .microseconds(80), delay: .milliseconds(10)), for: target("10.0.0.1"))
+        metrics.record(ProbeOutcome(result: .refused), for: target("10.0.0.2"))
+        let exposition = text(metrics)
+        #expect(exposition.contains(#"pingmesh_probes_total{kind="tcp",result="ok"} 1"#))
+        #expect(exposition.contains(#"pingmesh_probes_total{kind="tcp",result="refused"} 1"#))
+        #expect(exposition.contains(#"pingmesh_probes_total{kind="tcp",result="timeout"} 0"#), "series exist before the first failure")
+        #expect(exposition.contains(#"pingmesh_probe_rtt_seconds_bucket{kind="tcp",le="0.0001"} 1"#))
+        #expect(exposition.contains(#"pingmesh_probe_rtt_seconds_count{kind="tcp"} 1"#), "failed probes have no RTT")
+        #expect(!exposition.contains(#"kind="udp""#), "no series for kinds the agent does not send")
+    }
+
+    @Test("a failing target has a series only while it fails")
+    func failingTarget() {
+        let metrics = AgentMetrics(kinds: [.tcp])
+        let peer = target("10.0.0.3")
+        metrics.record(.answered(rtt: .microseconds(80), delay: .milliseconds(10)), for: peer)
+        #expect(!text(metrics).contains("pingmesh_target_failed{"), "healthy targets have no per-target series")
+        metrics.record(ProbeOutcome(result: .timeout), for: peer)
+        let failing = text(metrics)
+        #expect(failing.contains("pingmesh_target_failed{"))
+        #expect(failing.contains(#"target="server-10.0.0.3""#))
+        #expect(failing.contains(#"group="tor-t7""#))
+        #expect(failing.contains(#"tor="t7""#))
+        #expect(failing.contains(#"dc="dc1""#))
+        metrics.record(.answered(rtt: .microseconds(90), delay: .milliseconds(10)), for: peer)
+        #expect(!text(metrics).contains("pingmesh_target_failed{"), "the series goes when the target recovers")
+    }
+
+    @Test("a slow target reports its RTT while slow, and switching to failing swaps the series")
+    func slowTarget() {
+        let metrics = AgentMetrics(kinds: [.tcp])
+        let peer = target("10.0.0.4")
+        metrics.record(.answered(rtt: .milliseconds(25), delay: .milliseconds(10)), for: peer)
+        #expect(text(metrics).contains("pingmesh_target_slow_rtt_seconds{"))
+        #expect(text(metrics).contains("} 0.025"))
+        metrics.record(ProbeOutcome(result: .refused), for: peer)
+        #expect(!text(metrics).contains("pingmesh_target_slow_rtt_seconds{"))
+        #expect(text(metrics).contains("pingmesh_target_failed{"))
+    }
+
+    @Test("targets that leave the pinglist take their series with them")
+    func staleSeries() {
+        let metrics = AgentMetrics(kinds: [.tcp])
+        metrics.record(ProbeOutcome(result: .timeout), for: target("10.0.0.5"))
+        metrics.pinglistSwapped(to: .empty)
+        #expect(!text(metrics).contains("pingmesh_target_failed{"))
+    }
+
+    @Test("per-target histograms only when asked")
+    func perTargetHistograms() {
+        let plain = AgentMetrics(kinds: [.tcp])
+        let detailed = AgentMetrics(kinds: [.tcp], perTargetHistograms: true)
+        for metrics in [plain, detailed] {
+            metrics.record(.answered(rtt: .microseconds(80), delay: .milliseconds(10)), for: target("10.0.0.6"))
+        }
+        #expect(!text(plain).contains("pingmesh_target_rtt_seconds"))
+        #expect(text(detailed).contains(#"pingmesh_target_rtt_seconds_count{target="server-10.0.0.6""#))
+    }
+
+    @Test("the exposition passes promtool check metrics")
+    func promtool() throws {
+        let metrics = AgentMetrics(kinds: [.tcp], perTargetHistograms: true)
+        metrics.pinglistLoaded(version: "abc123")
+        metrics.record(.answered(rtt: .microseconds(80), delay: .milliseconds(10)), for: target("10.0.0.7"))
+        metrics.record(.answered(rtt: .milliseconds(30), delay: .milliseconds(10)), for: target("10.0.0.8"))
+        metrics.record(ProbeOutcome(result: .timeout), for: target("10.0.0.9", labels: [:]))
+        metrics.roundFinished(at: .seconds(10), duration: .seconds(9), overran: false)
+        let exposition = text(metrics)
+        #expect(exposition.contains(#"pingmesh_agent_pinglist_info{version="abc123"} 1"#))
+        guard let verdict = try Promtool.check(exposition) else { return }
+        #expect(verdict.status == 0, "promtool: \(verdict.stdout)\(verdict.stderr)\n\(exposition)")
+    }
+}

@@ -1,0 +1,68 @@
+import Foundation
+
+/// Runs a program to completion and captures its output: promtool, the pingmesh binary.
+public struct CommandResult: Sendable {
+    public var status: Int32
+    public var stdout: String
+    public var stderr: String
+}
+
+public enum Command {
+    /// The full path of `name` on PATH, or nil.
+    public static func which(_ name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+
+    public static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> CommandResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        let out = Pipe()
+        let err = Pipe()
+        let input = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = input
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(stdin) }
+        try input.fileHandleForWriting.close()
+        // Read before waiting, so a large output cannot fill the pipe and block the child.
+        let stdout = out.fileHandleForReading.readDataToEndOfFile()
+        let stderr = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return CommandResult(
+            status: process.terminationStatus, stdout: String(decoding: stdout, as: UTF8.self),
+            stderr: String(decoding: stderr, as: UTF8.self)
+        )
+    }
+}
+
+/// `promtool check metrics`, the reference linter for the exposition format.
+public enum Promtool {
+    /// nil when promtool is not installed (the test then skips with a message); otherwise
+    /// promtool's verdict on `exposition`.
+    public static func check(_ exposition: String) throws -> CommandResult? {
+        guard let promtool = Command.which("promtool") else {
+            print("skipped: promtool not found (apt-get install prometheus); .ci/run installs it")
+            return nil
+        }
+        return try Command.run(promtool, ["check", "metrics"], stdin: Data(exposition.utf8))
+    }
+}
+
+/// The built `pingmesh` executable next to the test bundle, if the build produced it.
+public enum PingmeshBinary {
+    public static var path: String? {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for configuration in ["debug", "release"] {
+            let candidate = root.appendingPathComponent(".build/\(configuration)/pingmesh").path
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
+    }
+}
