@@ -48,8 +48,8 @@ struct CommandLineTests {
     @Test("probe: a refused target exits 1 with its class; bad arguments exit 2 naming the argument")
     func probe() async throws {
         guard let binary else { return }
-        let responder = try await TCPResponderHelper.closedPort()
-        let refused = try Command.run(binary, ["probe", "tcp", "127.0.0.1:\(responder)", "--json"])
+        let port = try await TCPResponderHelper.freePort(host: "127.0.91.3")
+        let refused = try Command.run(binary, ["probe", "tcp", "127.0.91.3:\(port)", "--json"])
         #expect(refused.status == 1)
         let document = try JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as? [String: Any]
         #expect(document?["loss_ratio"] as? Double == 1)
@@ -129,14 +129,12 @@ struct CommandLineTests {
 
 /// Ports for tests that start the binary, which must be told a port in advance.
 enum TCPResponderHelper {
-    /// A port that was free a moment ago on `host`.
+    /// A port that was free a moment ago on `host`; give each test its own host so that no
+    /// other test's listener takes the port in between.
     static func freePort(host: String) async throws -> Int {
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: host, port: 0).get()
         let port = channel.localAddress!.port!
         try await channel.close()
         return port
     }
-
-    /// A port nothing listens on.
-    static func closedPort() async throws -> Int { try await freePort(host: "127.0.0.1") }
 }

@@ -46,7 +46,9 @@ struct RoundPlanTests {
     @Test("the pair rule holds even when a list asks for less (interval enforced at 10 s)")
     func pairRuleFloor() {
         var list = Fixtures.pinglist(count: 1)
-        list.targets[0].target.interval = .seconds(1)  // cannot come from a validated file; the plan holds anyway
+        var target = list.targets[0].target
+        target.interval = .seconds(1)  // cannot come from a validated file; the plan holds anyway
+        list.targets[0] = ScheduledTarget(target: target, address: list.targets[0].address)
         let id = list.targets[0].target.id
         let plan = RoundPlan(targets: list.targets, interval: .seconds(10), roundStart: .seconds(50), lastSent: [id: .seconds(49)])
         let sendAt = Duration.seconds(50) + (plan.entries.first?.offset ?? .seconds(100))

@@ -36,8 +36,9 @@ struct TCPProberTests {
 
     @Test("a closed port is refused")
     func refused() async throws {
-        // Bind and close to find a port nothing listens on.
-        let (channel, address) = try await responder()
+        // Bind and close to find a port nothing listens on; the address is this test's alone,
+        // so no other test's listener can take the port meanwhile.
+        let (channel, address) = try await responder(host: "127.0.91.1")
         try await channel.close()
         let outcome = await TCPProber(group: group).probe(ProbeRequest(address: address))
         #expect(outcome.result == .refused)
@@ -85,7 +86,7 @@ struct TCPProberTests {
                 record.yield(channel.remoteAddress?.ipAddress)
                 return channel.eventLoop.makeSucceededVoidFuture()
             }
-            .bind(host: "127.0.0.1", port: 0).get()
+            .bind(host: "127.0.91.2", port: 0).get()
         defer { server.close(promise: nil) }
         let outcome = await TCPProber(group: group).probe(
             ProbeRequest(address: server.localAddress!, sourceAddress: try SocketAddress(ipAddress: "127.0.0.77", port: 0))

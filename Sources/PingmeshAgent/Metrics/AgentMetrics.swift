@@ -96,7 +96,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
 
     /// Creates, updates or removes the target's failing/slow series to match its latest outcome.
     private func updateHealth(of scheduled: ScheduledTarget, outcome: ProbeOutcome) {
-        let id = scheduled.target.id
+        let id = scheduled.id
         let registry = self.registry
         unhealthy.withLock { series in
             let previous = series[id]
@@ -133,7 +133,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     }
 
     private func perTargetHistogram(for scheduled: ScheduledTarget) -> DurationHistogram {
-        let id = scheduled.target.id
+        let id = scheduled.id
         let registry = self.registry
         return histograms.withLock { map in
             if let existing = map[id] { return existing }
@@ -163,7 +163,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     public func pinglistSwapped(to pinglist: ResolvedPinglist) {
         targets.set(Double(pinglist.targets.count))
         targetsSkipped.set(Double(pinglist.skipped.count))
-        let ids = Set(pinglist.targets.map(\.target.id))
+        let ids = Set(pinglist.targets.map(\.id))
         let registry = self.registry
         // Series of targets that left the list would otherwise report a stale failure forever.
         unhealthy.withLock { series in

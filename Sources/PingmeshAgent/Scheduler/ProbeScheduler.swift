@@ -61,7 +61,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
             if let next = pending.withLock({ value -> ResolvedPinglist? in defer { value = nil }; return value }) {
                 current = next
                 sourceAddress = next.pinglist.settings.sourceAddress.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
-                let ids = Set(next.targets.map(\.target.id))
+                let ids = Set(next.targets.map(\.id))
                 lastSent = lastSent.filter { ids.contains($0.key) }
                 observer?.pinglistSwapped(to: next)
             }
@@ -74,23 +74,19 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
             let targets = current.targets
             let source = sourceAddress
 
-            await withTaskGroup(of: Void.self) { group in
-                var inFlight = 0
+            let limiter = ConcurrencyLimiter(limit: cap)
+            await withDiscardingTaskGroup { group in
                 for entry in plan.entries {
                     do {
                         try await clock.sleep(until: roundStart.advanced(by: entry.offset), tolerance: nil)
                     } catch {
                         break  // cancelled: stop launching, let the launched ones finish
                     }
-                    while inFlight >= cap {
-                        await group.next()
-                        inFlight -= 1
-                    }
                     let scheduled = targets[entry.index]
                     guard let prober = probers[scheduled.target.kind] else { continue }
+                    await limiter.acquire()
                     let sentAt = origin.duration(to: clock.now)
-                    lastSent[scheduled.target.id] = sentAt
-                    inFlight += 1
+                    lastSent[scheduled.id] = sentAt
                     observer?.probeStarted(scheduled, at: sentAt)
                     let request = ProbeRequest(
                         address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
@@ -98,6 +94,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     )
                     group.addTask { [recorder, observer] in
                         let outcome = await prober.probe(request)
+                        limiter.release()
                         recorder.record(outcome, for: scheduled)
                         observer?.probeFinished(scheduled)
                     }

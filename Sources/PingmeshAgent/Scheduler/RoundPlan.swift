@@ -30,7 +30,7 @@ public struct RoundPlan: Sendable {
         var deferred = 0
         for (index, scheduled) in targets.enumerated() {
             var offset = interval * scheduled.phase
-            if let last = lastSent[scheduled.target.id] {
+            if let last = lastSent[scheduled.id] {
                 let spacing = max(scheduled.target.interval, SafetyLimits.minimumPairInterval)
                 let earliest = last + spacing - roundStart
                 if earliest > offset {

@@ -3,16 +3,19 @@ import PingmeshModel
 
 /// A pinglist target resolved to an address, with its fixed place in the round.
 public struct ScheduledTarget: Sendable {
-    public var target: ProbeTarget
-    public var address: SocketAddress
+    public let target: ProbeTarget
+    /// `target.id`, computed once: the hot path keys maps by it on every probe.
+    public let id: String
+    public let address: SocketAddress
     /// Where in the round the target is probed, in [0, 1): a hash of the target's id, so it is
     /// the same in every round and survives pinglist changes around it.
-    public var phase: Double
+    public let phase: Double
 
     public init(target: ProbeTarget, address: SocketAddress) {
         self.target = target
+        self.id = target.id
         self.address = address
-        self.phase = Self.phase(of: target.id)
+        self.phase = Self.phase(of: id)
     }
 
     public static func phase(of id: String) -> Double {
