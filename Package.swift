@@ -5,7 +5,7 @@ let package = Package(
     name: "pingmesh",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "pingmesh", targets: ["pingmesh"]),
+        .executable(name: "pingmesh", targets: ["pingmesh"])
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -21,7 +21,7 @@ let package = Package(
         .target(
             name: "PingmeshModel",
             dependencies: [
-                .product(name: "Yams", package: "Yams"),
+                .product(name: "Yams", package: "Yams")
             ]
         ),
         .target(

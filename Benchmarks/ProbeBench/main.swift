@@ -85,7 +85,9 @@ if options.api == "future" {
             tally.add((try? result.get())?.result ?? .error)
             if ContinuousClock.now < deadline {
                 launch()
-            } else if active.withLockedValue({ $0 -= 1; return $0 }) == 0 {
+            } else if active.withLockedValue({
+                $0 -= 1; return $0
+            }) == 0 {
                 done.succeed(())
             }
         }

@@ -5,7 +5,7 @@ import PingmeshTestSupport
 import Testing
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// The `pingmesh` binary as an operator runs it: exit codes, messages, signals.

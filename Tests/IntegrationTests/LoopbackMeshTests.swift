@@ -11,7 +11,7 @@ import Testing
 @testable import PingmeshProbe
 
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// One real agent probing 50 real responders, each on its own loopback address, over real TCP.

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A plain blocking IPv4 socket for tests that need to hold connections open or fill a
 /// listener's queue exactly, which an event-loop client makes awkward.

@@ -9,7 +9,9 @@ import Testing
 struct TCPProberTests {
     let group = MultiThreadedEventLoopGroup.singleton
 
-    private func responder(host: String = "127.0.0.1", limits: ResponderLimits = ResponderLimits()) async throws -> (any Channel, SocketAddress) {
+    private func responder(host: String = "127.0.0.1", limits: ResponderLimits = ResponderLimits()) async throws -> (
+        any Channel, SocketAddress
+    ) {
         let channel = try await TCPResponder(host: host, port: 0, limits: limits, group: group).bind()
         return (channel, channel.localAddress!)
     }

@@ -14,7 +14,8 @@ public struct ListenAddress: Sendable, Hashable, CustomStringConvertible {
     /// Parses `HOST:PORT` or `[IPv6]:PORT`; `field` names the option in the error.
     public init(parsing text: String, field: String) throws(ConfigError) {
         guard let (host, port) = HostPort.split(text), let port, (0...65535).contains(port), !host.isEmpty else {
-            throw ConfigError(file: "command line", issues: [.init(path: field, reason: "'\(text)' is not HOST:PORT with a port in 0...65535")])
+            throw ConfigError(
+                file: "command line", issues: [.init(path: field, reason: "'\(text)' is not HOST:PORT with a port in 0...65535")])
         }
         self.init(host: host, port: port)
     }

@@ -48,38 +48,36 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         var probes: [ProbeKind: [ProbeResultClass: Counter]] = [:]
         for kind in kinds {
             rtt[kind] = registry.makeDurationHistogram(
-                descriptor: .pingmesh("pingmesh_probe_rtt_seconds", help: "Round-trip time of answered probes (ok and slow), by probe kind."), labels: [("kind", kind.rawValue)], buckets: MetricBuckets.rtt)
+                descriptor: .pingmesh(
+                    "pingmesh_probe_rtt_seconds", help: "Round-trip time of answered probes (ok and slow), by probe kind."),
+                labels: [("kind", kind.rawValue)], buckets: MetricBuckets.rtt)
             var byResult: [ProbeResultClass: Counter] = [:]
             for result in ProbeResultClass.allCases {
                 byResult[result] = registry.makeCounter(
-                descriptor: .pingmesh("pingmesh_probes_total", help: "Probes sent, by probe kind and result class."), labels: [("kind", kind.rawValue), ("result", result.rawValue)])
+                    descriptor: .pingmesh("pingmesh_probes_total", help: "Probes sent, by probe kind and result class."),
+                    labels: [("kind", kind.rawValue), ("result", result.rawValue)])
             }
             probes[kind] = byResult
         }
         self.rtt = rtt
         self.probes = probes
-        targets = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_agent_targets", help: "Targets in the pinglist being probed."))
-        targetsSkipped = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_agent_targets_skipped", help: "Pinglist targets not probed: unresolvable, or a kind this agent cannot probe yet."))
-        targetsDeferred = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_agent_targets_deferred", help: "Targets left out of the current round because their own interval has not elapsed."))
-        roundDuration = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_agent_round_duration_seconds", help: "How long the last round took, from its start to its last answer."))
-        rounds = registry.makeCounter(
-                descriptor: .pingmesh("pingmesh_agent_rounds_total", help: "Probe rounds completed."))
-        overruns = registry.makeCounter(
-                descriptor: .pingmesh("pingmesh_agent_round_overruns_total", help: "Rounds that ran past their interval; the next round then started at once."))
-        inFlight = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_agent_probes_in_flight", help: "Probes sent and not yet answered."))
-        pinglistLoaded = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_agent_pinglist_loaded_timestamp_seconds", help: "Unix time the current pinglist was loaded."))
-        pinglistAge = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_agent_pinglist_age_seconds", help: "Seconds since the current pinglist was loaded."))
-        pinglistReloads = registry.makeCounter(
-                descriptor: .pingmesh("pingmesh_agent_pinglist_reloads_total", help: "Pinglists loaded and swapped in."))
-        rejectedPinglists = registry.makeCounter(
-                descriptor: .pingmesh("pingmesh_agent_pinglist_rejected_total", help: "New pinglists rejected as invalid; the previous one was kept."))
+        let gauge = { (name: String, help: String) in registry.makeGauge(descriptor: .pingmesh(name, help: help)) }
+        let counter = { (name: String, help: String) in registry.makeCounter(descriptor: .pingmesh(name, help: help)) }
+        targets = gauge("pingmesh_agent_targets", "Targets in the pinglist being probed.")
+        targetsSkipped = gauge(
+            "pingmesh_agent_targets_skipped", "Pinglist targets not probed: unresolvable, or a kind this agent cannot probe yet.")
+        targetsDeferred = gauge(
+            "pingmesh_agent_targets_deferred", "Targets left out of the current round because their own interval has not elapsed.")
+        roundDuration = gauge("pingmesh_agent_round_duration_seconds", "How long the last round took, from its start to its last answer.")
+        rounds = counter("pingmesh_agent_rounds_total", "Probe rounds completed.")
+        overruns = counter(
+            "pingmesh_agent_round_overruns_total", "Rounds that ran past their interval; the next round then started at once.")
+        inFlight = gauge("pingmesh_agent_probes_in_flight", "Probes sent and not yet answered.")
+        pinglistLoaded = gauge("pingmesh_agent_pinglist_loaded_timestamp_seconds", "Unix time the current pinglist was loaded.")
+        pinglistAge = gauge("pingmesh_agent_pinglist_age_seconds", "Seconds since the current pinglist was loaded.")
+        pinglistReloads = counter("pingmesh_agent_pinglist_reloads_total", "Pinglists loaded and swapped in.")
+        rejectedPinglists = counter(
+            "pingmesh_agent_pinglist_rejected_total", "New pinglists rejected as invalid; the previous one was kept.")
     }
 
     // MARK: ProbeRecorder
@@ -120,12 +118,17 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
             let labels = TopologyLabels.perTarget(scheduled)
             if outcome.result.isFailure {
                 let gauge = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_target_failed", help: "1 while the target's latest probe failed (timeout, refused, unreachable, error); absent otherwise."), labels: labels)
+                    descriptor: .pingmesh(
+                        "pingmesh_target_failed",
+                        help: "1 while the target's latest probe failed (timeout, refused, unreachable, error); absent otherwise."),
+                    labels: labels)
                 gauge.set(to: 1)
                 series[id] = .failed(gauge)
             } else if outcome.result == .slow {
                 let gauge = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_target_slow_rtt_seconds", help: "RTT of the target's latest probe while it is above the target's delay; absent otherwise."), labels: labels)
+                    descriptor: .pingmesh(
+                        "pingmesh_target_slow_rtt_seconds",
+                        help: "RTT of the target's latest probe while it is above the target's delay; absent otherwise."), labels: labels)
                 gauge.set(to: outcome.rtt?.seconds ?? 0)
                 series[id] = .slow(gauge)
             }
@@ -138,7 +141,8 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         return histograms.withLock { map in
             if let existing = map[id] { return existing }
             let histogram = registry.makeDurationHistogram(
-                descriptor: .pingmesh("pingmesh_target_rtt_seconds", help: "Round-trip time per target (only with --metrics-per-target)."), labels: TopologyLabels.perTarget(scheduled), buckets: MetricBuckets.rtt)
+                descriptor: .pingmesh("pingmesh_target_rtt_seconds", help: "Round-trip time per target (only with --metrics-per-target)."),
+                labels: TopologyLabels.perTarget(scheduled), buckets: MetricBuckets.rtt)
             map[id] = histogram
             return histogram
         }
@@ -193,7 +197,8 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         pinglistInfo.withLock { info in
             if let old = info { registry.unregisterGauge(old) }
             let gauge = registry.makeGauge(
-                descriptor: .pingmesh("pingmesh_agent_pinglist_info", help: "Always 1; the version label names the pinglist in use."), labels: [("version", version)])
+                descriptor: .pingmesh("pingmesh_agent_pinglist_info", help: "Always 1; the version label names the pinglist in use."),
+                labels: [("version", version)])
             gauge.set(to: 1)
             info = gauge
         }

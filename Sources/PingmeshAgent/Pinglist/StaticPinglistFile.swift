@@ -34,7 +34,10 @@ public struct StaticPinglistFile: PinglistSource {
                 let (pinglist, format) = try PinglistDecoder.decode(data, file: path)
                 logger.info(
                     "pinglist loaded",
-                    metadata: ["file": "\(path)", "version": "\(pinglist.version)", "format": "\(format.rawValue)", "targets": "\(pinglist.targets.count)", "trigger": "\(trigger)"]
+                    metadata: [
+                        "file": "\(path)", "version": "\(pinglist.version)", "format": "\(format.rawValue)",
+                        "targets": "\(pinglist.targets.count)", "trigger": "\(trigger)",
+                    ]
                 )
                 await deliver(pinglist)
             } catch {

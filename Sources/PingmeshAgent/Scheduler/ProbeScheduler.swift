@@ -58,7 +58,9 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                 roundStart = clock.now
                 continue
             }
-            if let next = pending.withLock({ value -> ResolvedPinglist? in defer { value = nil }; return value }) {
+            if let next = pending.withLock({ value -> ResolvedPinglist? in
+                defer { value = nil }; return value
+            }) {
                 current = next
                 sourceAddress = next.pinglist.settings.sourceAddress.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
                 let ids = Set(next.targets.map(\.id))

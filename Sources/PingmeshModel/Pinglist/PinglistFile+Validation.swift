@@ -53,13 +53,17 @@ extension PinglistFile {
             interval: result.interval, timeout: result.timeout, delay: result.delay, path: "settings", issues: &issues
         )
         if !(1...SafetyLimits.maximumConcurrency).contains(result.concurrency) {
-            issues.append(.init(path: "settings.concurrency", reason: "\(result.concurrency) is outside 1...\(SafetyLimits.maximumConcurrency)"))
+            issues.append(
+                .init(path: "settings.concurrency", reason: "\(result.concurrency) is outside 1...\(SafetyLimits.maximumConcurrency)"))
         }
         Self.checkPayload(result.payloadBytes, path: "settings.payload_bytes", issues: &issues)
         if let source = result.sourceAddress {
             if let family = IPAddressFamily.of(literal: source) {
                 if !result.ipProtocol.allows(family) {
-                    issues.append(.init(path: "settings.source_address", reason: "\(source) is \(family.rawValue) but ip_protocol is \(result.ipProtocol.rawValue)"))
+                    issues.append(
+                        .init(
+                            path: "settings.source_address",
+                            reason: "\(source) is \(family.rawValue) but ip_protocol is \(result.ipProtocol.rawValue)"))
                 }
             } else {
                 issues.append(.init(path: "settings.source_address", reason: "'\(source)' is not an IPv4 or IPv6 address"))
@@ -78,7 +82,10 @@ extension PinglistFile {
 
         if let family = IPAddressFamily.of(literal: entry.address) {
             if !settings.ipProtocol.allows(family) {
-                issues.append(.init(path: "\(path).address", reason: "\(entry.address) is \(family.rawValue) but settings.ip_protocol is \(settings.ipProtocol.rawValue)"))
+                issues.append(
+                    .init(
+                        path: "\(path).address",
+                        reason: "\(entry.address) is \(family.rawValue) but settings.ip_protocol is \(settings.ipProtocol.rawValue)"))
             }
         } else if !Self.isHostName(entry.address) {
             issues.append(.init(path: "\(path).address", reason: "'\(entry.address)' is neither an IP address nor a valid host name"))
@@ -106,17 +113,29 @@ extension PinglistFile {
     static func checkTiming(interval: Duration, timeout: Duration, delay: Duration, path: String, issues: inout [ConfigIssue]) {
         let minimum = SafetyLimits.minimumPairInterval
         if interval < minimum {
-            issues.append(.init(path: "\(path).interval", reason: "\(ConfigDuration(interval)) is below the minimum of \(ConfigDuration(minimum)) between two probes of one pair"))
+            issues.append(
+                .init(
+                    path: "\(path).interval",
+                    reason: "\(ConfigDuration(interval)) is below the minimum of \(ConfigDuration(minimum)) between two probes of one pair")
+            )
         }
         if timeout <= .zero {
             issues.append(.init(path: "\(path).timeout", reason: "must be above zero"))
         } else if timeout >= interval {
-            issues.append(.init(path: "\(path).timeout", reason: "\(ConfigDuration(timeout)) must be below the interval (\(ConfigDuration(interval))), or probes of one round would run into the next"))
+            issues.append(
+                .init(
+                    path: "\(path).timeout",
+                    reason:
+                        "\(ConfigDuration(timeout)) must be below the interval (\(ConfigDuration(interval))), or probes of one round would run into the next"
+                ))
         }
         if delay <= .zero {
             issues.append(.init(path: "\(path).delay", reason: "must be above zero"))
         } else if delay > timeout, timeout > .zero {
-            issues.append(.init(path: "\(path).delay", reason: "\(ConfigDuration(delay)) is above the timeout (\(ConfigDuration(timeout))), so no probe could ever be slow"))
+            issues.append(
+                .init(
+                    path: "\(path).delay",
+                    reason: "\(ConfigDuration(delay)) is above the timeout (\(ConfigDuration(timeout))), so no probe could ever be slow"))
         }
     }
 

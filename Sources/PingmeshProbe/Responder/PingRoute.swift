@@ -14,7 +14,8 @@ public enum PingRoute {
                     throw HTTPError(.badRequest, message: "query parameter size: '\(asked)' is not a non-negative integer")
                 }
                 guard value <= limits.maxPayloadBytes else {
-                    throw HTTPError(.badRequest, message: "query parameter size: \(value) is above the maximum of \(limits.maxPayloadBytes) bytes")
+                    throw HTTPError(
+                        .badRequest, message: "query parameter size: \(value) is above the maximum of \(limits.maxPayloadBytes) bytes")
                 }
                 size = value
             } else {

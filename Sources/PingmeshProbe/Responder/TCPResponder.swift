@@ -1,7 +1,7 @@
 import HummingbirdCore
-import PingmeshModel
 import NIOCore
 import NIOPosix
+import PingmeshModel
 
 /// Answers TCP probes: accepts every connection (the handshake is the measurement) and echoes
 /// payloads for payload-mode probes, within `ResponderLimits`.

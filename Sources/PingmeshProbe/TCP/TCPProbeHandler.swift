@@ -65,7 +65,9 @@ final class TCPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if !finished, connectRTT != nil {
             finish(
                 context: context,
-                outcome: ProbeOutcome(result: .error, connectRTT: connectRTT, detail: "closed by the peer after \(echoed) of \(request.payloadBytes) echoed bytes")
+                outcome: ProbeOutcome(
+                    result: .error, connectRTT: connectRTT,
+                    detail: "closed by the peer after \(echoed) of \(request.payloadBytes) echoed bytes")
             )
         }
         context.fireChannelInactive()
@@ -79,7 +81,9 @@ final class TCPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     private func timedOut(context: ChannelHandlerContext) {
         let phase = connectRTT == nil ? "connect" : "payload echo"
-        finish(context: context, outcome: ProbeOutcome(result: .timeout, connectRTT: connectRTT, detail: "no \(phase) within \(request.timeout)"))
+        finish(
+            context: context,
+            outcome: ProbeOutcome(result: .timeout, connectRTT: connectRTT, detail: "no \(phase) within \(request.timeout)"))
     }
 
     private func finish(context: ChannelHandlerContext, outcome: ProbeOutcome) {

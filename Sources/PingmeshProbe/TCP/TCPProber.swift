@@ -1,11 +1,12 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
 import NIOCore
 import NIOPosix
 import PingmeshModel
+
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
 
 /// TCP connect probe (Pingmesh's TCP ping): SYN/SYN-ACK round trip to a resolved address, a new
 /// connection and source port for every probe, closed with an RST; optionally an echoed payload
