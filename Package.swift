@@ -79,7 +79,7 @@ let package = Package(
         .testTarget(name: "PingmeshModelTests", dependencies: ["PingmeshModel"]),
         .testTarget(
             name: "PingmeshProbeTests",
-            dependencies: ["PingmeshProbe", "PingmeshModel", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: ["PingmeshProbe", "PingmeshModel", "PingmeshTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
         ),
         .testTarget(
             name: "PingmeshAgentTests",

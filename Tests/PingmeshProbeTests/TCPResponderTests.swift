@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import PingmeshTestSupport
 import Testing
 
 @testable import PingmeshProbe

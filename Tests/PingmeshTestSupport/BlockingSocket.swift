@@ -6,10 +6,10 @@ import Foundation
 
 /// A plain blocking IPv4 socket for tests that need to hold connections open or fill a
 /// listener's queue exactly, which an event-loop client makes awkward.
-final class BlockingSocket {
-    let fd: Int32
+public final class BlockingSocket {
+    public let fd: Int32
 
-    init() {
+    public init() {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         precondition(fd >= 0, "socket() failed: \(errno)")
     }
@@ -25,7 +25,7 @@ final class BlockingSocket {
     }
 
     /// A listener with the given backlog that never accepts.
-    static func listener(host: String = "127.0.0.1", backlog: Int32) throws -> (BlockingSocket, Int) {
+    public static func listener(host: String = "127.0.0.1", backlog: Int32) throws -> (BlockingSocket, Int) {
         let socket = BlockingSocket()
         var address = Self.address(host, 0)
         let bound = withUnsafePointer(to: &address) {
@@ -40,7 +40,7 @@ final class BlockingSocket {
         return (socket, Int(UInt16(bigEndian: local.sin_port)))
     }
 
-    func connect(host: String, port: Int) throws {
+    public func connect(host: String, port: Int) throws {
         var address = Self.address(host, port)
         let result = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
@@ -48,12 +48,12 @@ final class BlockingSocket {
         guard result == 0 else { throw POSIXError(.init(rawValue: errno) ?? .EIO) }
     }
 
-    func send(_ text: String) {
+    public func send(_ text: String) {
         _ = text.withCString { Glibc.send(fd, $0, strlen($0), Int32(MSG_NOSIGNAL)) }
     }
 
     /// Bytes received within `timeout`: nil when nothing arrived, "" at end of stream.
-    func receive(timeout: Duration) -> String? {
+    public func receive(timeout: Duration) -> String? {
         var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
         let ready = poll(&poller, 1, Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000))
         guard ready > 0 else { return nil }
