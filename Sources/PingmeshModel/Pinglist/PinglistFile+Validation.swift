@@ -6,7 +6,7 @@ extension PinglistFile {
     /// `file` names the source in messages; `contentVersion` is used when the file names no version.
     public func validated(file: String, contentVersion: String) throws(ConfigError) -> Pinglist {
         var issues: [ConfigIssue] = []
-        let settings = effectiveSettings(issues: &issues)
+        let settings = (settings ?? PinglistSettingsFile()).effective(path: "settings", issues: &issues)
         var targets: [ProbeTarget] = []
         var firstSeen: [String: String] = [:]
         var groupNames: [String: Int] = [:]
@@ -25,7 +25,9 @@ extension PinglistFile {
 
             for (targetIndex, entry) in group.targets.enumerated() {
                 let path = "\(groupPath).targets[\(targetIndex)]"
-                guard let target = effectiveTarget(entry, group: group, settings: settings, path: path, issues: &issues) else { continue }
+                guard let target = Self.effectiveTarget(entry, group: group, settings: settings, path: path, issues: &issues) else {
+                    continue
+                }
                 if let earlier = firstSeen[target.id] {
                     issues.append(.init(path: path, reason: "duplicate target \(target.id), already listed at \(earlier)"))
                     continue
@@ -38,41 +40,8 @@ extension PinglistFile {
         return Pinglist(version: version ?? contentVersion, settings: settings, targets: targets)
     }
 
-    private func effectiveSettings(issues: inout [ConfigIssue]) -> ProbeSettings {
-        var result = ProbeSettings()
-        let given = settings ?? PinglistSettingsFile()
-        if let value = given.interval?.duration { result.interval = value }
-        if let value = given.timeout?.duration { result.timeout = value }
-        if let value = given.delay?.duration { result.delay = value }
-        if let value = given.concurrency { result.concurrency = value }
-        if let value = given.payloadBytes { result.payloadBytes = value }
-        if let value = given.ipProtocol { result.ipProtocol = value }
-        result.sourceAddress = given.sourceAddress
-
-        Self.checkTiming(
-            interval: result.interval, timeout: result.timeout, delay: result.delay, path: "settings", issues: &issues
-        )
-        if !(1...SafetyLimits.maximumConcurrency).contains(result.concurrency) {
-            issues.append(
-                .init(path: "settings.concurrency", reason: "\(result.concurrency) is outside 1...\(SafetyLimits.maximumConcurrency)"))
-        }
-        Self.checkPayload(result.payloadBytes, path: "settings.payload_bytes", issues: &issues)
-        if let source = result.sourceAddress {
-            if let family = IPAddressFamily.of(literal: source) {
-                if !result.ipProtocol.allows(family) {
-                    issues.append(
-                        .init(
-                            path: "settings.source_address",
-                            reason: "\(source) is \(family.rawValue) but ip_protocol is \(result.ipProtocol.rawValue)"))
-                }
-            } else {
-                issues.append(.init(path: "settings.source_address", reason: "'\(source)' is not an IPv4 or IPv6 address"))
-            }
-        }
-        return result
-    }
-
-    private func effectiveTarget(
+    /// One target with its group's defaults and the settings applied; nil (and issues) when invalid.
+    static func effectiveTarget(
         _ entry: TargetFile, group: TargetGroupFile, settings: ProbeSettings, path: String, issues: inout [ConfigIssue]
     ) -> ProbeTarget? {
         let before = issues.count
@@ -180,5 +149,42 @@ extension PinglistFile {
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "-"
             }
         } && !trimmed.split(separator: ".").allSatisfy { $0.allSatisfy(\.isASCIIDigit) }
+    }
+}
+
+extension PinglistSettingsFile {
+    /// The effective settings, defaults applied; problems are added to `issues` under `path`.
+    public func effective(path: String, issues: inout [ConfigIssue]) -> ProbeSettings {
+        var result = ProbeSettings()
+        let given = self
+        if let value = given.interval?.duration { result.interval = value }
+        if let value = given.timeout?.duration { result.timeout = value }
+        if let value = given.delay?.duration { result.delay = value }
+        if let value = given.concurrency { result.concurrency = value }
+        if let value = given.payloadBytes { result.payloadBytes = value }
+        if let value = given.ipProtocol { result.ipProtocol = value }
+        result.sourceAddress = given.sourceAddress
+
+        PinglistFile.checkTiming(
+            interval: result.interval, timeout: result.timeout, delay: result.delay, path: path, issues: &issues
+        )
+        if !(1...SafetyLimits.maximumConcurrency).contains(result.concurrency) {
+            issues.append(
+                .init(path: "\(path).concurrency", reason: "\(result.concurrency) is outside 1...\(SafetyLimits.maximumConcurrency)"))
+        }
+        PinglistFile.checkPayload(result.payloadBytes, path: "\(path).payload_bytes", issues: &issues)
+        if let source = result.sourceAddress {
+            if let family = IPAddressFamily.of(literal: source) {
+                if !result.ipProtocol.allows(family) {
+                    issues.append(
+                        .init(
+                            path: "\(path).source_address",
+                            reason: "\(source) is \(family.rawValue) but ip_protocol is \(result.ipProtocol.rawValue)"))
+                }
+            } else {
+                issues.append(.init(path: "\(path).source_address", reason: "'\(source)' is not an IPv4 or IPv6 address"))
+            }
+        }
+        return result
     }
 }
