@@ -19,8 +19,7 @@ public struct ScheduledTarget: Sendable {
     }
 
     public static func phase(of id: String) -> Double {
-        // The top 53 bits give a uniformly spread double without rounding up to 1.0.
-        Double(StableHash.fnv1a64(id) >> 11) / Double(UInt64(1) << 53)
+        StableHash.uniform(id)
     }
 }
 

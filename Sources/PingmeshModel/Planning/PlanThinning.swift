@@ -26,7 +26,7 @@ enum PlanThinning {
     }
 
     private static func pairRank(_ topology: Topology, _ agent: Int, _ peer: Int) -> UInt64 {
-        StableHash.fnv1a64("\(topology.servers[agent].name)\u{0}\(topology.servers[peer].name)")
+        StableHash.mixed("\(topology.servers[agent].name)\u{0}\(topology.servers[peer].name)")
     }
 
     private static func thinAgent(_ agent: Int, budget: Int, cost: [Int], plan: inout ProbePlan) {

@@ -28,7 +28,7 @@ public struct ProbePlan: Sendable {
         for (agent, list) in peers.enumerated() {
             for peer in list { counts[level(agent: agent, peer: Int(peer)), default: 0] += 1 }
         }
-        for groups in extraGroups {
+        for groups in extraGroups where !groups.isEmpty {
             counts[.extra, default: 0] += groups.reduce(0) { $0 + topology.extraTargets[Int($1)].targets.count }
         }
         return counts

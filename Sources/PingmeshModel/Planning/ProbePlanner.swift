@@ -72,8 +72,7 @@ public enum ProbePlanner {
             for (index, group) in topology.extraTargets.enumerated() {
                 guard group.selector.allSatisfy({ labels[$0.key] == $0.value }) else { continue }
                 if group.weight < 1 {
-                    let draw = Double(StableHash.fnv1a64("\(group.name)\u{0}\(topology.servers[agent].name)") >> 11) / Double(UInt64(1) << 53)
-                    guard draw < group.weight else { continue }
+                    guard StableHash.uniform("\(group.name)\u{0}\(topology.servers[agent].name)") < group.weight else { continue }
                 }
                 assignments[agent].append(UInt16(index))
             }
