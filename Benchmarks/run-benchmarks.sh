@@ -83,6 +83,9 @@ swift build -c release --scratch-path "$SCRATCH" --product pingmesh-bench
 mkdir -p "$SCRATCH"
 gcc -O2 -Wall -Wextra -o "$RAW" Benchmarks/raw/raw_connect.c
 
+# Other work on the machine (a build, a test run) skews every figure; the load is shown with them.
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # ---------------------------------------------------------------- 2. responder
 port_in_use() { [ -n "$(ss -Hltn "sport = :$1")" ]; }
 PORT=$BENCH_PORT
@@ -248,6 +251,8 @@ printf '%-34s %14s\n' "agent/raw CPU ratio" "$SHARE_RATIO"
 printf '%-34s %14s\n' "agent RSS at end, MiB" "$RSS_MIB"
 printf '%-34s %14s  %s\n' "agent peak RSS (VmHWM), MiB" "$HWM_MIB" "<${RSS_LIMIT_MIB} $RSS_VERDICT"
 printf '%-34s %14s\n' "raw loop peak RSS, MiB" "$RAW_RSS"
+echo
+echo "load average (1/5/15 min): at start $LOAD_START, at end $(cut -d' ' -f1-3 /proc/loadavg)"
 
 if grep -q FAIL "$WORK/throughput.txt" || [ "$RSS_VERDICT" = FAIL ]; then
     echo

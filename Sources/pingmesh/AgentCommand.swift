@@ -12,14 +12,32 @@ struct AgentCommand: AsyncParsableCommand {
         commandName: "agent",
         abstract: "Run an agent: probe the pinglist's targets, answer other agents' probes, export Prometheus metrics.",
         discussion: """
+            Controller mode: --controller URL[,URL...]. The agent pulls its list every --pull-period (jittered), fails \
+            over between controllers, and registers itself. After 3 failed pulls in a row, or an empty list, it stops \
+            probing and keeps answering probes; the next good pull resumes probing. \
             Static mode: --pinglist FILE. The file is reloaded when it changes and on SIGHUP; a bad new file is \
             rejected (logged, counted in pingmesh_agent_pinglist_rejected_total) and the last good list kept. \
             Metrics at http://LISTEN/metrics, HTTP responder at /ping, TCP responder on --tcp-listen.
             """
     )
 
-    @Option(help: "Pinglist file (YAML or JSON; native or pingmesh-agent format).")
-    var pinglist: String
+    @Option(help: "Pinglist file (YAML or JSON; native or pingmesh-agent format): static mode.")
+    var pinglist: String?
+
+    @Option(help: "Controller base URLs, comma-separated (http://host:9310): controller mode.")
+    var controller: String?
+
+    @Option(help: "File holding the bearer token for the controller.")
+    var tokenFile: String?
+
+    @Option(help: "How often to pull the pinglist from the controller.")
+    var pullPeriod: String = "30s"
+
+    @Flag(inversion: .prefixedNo, help: "Register with the controller (controller mode).")
+    var register = true
+
+    @Option(help: "Addresses other agents probe this one at, comma-separated (default: the --tcp-listen host when it is an IP).")
+    var advertise: String?
 
     @Option(help: "This agent's name (default: the host name).")
     var name: String = ProcessInfo.processInfo.hostName
@@ -45,9 +63,8 @@ struct AgentCommand: AsyncParsableCommand {
         try logging.bootstrap()
         let logger = Logger(label: "pingmesh.agent")
         let configuration: AgentConfiguration
+        let source: any PinglistSource
         do {
-            // Refuse to start on a bad file: a typo should fail loudly, not probe nothing.
-            _ = try PinglistDecoder.load(path: pinglist)
             configuration = AgentConfiguration(
                 name: name, labels: try LabelList.parse(labels, field: "--labels"),
                 httpListen: try ListenAddress(parsing: listen, field: "--listen"),
@@ -55,17 +72,61 @@ struct AgentCommand: AsyncParsableCommand {
                 responderLimits: ResponderLimits(maxConnections: try positive(maxConnections, "--max-connections")),
                 metricsPerTarget: metricsPerTarget
             )
+            source = try makeSource(configuration: configuration, logger: logger)
+        } catch let error as ValidationError {
+            throw error
         } catch {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode.failure
         }
-        let agent = Agent(
-            configuration: configuration, source: StaticPinglistFile(path: pinglist, logger: logger), logger: logger
-        ) { endpoints in
+        let agent = Agent(configuration: configuration, source: source, logger: logger) { endpoints in
             logger.info("agent running", metadata: ["metrics": "http://\(endpoints.http)/metrics", "tcp": "\(endpoints.tcp)"])
         }
         let group = ServiceGroup(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+}
+
+extension AgentCommand {
+    private func makeSource(configuration: AgentConfiguration, logger: Logger) throws -> any PinglistSource {
+        switch (pinglist, controller) {
+        case (let path?, nil):
+            // Refuse to start on a bad file: a typo should fail loudly, not probe nothing.
+            _ = try PinglistDecoder.load(path: path)
+            return StaticPinglistFile(path: path, logger: logger)
+        case (nil, let urls?):
+            let controllers = urls.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            for url in controllers where URL(string: url)?.scheme.map({ ["http", "https"].contains($0) }) != true {
+                throw ValidationError("--controller: '\(url)' is not an http:// or https:// URL")
+            }
+            guard let period = ConfigDuration(parsing: pullPeriod), period.duration >= .seconds(1) else {
+                throw ValidationError("--pull-period: '\(pullPeriod)' is not a duration of at least 1s")
+            }
+            let token = try tokenFile.map {
+                try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            var registration: AgentRegistration?
+            if register {
+                let addresses =
+                    advertise.map { $0.split(separator: ",").map(String.init) }
+                    ?? [configuration.tcpListen.host].filter { IPAddressFamily.of(literal: $0) != nil && !["0.0.0.0", "::"].contains($0) }
+                guard !addresses.isEmpty else {
+                    throw ValidationError("--advertise: needed to register when --tcp-listen is a wildcard address (or pass --no-register)")
+                }
+                let candidate = AgentRegistration(
+                    name: configuration.name, addresses: addresses, labels: configuration.labels, version: PingmeshVersion.current)
+                let issues = candidate.validationIssues()
+                guard issues.isEmpty else {
+                    throw ValidationError(issues.map { "registration: \($0)" }.joined(separator: "\n"))
+                }
+                registration = candidate
+            }
+            return ControllerPinglistSource(
+                controllers: controllers, agentName: configuration.name, token: token, period: period.duration,
+                registration: registration, logger: logger)
+        default:
+            throw ValidationError("exactly one of --pinglist FILE (static mode) and --controller URL (controller mode) is needed")
+        }
     }
 }
 

@@ -6,7 +6,7 @@ import PingmeshModel
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate a pinglist file (native or pingmesh-agent format, YAML or JSON).",
+        abstract: "Validate a topology or pinglist file (pinglists in native or pingmesh-agent format; YAML or JSON).",
         discussion: "Prints a summary and exits 0 when the file is valid; prints every problem with its field path and exits 1 otherwise."
     )
 
@@ -15,7 +15,20 @@ struct CheckConfigCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let (pinglist, format) = try PinglistDecoder.load(path: file)
+            let data: Data
+            do {
+                data = try Data(contentsOf: URL(fileURLWithPath: file))
+            } catch {
+                throw ConfigError(file: file, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
+            }
+            if try ConfigDocument.topLevelKeys(data, file: file).contains("datacenters") {
+                let topology = try ConfigDocument.decode(TopologyFile.self, from: data, file: file).validated(file: file)
+                print(
+                    "\(file): OK (topology)\n"
+                        + PlanReport(ProbePlanner.plan(topology)).text.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
+                return
+            }
+            let (pinglist, format) = try PinglistDecoder.decode(data, file: file)
             let kinds = Dictionary(grouping: pinglist.targets, by: \.kind).map { "\($0.value.count) \($0.key.rawValue)" }.sorted()
             let groups = Set(pinglist.targets.map(\.group)).count
             let settings = pinglist.settings

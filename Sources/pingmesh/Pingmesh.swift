@@ -10,6 +10,9 @@ struct Pingmesh: AsyncParsableCommand {
             Every server runs an agent that probes a topology-aware list of peers and answers their probes; \
             the agent exports Prometheus metrics. Start with `pingmesh up` to see a simulated mesh on this machine.
             """,
-        subcommands: [UpCommand.self, AgentCommand.self, ProbeCommand.self, CheckConfigCommand.self]
+        version: PingmeshVersion.current,
+        subcommands: [
+            UpCommand.self, AgentCommand.self, ControllerCommand.self, ProbeCommand.self, PinglistCommand.self, CheckConfigCommand.self,
+        ]
     )
 }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PingmeshAgent
+import PingmeshController
 import PingmeshModel
 import ServiceLifecycle
 import Synchronization
@@ -10,10 +11,12 @@ import Synchronization
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Run Pingmesh on this machine: a simulated data center of agents probing each other over loopback.",
+        abstract: "Run Pingmesh on this machine: a controller and a simulated data center of agents probing each other over loopback.",
         discussion: """
-            Each simulated server is a real agent with its own loopback address (127.1.x.y), its own TCP and HTTP \
-            responders and its own metrics at http://127.1.x.y:HTTP-PORT/metrics. Stop with Ctrl-C.
+            The controller plans the simulated topology (8 servers per ToR, 4 ToRs per podset, two DCs from 32 servers \
+            on); each simulated server is a real agent with its own loopback address (127.1.x.y) that pulls its \
+            pinglist from the controller, answers probes on its own TCP and HTTP responders and serves its own \
+            metrics at http://127.1.x.y:HTTP-PORT/metrics. Stop with Ctrl-C.
             """
     )
 
@@ -25,6 +28,9 @@ struct UpCommand: AsyncParsableCommand {
 
     @Option(help: "Port of every simulated agent's TCP responder.")
     var tcpPort: Int = DefaultPorts.agentTCP
+
+    @Option(help: "The controller's listener.")
+    var controllerListen: String = "127.0.0.1:\(DefaultPorts.controller)"
 
     @OptionGroup var logging: LoggingOptions
 
@@ -38,39 +44,46 @@ struct UpCommand: AsyncParsableCommand {
         try logging.bootstrap()
         let logger = Logger(label: "pingmesh.up")
         let mesh = SimulatedMesh(count: simulate)
+        let listen = try ListenAddressParser.parse(controllerListen, field: "--controller-listen")
+        let controllerURL = "http://\(HostPort.join(listen.host, listen.port))"
+        let controller = Controller(
+            configuration: .init(
+                host: listen.host, port: listen.port, topology: mesh.topology(tcpPort: tcpPort), state: .init(registrationEnabled: false)),
+            logger: logger)
+
         let ready = Mutex(0)
         let total = mesh.servers.count
+        let (httpPort, tcpPort) = (self.httpPort, self.tcpPort)
         let agents = mesh.servers.map { server in
             Agent(
                 configuration: AgentConfiguration(
-                    name: server.name, labels: server.labels,
-                    httpListen: ListenAddress(host: server.address, port: httpPort),
-                    tcpListen: ListenAddress(host: server.address, port: tcpPort)
-                ),
-                source: FixedPinglist(mesh.pinglist(for: server, tcpPort: tcpPort)), logger: logger
+                    name: server.name, httpListen: ListenAddress(host: server.address, port: httpPort),
+                    tcpListen: ListenAddress(host: server.address, port: tcpPort)),
+                source: ControllerPinglistSource(
+                    controllers: [controllerURL], agentName: server.name, period: mesh.interval, logger: logger),
+                logger: logger
             ) { _ in
                 let count = ready.withLock { value -> Int in
                     value += 1
                     return value
                 }
                 guard count == total else { return }
-                print(Self.banner(mesh: mesh, httpPort: httpPort, tcpPort: tcpPort))
+                print(Self.banner(mesh: mesh, controller: controllerURL, httpPort: httpPort, tcpPort: tcpPort))
             }
         }
-        let group = ServiceGroup(services: agents, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: [controller] + agents, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 
-    static func banner(mesh: SimulatedMesh, httpPort: Int, tcpPort: Int) -> String {
+    static func banner(mesh: SimulatedMesh, controller: String, httpPort: Int, tcpPort: Int) -> String {
         let first = mesh.servers[0]
         let last = mesh.servers[mesh.servers.count - 1]
-        let pairs = mesh.servers.count * (mesh.servers.count - 1)
         return """
-            pingmesh up: \(mesh.servers.count) simulated servers (\(first.address) ... \(last.address)), \
-            \(pairs) probe pairs every \(ConfigDuration(mesh.interval))
-              metrics:   http://\(first.address):\(httpPort)/metrics  (each server on its own address, same port)
+            pingmesh up: \(mesh.servers.count) simulated servers (\(first.address) ... \(last.address)), probing every \(ConfigDuration(mesh.interval))
+              controller: \(controller)/v1/pinglist/\(first.name)   (agents: \(controller)/v1/agents)
+              metrics:    http://\(first.address):\(httpPort)/metrics  (each server on its own address, same port)
               responders: TCP \(tcpPort), HTTP \(httpPort)/ping
-              try:       pingmesh probe tcp \(first.address):\(tcpPort) --count 3
+              try:        pingmesh probe tcp \(first.address):\(tcpPort) --count 3
             Ctrl-C stops.
             """
     }

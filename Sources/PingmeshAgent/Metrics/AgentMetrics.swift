@@ -24,6 +24,9 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let pinglistAge: Gauge
     private let pinglistReloads: Counter
     private let rejectedPinglists: Counter
+    private let pulls: [PullOutcome: Counter]
+    private let pullFailures: Gauge
+    private let probing: Gauge
 
     /// Per-target series that exist right now, by target id.
     private let unhealthy = Mutex<[String: PerTargetSeries]>([:])
@@ -78,6 +81,18 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         pinglistReloads = counter("pingmesh_agent_pinglist_reloads_total", "Pinglists loaded and swapped in.")
         rejectedPinglists = counter(
             "pingmesh_agent_pinglist_rejected_total", "New pinglists rejected as invalid; the previous one was kept.")
+        var pulls: [PullOutcome: Counter] = [:]
+        for outcome in PullOutcome.allCases {
+            pulls[outcome] = registry.makeCounter(
+                descriptor: .pingmesh("pingmesh_agent_pinglist_pulls_total", help: "Pinglist pulls from the controller, by outcome."),
+                labels: [("result", outcome.rawValue)])
+        }
+        self.pulls = pulls
+        pullFailures = gauge(
+            "pingmesh_agent_pinglist_pull_failures", "Consecutive failed pinglist pulls; at 3 the agent stops probing.")
+        probing = gauge(
+            "pingmesh_agent_probing_enabled", "1 while the agent probes; 0 after the kill switch (failed pulls or an empty list).")
+        probing.set(to: 1)
     }
 
     // MARK: ProbeRecorder
@@ -203,6 +218,20 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
             info = gauge
         }
     }
+
+    /// How a pull from the controller ended.
+    public enum PullOutcome: String, Sendable, CaseIterable {
+        case ok
+        case notModified = "not_modified"
+        case unknownAgent = "unknown_agent"
+        case failed
+    }
+
+    public func pullFinished(_ outcome: PullOutcome) { pulls[outcome]?.increment() }
+
+    public func pullFailuresInARow(_ count: Int) { pullFailures.set(to: Double(count)) }
+
+    public func probingEnabled(_ enabled: Bool) { probing.set(to: enabled ? 1 : 0) }
 
     /// A new pinglist was invalid and the old one kept.
     public func pinglistRejected() { rejectedPinglists.increment() }

@@ -19,30 +19,31 @@ public struct StaticPinglistFile: PinglistSource {
     }
 
     public func run(metrics: AgentMetrics, deliver: @escaping @Sendable (Pinglist) async -> Void) async throws {
-        let state = ReloadState()
-        let path = self.path
-        let logger = self.logger
+        let detector = FileChangeDetector(path: path)
+        let (path, logger) = (self.path, self.logger)
         let reload: @Sendable (String) async -> Void = { trigger in
-            guard let data = try? Data(contentsOf: URL(fileURLWithPath: path)) else {
-                if await state.noteUnreadable() {
-                    logger.error("cannot read the pinglist file; keeping the current list", metadata: ["file": "\(path)"])
-                }
+            switch await detector.check(force: trigger == "SIGHUP") {
+            case .unchanged:
                 return
-            }
-            guard await state.isNew(data) else { return }
-            do {
-                let (pinglist, format) = try PinglistDecoder.decode(data, file: path)
-                logger.info(
-                    "pinglist loaded",
-                    metadata: [
-                        "file": "\(path)", "version": "\(pinglist.version)", "format": "\(format.rawValue)",
-                        "targets": "\(pinglist.targets.count)", "trigger": "\(trigger)",
-                    ]
-                )
-                await deliver(pinglist)
-            } catch {
-                metrics.pinglistRejected()
-                logger.error("new pinglist rejected; keeping the current list", metadata: ["file": "\(path)", "errors": "\(error)"])
+            case .unreadable(let firstTime, let reason):
+                if firstTime {
+                    logger.error(
+                        "cannot read the pinglist file; keeping the current list", metadata: ["file": "\(path)", "reason": "\(reason)"])
+                }
+            case .changed(let data):
+                do {
+                    let (pinglist, format) = try PinglistDecoder.decode(data, file: path)
+                    logger.info(
+                        "pinglist loaded",
+                        metadata: [
+                            "file": "\(path)", "version": "\(pinglist.version)", "format": "\(format.rawValue)",
+                            "targets": "\(pinglist.targets.count)", "trigger": "\(trigger)",
+                        ])
+                    await deliver(pinglist)
+                } catch {
+                    metrics.pinglistRejected()
+                    logger.error("new pinglist rejected; keeping the current list", metadata: ["file": "\(path)", "errors": "\(error)"])
+                }
             }
         }
 
@@ -50,7 +51,6 @@ public struct StaticPinglistFile: PinglistSource {
         try await withThrowingDiscardingTaskGroup { group in
             group.addTask {
                 for await _ in await UnixSignalsSequence(trapping: .sighup) {
-                    await state.forget()
                     await reload("SIGHUP")
                 }
             }
@@ -62,26 +62,4 @@ public struct StaticPinglistFile: PinglistSource {
             }
         }
     }
-}
-
-/// What the last read of the file held, so unchanged content is not reloaded and an unreadable
-/// file is reported once, not every poll.
-private actor ReloadState {
-    private var lastContent: Data?
-    private var reportedUnreadable = false
-
-    func isNew(_ data: Data) -> Bool {
-        reportedUnreadable = false
-        guard data != lastContent else { return false }
-        lastContent = data
-        return true
-    }
-
-    func noteUnreadable() -> Bool {
-        defer { reportedUnreadable = true }
-        return !reportedUnreadable
-    }
-
-    /// SIGHUP reloads even an unchanged file (after a fix elsewhere, say a DNS change).
-    func forget() { lastContent = nil }
 }

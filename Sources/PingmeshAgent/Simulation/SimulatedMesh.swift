@@ -7,43 +7,53 @@ public struct SimulatedMesh: Sendable {
     public struct Server: Sendable, Hashable {
         public var name: String
         public var address: String
-        public var labels: [String: String]
+        public var datacenter: Int
+        public var podset: Int
+        public var tor: Int
     }
+
+    public static let serversPerToR = 8
+    public static let torsPerPodset = 4
 
     public var servers: [Server]
     public var interval: Duration
 
-    /// `count` servers, 8 to a simulated ToR, 4 ToRs to a podset, in dc1.
+    /// `count` servers, 8 to a ToR, 4 ToRs to a podset; two data centers from 32 servers on.
     public init(count: Int, interval: Duration = SafetyLimits.minimumPairInterval) {
         self.interval = interval
+        let datacenters = count >= 32 ? 2 : 1
+        let perDC = (count + datacenters - 1) / datacenters
         servers = (0..<count).map { index in
-            let tor = index / 8
+            let datacenter = index / perDC
+            let tor = (index % perDC) / Self.serversPerToR
             return Server(
                 name: String(format: "sim-%03d", index), address: "127.1.\(index / 250).\(index % 250 + 1)",
-                labels: ["dc": "dc1", "podset": "podset\(tor / 4)", "pod": "pod\(tor)", "tor": "tor\(tor)"]
-            )
+                datacenter: datacenter, podset: tor / Self.torsPerPodset, tor: tor)
         }
     }
 
-    /// Every other server, probed over TCP at its responder: a full mesh, until the controller
-    /// computes topology-aware lists.
-    public func pinglist(for server: Server, tcpPort: Int) -> Pinglist {
-        let peers = servers.filter { $0 != server }
-        let file = PinglistFile(
-            agent: server.name,
-            settings: PinglistSettingsFile(interval: ConfigDuration(interval), sourceAddress: server.address),
-            groups: Dictionary(grouping: peers, by: { $0.labels["tor"] ?? "" }).sorted { $0.key < $1.key }.map { tor, members in
-                TargetGroupFile(
-                    name: tor, labels: members[0].labels, kind: .tcp, port: tcpPort,
-                    targets: members.map { TargetFile(address: $0.address, name: $0.name) }
-                )
-            }
-        )
-        // The mesh is built from valid parts; a failure here is a bug in this type.
-        do {
-            return try file.validated(file: "simulated mesh", contentVersion: "sim-\(servers.count)")
-        } catch {
-            preconditionFailure("simulated pinglist invalid: \(error)")
-        }
+    /// The simulated data center as a topology for the controller; agents probe each other's
+    /// TCP responders on `tcpPort`.
+    public func topology(tcpPort: Int) -> TopologyFile {
+        let byDC = Dictionary(grouping: servers, by: \.datacenter)
+        return TopologyFile(
+            settings: PinglistSettingsFile(interval: ConfigDuration(interval), timeout: .seconds(1)),
+            probe: .init(kind: .tcp, port: tcpPort),
+            interDC: .init(serversPerPodset: 1),
+            datacenters: byDC.keys.sorted().map { datacenter in
+                let byPodset = Dictionary(grouping: byDC[datacenter]!, by: \.podset)
+                return TopologyFile.DataCenterFile(
+                    name: "dc\(datacenter + 1)", region: "sim",
+                    podsets: byPodset.keys.sorted().map { podset in
+                        let byToR = Dictionary(grouping: byPodset[podset]!, by: \.tor)
+                        return TopologyFile.PodsetFile(
+                            name: "dc\(datacenter + 1)-podset\(podset + 1)",
+                            pods: byToR.keys.sorted().map { tor in
+                                TopologyFile.PodFile(
+                                    name: "dc\(datacenter + 1)-pod\(tor + 1)", tor: "dc\(datacenter + 1)-tor\(tor + 1)",
+                                    servers: byToR[tor]!.map { TopologyFile.ServerFile(name: $0.name, ipv4: $0.address) })
+                            })
+                    })
+            })
     }
 }

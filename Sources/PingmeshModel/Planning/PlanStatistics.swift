@@ -46,7 +46,7 @@ public struct PlanStatistics: Sendable, Equatable {
             }
         }
         let intraPodTotal = topology.pods.reduce(0) { $0 + $1.servers.count * max($1.servers.count - 1, 0) }
-        let torTotal = topology.datacenters.indices.reduce(0) { total, datacenter in
+        let torTotal = topology.datacenters.indices.filter { topology.datacenters[$0].torMesh }.reduce(0) { total, datacenter in
             let pods = ProbePlanner.podsOf(datacenter: datacenter, in: topology).filter { !topology.pods[$0].servers.isEmpty }.count
             return total + pods * max(pods - 1, 0)
         }

@@ -16,7 +16,8 @@ extension ProbePlan {
         var groups: [TargetGroupFile] = [MeshLevel.intraPod, .intraDC, .interDC].compactMap { level in
             guard let targets = byLevel[level], !targets.isEmpty else { return nil }
             return TargetGroupFile(
-                name: level.rawValue, labels: ["level": level.rawValue], kind: topology.probeKind, port: topology.probePort, targets: targets)
+                name: level.rawValue, labels: ["level": level.rawValue], kind: topology.probeKind, port: topology.probePort,
+                targets: targets)
         }
         for index in extraGroups[agent] {
             let group = topology.extraTargets[Int(index)]

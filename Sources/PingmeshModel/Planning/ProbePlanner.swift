@@ -9,6 +9,7 @@ public enum ProbePlanner {
 
         for datacenter in topology.datacenters.indices {
             let dcPods = podsOf(datacenter: datacenter, in: topology).filter { !topology.pods[$0].servers.isEmpty }
+            let torMesh = topology.datacenters[datacenter].torMesh
             let others = selected.enumerated().filter { $0.offset != datacenter }.flatMap(\.element)
             let selectedHere = Set(selected[datacenter])
             for pod in dcPods {
@@ -19,12 +20,14 @@ public enum ProbePlanner {
                     // Intra-pod: every other server under the same ToR.
                     for peer in servers where peer != agent { list.append(UInt32(peer)) }
                     // Intra-DC: server i of ToR x probes server (i mod |y|) of every other ToR y.
-                    for other in dcPods where other != pod {
-                        let range = topology.pods[other].servers
-                        list.append(UInt32(range.lowerBound + position % range.count))
+                    if torMesh {
+                        for other in dcPods where other != pod {
+                            let range = topology.pods[other].servers
+                            list.append(UInt32(range.lowerBound + position % range.count))
+                        }
+                        implied[.intraDC, default: 0] += dcPods.count - 1
                     }
                     implied[.intraPod, default: 0] += servers.count - 1
-                    implied[.intraDC, default: 0] += dcPods.count - 1
                     // Inter-DC: selected servers probe the selected servers of every other DC.
                     if selectedHere.contains(agent) {
                         for peer in others { list.append(UInt32(peer)) }

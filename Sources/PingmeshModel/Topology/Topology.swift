@@ -25,6 +25,8 @@ public struct Topology: Sendable {
     public struct DataCenter: Sendable, Hashable {
         public var name: String
         public var region: String?
+        /// Whether its ToRs probe each other.
+        public var torMesh: Bool
         public var podsets: Range<Int>
     }
 

@@ -50,16 +50,18 @@ extension TopologyFile {
                     let firstServer = servers.count
                     for (s, server) in pod.servers.enumerated() {
                         let path = "\(podPath).servers[\(s)]"
-                        checkServer(server, path: path, index: servers.count, names: &serverPaths, addresses: &addresses, issues: &issues)
+                        checkServer(server, path: path, names: &serverPaths, addresses: &addresses, issues: &issues)
                         serverIndex[server.name] = serverIndex[server.name] ?? servers.count
                         servers.append(
-                            Topology.Server(name: server.name, ipv4: server.ipv4, ipv6: server.ipv6, labels: server.labels ?? [:], pod: pods.count))
+                            Topology.Server(
+                                name: server.name, ipv4: server.ipv4, ipv6: server.ipv6, labels: server.labels ?? [:], pod: pods.count))
                     }
                     pods.append(Topology.Pod(name: pod.name, tor: tor, podset: podsets.count, servers: firstServer..<servers.count))
                 }
                 podsets.append(Topology.Podset(name: podset.name, datacenter: datacenters.count, pods: firstPod..<pods.count))
             }
-            datacenters.append(Topology.DataCenter(name: dc.name, region: dc.region, podsets: firstPodset..<podsets.count))
+            datacenters.append(
+                Topology.DataCenter(name: dc.name, region: dc.region, torMesh: dc.torMesh ?? true, podsets: firstPodset..<podsets.count))
         }
         if servers.isEmpty { issues.append(.init(path: "datacenters", reason: "no servers: a topology needs at least one")) }
 
@@ -72,7 +74,7 @@ extension TopologyFile {
     }
 
     private func checkServer(
-        _ server: ServerFile, path: String, index: Int, names: inout [String: String], addresses: inout [String: String],
+        _ server: ServerFile, path: String, names: inout [String: String], addresses: inout [String: String],
         issues: inout [ConfigIssue]
     ) {
         if server.name.isEmpty {
@@ -132,7 +134,8 @@ extension TopologyFile {
                 _ = PinglistFile.effectiveTarget(
                     entry, group: asGroup, settings: settings, path: "\(path).targets[\(targetIndex)]", issues: &issues)
             }
-            groups.append(Topology.ExtraTargetGroup(name: group.name, selector: group.selector ?? [:], weight: weight, targets: group.targets))
+            groups.append(
+                Topology.ExtraTargetGroup(name: group.name, selector: group.selector ?? [:], weight: weight, targets: group.targets))
         }
         return groups
     }

@@ -104,21 +104,29 @@ public struct TopologyFile: Sendable, Hashable, Codable {
     public struct DataCenterFile: Sendable, Hashable, Codable {
         public var name: String
         public var region: String?
+        /// Whether the ToRs of this DC probe each other (the virtual complete graph); default true.
+        /// Groups of self-registered agents set it to probe only the other groups.
+        public var torMesh: Bool?
         public var podsets: [PodsetFile]
 
-        public init(name: String, region: String? = nil, podsets: [PodsetFile]) {
+        public init(name: String, region: String? = nil, torMesh: Bool? = nil, podsets: [PodsetFile]) {
             self.name = name
             self.region = region
+            self.torMesh = torMesh
             self.podsets = podsets
         }
 
-        enum CodingKeys: String, CodingKey, CaseIterable { case name, region, podsets }
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, region, podsets
+            case torMesh = "tor_mesh"
+        }
 
         public init(from decoder: any Decoder) throws {
             try decoder.rejectUnknownKeys(CodingKeys.self)
             let container = try decoder.container(keyedBy: CodingKeys.self)
             name = try container.decode(String.self, forKey: .name)
             region = try container.decodeIfPresent(String.self, forKey: .region)
+            torMesh = try container.decodeIfPresent(Bool.self, forKey: .torMesh)
             podsets = try container.decodeIfPresent([PodsetFile].self, forKey: .podsets) ?? []
         }
     }

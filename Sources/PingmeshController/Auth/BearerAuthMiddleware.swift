@@ -1,0 +1,31 @@
+import Hummingbird
+
+/// Requires `Authorization: Bearer TOKEN` with a scope that allows the route. Open routes
+/// (health, metrics) are listed; everything else under /v1 needs a token unless none is configured.
+struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    let tokens: AccessTokens
+    /// The scope each path needs, by prefix; the first match wins.
+    let requirements: [(prefix: String, method: HTTPRequest.Method?, scope: TokenScope)]
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard !tokens.isOpen, let needed = required(for: request) else {
+            return try await next(request, context)
+        }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer ") else {
+            throw HTTPError(
+                .unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "missing bearer token (Authorization: Bearer TOKEN)")
+        }
+        guard let scope = tokens.scope(of: String(header.dropFirst("Bearer ".count))) else {
+            throw HTTPError(.unauthorized, headers: [.wwwAuthenticate: "Bearer"], message: "unknown bearer token")
+        }
+        guard scope.allows(needed) else {
+            throw HTTPError(.forbidden, message: "a token with scope \(scope.rawValue) cannot do this; it needs \(needed.rawValue)")
+        }
+        return try await next(request, context)
+    }
+
+    private func required(for request: Request) -> TokenScope? {
+        let path = request.uri.path
+        return requirements.first { path.hasPrefix($0.prefix) && ($0.method == nil || $0.method == request.method) }?.scope
+    }
+}

@@ -1,0 +1,92 @@
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
+import PingmeshModel
+import ServiceLifecycle
+
+/// The controller: merges its discovery sources, plans every agent's pinglist and serves them.
+/// Stateless beyond what its sources give it, so replicas behind one VIP answer alike.
+public struct Controller: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        /// nil: no topology file; the mesh comes from registration alone.
+        public var topologyFile: String?
+        /// A fixed topology (for `pingmesh up` and tests) instead of a file.
+        public var topology: TopologyFile?
+        public var state: ControllerState.Configuration
+        public var tokens: AccessTokens
+
+        public init(
+            host: String = "0.0.0.0", port: Int = DefaultPorts.controller, topologyFile: String? = nil, topology: TopologyFile? = nil,
+            state: ControllerState.Configuration = .init(), tokens: AccessTokens = AccessTokens()
+        ) {
+            self.host = host
+            self.port = port
+            self.topologyFile = topologyFile
+            self.topology = topology
+            self.state = state
+            self.tokens = tokens
+        }
+    }
+
+    public let configuration: Configuration
+    public let state: ControllerState
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let onRunning: @Sendable (Int) async -> Void
+
+    public init(
+        configuration: Configuration, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil,
+        onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        let logger = logger ?? Logger(label: "pingmesh.controller")
+        self.logger = logger
+        self.group = group
+        self.onRunning = onRunning
+        self.state = ControllerState(configuration: configuration.state, metrics: ControllerMetrics(), logger: logger)
+        if let topology = configuration.topology { state.setTopologyFile(topology) }
+    }
+
+    public func run() async throws {
+        let (state, configuration, logger, onRunning) = (self.state, self.configuration, self.logger, self.onRunning)
+        if configuration.tokens.isOpen {
+            logger.warning("no bearer tokens configured: the API is open to anyone who can reach it (--tokens FILE)")
+        }
+        let app = Application(
+            router: ControllerAPI.router(state: state, tokens: configuration.tokens),
+            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "pingmesh-controller",
+                availableConnectionsDelegate: MaximumAvailableConnections(4096)),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            eventLoopGroupProvider: .shared(group), logger: logger)
+
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { try await app.run() }
+            tasks.addTask { await cancelWhenGracefulShutdown { await state.runRebuilds() } }
+            tasks.addTask {
+                // Registrations expire; check a few times per TTL.
+                await cancelWhenGracefulShutdown {
+                    let period = configuration.state.registrationTTL / 4
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: period)
+                        state.expireRegistrations()
+                    }
+                }
+            }
+            if let path = configuration.topologyFile {
+                tasks.addTask {
+                    do {
+                        try await cancelWhenGracefulShutdown { try await TopologyFileWatcher(path: path, logger: logger).run(state: state) }
+                    } catch is CancellationError {
+                        return
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,155 @@
+import Foundation
+import Logging
+import PingmeshModel
+import Synchronization
+
+/// The merged view of every discovery source, and the plan computed from it. Sources report
+/// changes here; a rebuild merges them, validates the result and plans it off the request path;
+/// requests read the latest snapshot without waiting on anything.
+public final class ControllerState: Sendable {
+    public struct Configuration: Sendable {
+        public var mesh: RegistrationMesh
+        /// A registered agent unseen (no registration, no pull) this long drops out.
+        public var registrationTTL: Duration
+        public var registrationEnabled: Bool
+
+        public init(
+            mesh: RegistrationMesh = RegistrationMesh(), registrationTTL: Duration = .seconds(120), registrationEnabled: Bool = true
+        ) {
+            self.mesh = mesh
+            self.registrationTTL = registrationTTL
+            self.registrationEnabled = registrationEnabled
+        }
+    }
+
+    struct Registered: Sendable {
+        var registration: AgentRegistration
+        var lastSeen: ContinuousClock.Instant
+    }
+
+    private struct Inputs: Sendable {
+        var file: TopologyFile?
+        var registered: [String: Registered] = [:]
+        var generation = 0
+    }
+
+    public let configuration: Configuration
+    private let inputs = Mutex(Inputs())
+    private let current = Mutex<PlanSnapshot?>(nil)
+    private let changes: AsyncStream<Void>.Continuation
+    private let changeStream: AsyncStream<Void>
+    private let logger: Logger
+    let metrics: ControllerMetrics
+
+    public init(
+        configuration: Configuration = Configuration(), metrics: ControllerMetrics, logger: Logger = Logger(label: "pingmesh.controller")
+    ) {
+        self.configuration = configuration
+        self.metrics = metrics
+        self.logger = logger
+        (changeStream, changes) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The latest plan, nil until the first one is computed.
+    public var snapshot: PlanSnapshot? { current.withLock { $0 } }
+
+    /// A new valid topology file (the watcher validated it on its own first).
+    public func setTopologyFile(_ file: TopologyFile?) {
+        inputs.withLock {
+            $0.file = file; $0.generation += 1
+        }
+        changes.yield()
+    }
+
+    /// Registers or refreshes an agent. Returns the issues that make it unacceptable: its own
+    /// fields, or a clash with the servers already known (a name or address in use).
+    public func register(_ registration: AgentRegistration) -> [ConfigIssue] {
+        var issues = registration.validationIssues()
+        guard issues.isEmpty else { return issues }
+        let (isNew, merged) = inputs.withLock { inputs -> (Bool, TopologyFile) in
+            let others = inputs.registered.values.map(\.registration).filter { $0.name != registration.name }
+            return (
+                inputs.registered[registration.name]?.registration != registration,
+                (inputs.file ?? TopologyFile(datacenters: [])).merging(others + [registration], mesh: configuration.mesh)
+            )
+        }
+        if isNew {
+            do {
+                _ = try merged.validated(file: "registration")
+            } catch {
+                // Keep only what concerns this agent: the clash, not unrelated topology issues.
+                issues = error.issues.filter { $0.description.contains(registration.name) || $0.reason.contains("already") }
+                if issues.isEmpty { issues = error.issues }
+                return issues.map { ConfigIssue(path: "", reason: "conflicts with the known servers: \($0)") }
+            }
+        }
+        inputs.withLock { inputs in
+            inputs.registered[registration.name] = Registered(registration: registration, lastSeen: .now)
+            if isNew { inputs.generation += 1 }
+        }
+        if isNew { changes.yield() }
+        return []
+    }
+
+    /// A pull counts as a heartbeat for a registered agent.
+    public func seen(agent: String) {
+        inputs.withLock { $0.registered[agent]?.lastSeen = .now }
+    }
+
+    public var registered: [AgentRegistration] {
+        inputs.withLock { $0.registered.values.map(\.registration).sorted { $0.name < $1.name } }
+    }
+
+    /// Drops registrations unseen for longer than the TTL.
+    func expireRegistrations(now: ContinuousClock.Instant = .now) {
+        let ttl = configuration.registrationTTL
+        let expired = inputs.withLock { inputs -> [String] in
+            let gone = inputs.registered.filter { now - $0.value.lastSeen > ttl }.map(\.key)
+            for name in gone { inputs.registered[name] = nil }
+            if !gone.isEmpty { inputs.generation += 1 }
+            return gone
+        }
+        if !expired.isEmpty {
+            logger.info("registered agents expired", metadata: ["agents": "\(expired.sorted())"])
+            changes.yield()
+        }
+    }
+
+    /// Recomputes the plan whenever an input changes, at most once per `minimumGap`, until cancelled.
+    func runRebuilds(minimumGap: Duration = .milliseconds(200)) async {
+        rebuild()
+        for await _ in changeStream {
+            rebuild()
+            try? await Task.sleep(for: minimumGap)
+        }
+    }
+
+    /// Merges, validates and plans the current inputs; a failure keeps the last good plan.
+    func rebuild() {
+        let (file, registrations, generation) = inputs.withLock { ($0.file, $0.registered.values.map(\.registration), $0.generation) }
+        let merged = (file ?? TopologyFile(datacenters: [])).merging(registrations, mesh: configuration.mesh)
+        guard merged.datacenters.contains(where: { $0.podsets.contains { $0.pods.contains { !$0.servers.isEmpty } } }) else {
+            logger.debug("no servers known yet; no plan")
+            return
+        }
+        let started = ContinuousClock.now
+        do {
+            let topology = try merged.validated(file: "merged topology")
+            let plan = ProbePlanner.plan(topology)
+            let seconds = started.duration(to: .now).seconds
+            let snapshot = PlanSnapshot(plan: plan, topology: merged, computedAt: Date(), computeSeconds: seconds)
+            current.withLock { $0 = snapshot }
+            metrics.planBuilt(snapshot, registered: registrations.count)
+            if !plan.dropped.isEmpty {
+                logger.warning(
+                    "caps thinned the plan", metadata: ["dropped": "\(plan.dropped.map { "\($0.key.rawValue)=\($0.value)" }.sorted())"])
+            }
+            logger.info(
+                "plan computed",
+                metadata: ["agents": "\(topology.servers.count)", "seconds": "\(seconds)", "generation": "\(generation)"])
+        } catch {
+            metrics.planRejected()
+            logger.error("merged topology invalid; keeping the last plan", metadata: ["errors": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,85 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PingmeshController
+import PingmeshModel
+import ServiceLifecycle
+
+/// `pingmesh controller`: compute and serve every agent's pinglist.
+struct ControllerCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "controller",
+        abstract: "Serve topology-aware pinglists to agents (GET /v1/pinglist/{agent}).",
+        discussion: """
+            Sources: the topology file (reloaded on change and SIGHUP; a bad new file is rejected and the last good \
+            one kept) and agents that register themselves (POST /v1/agents). Without a topology file the mesh comes \
+            from registration alone: agents are grouped by --group-label and probe the agents of the other groups. \
+            Replicas given the same sources serve byte-identical lists, so several can sit behind one VIP.
+            """
+    )
+
+    @Option(help: "Topology file (YAML or JSON). Optional when agents register themselves.")
+    var topology: String?
+
+    @Option(help: "HTTP listener.")
+    var listen: String = "0.0.0.0:\(DefaultPorts.controller)"
+
+    @Option(help: "Bearer tokens file: tokens: [{token: ..., scope: agent|admin}]. Without it the API is open.")
+    var tokens: String?
+
+    @Flag(inversion: .prefixedNo, help: "Accept agent self-registration.")
+    var registration = true
+
+    @Option(help: "A registered agent unseen this long drops out.")
+    var registrationTtl: String = "120s"
+
+    @Option(help: "Registered agents are grouped by this label; each group probes the others.")
+    var groupLabel: String = "region"
+
+    @Flag(help: "Registered agents also probe the agents of their own group.")
+    var probeOwnGroup = false
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        try logging.bootstrap()
+        let logger = Logger(label: "pingmesh.controller")
+        let configuration: Controller.Configuration
+        do {
+            let address = try ListenAddressParser.parse(listen, field: "--listen")
+            if let topology { _ = try TopologyFileWatcher(path: topology).load() }
+            guard let ttl = ConfigDuration(parsing: registrationTtl), ttl.duration >= .seconds(10) else {
+                throw ValidationError("--registration-ttl: '\(registrationTtl)' is not a duration of at least 10s")
+            }
+            guard topology != nil || registration else {
+                throw ValidationError("--topology: needed when registration is off (--no-registration), or the controller knows no servers")
+            }
+            configuration = Controller.Configuration(
+                host: address.host, port: address.port, topologyFile: topology,
+                state: .init(
+                    mesh: RegistrationMesh(groupLabel: groupLabel, probeOwnGroup: probeOwnGroup), registrationTTL: ttl.duration,
+                    registrationEnabled: registration),
+                tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens())
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            throw ExitCode.failure
+        }
+        let controller = Controller(configuration: configuration, logger: logger) { port in
+            logger.info("controller running", metadata: ["url": "http://\(HostPort.join(configuration.host, port))"])
+        }
+        try await ServiceGroup(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+    }
+}
+
+/// HOST:PORT for listeners, shared by the commands.
+enum ListenAddressParser {
+    static func parse(_ text: String, field: String) throws(ConfigError) -> (host: String, port: Int) {
+        guard let (host, port) = HostPort.split(text), let port, (0...65535).contains(port), !host.isEmpty else {
+            throw ConfigError(
+                file: "command line", issues: [.init(path: field, reason: "'\(text)' is not HOST:PORT with a port in 0...65535")])
+        }
+        return (host, port)
+    }
+}
