@@ -108,6 +108,7 @@ let package = Package(
             dependencies: [
                 "PingmeshController", "PingmeshModel", "PingmeshTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         .testTarget(

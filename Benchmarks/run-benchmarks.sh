@@ -18,6 +18,7 @@
 #   BENCH_WINDOW       measuring window of the agent and raw rate runs   [30]
 #   BENCH_PORT         first port tried for the responder                [19401]
 #   BENCH_STRICT       1: exit 1 when a target fails                     [0]
+#   BENCH_SKIP_BUILD   1: reuse the Swift binaries already in .build-bench [0]
 # Quick smoke run: BENCH_SECONDS=1 BENCH_REPS=1 BENCH_WARMUP=3 BENCH_WINDOW=5 bash Benchmarks/run-benchmarks.sh
 set -euo pipefail
 
@@ -29,6 +30,7 @@ BENCH_WARMUP=${BENCH_WARMUP:-12}
 BENCH_WINDOW=${BENCH_WINDOW:-30}
 BENCH_PORT=${BENCH_PORT:-19401}
 BENCH_STRICT=${BENCH_STRICT:-0}
+BENCH_SKIP_BUILD=${BENCH_SKIP_BUILD:-0}
 RSS_LIMIT_MIB=40
 INTERVAL_SECONDS=10
 # The agent probes BENCH_TARGETS every 10 s; the raw loop gets the same rate.
@@ -76,10 +78,15 @@ cleanup() {
 trap cleanup EXIT
 
 # ---------------------------------------------------------------- 1. build
-say "building (release, scratch path $SCRATCH)"
-# A scratch path of its own: the build does not lock or disturb the main .build.
-swift build -c release --scratch-path "$SCRATCH" --product pingmesh
-swift build -c release --scratch-path "$SCRATCH" --product pingmesh-bench
+if [ "$BENCH_SKIP_BUILD" = 1 ]; then
+    say "reusing the Swift binaries in $SCRATCH (BENCH_SKIP_BUILD=1)"
+    [ -x "$AGENT_BIN" ] && [ -x "$BENCH_BIN" ] || die "no binaries in $SCRATCH/release; run once without BENCH_SKIP_BUILD"
+else
+    say "building (release, scratch path $SCRATCH)"
+    # A scratch path of its own: the build does not lock or disturb the main .build.
+    swift build -c release --scratch-path "$SCRATCH" --product pingmesh
+    swift build -c release --scratch-path "$SCRATCH" --product pingmesh-bench
+fi
 mkdir -p "$SCRATCH"
 gcc -O2 -Wall -Wextra -o "$RAW" Benchmarks/raw/raw_connect.c
 
@@ -163,9 +170,11 @@ status_kib() { awk -v k="$2:" '$1 == k {print $2}' "/proc/$1/status"; }
 # Sum of pingmesh_probes_total over all its series, from the agent's /metrics; the HTTP port is
 # ephemeral, so it is found among the agent's listening sockets (loopback only).
 agent_metrics_port() {
-    local p
+    local p body
     for p in $(ss -Hltnp 2>/dev/null | grep "pid=$1," | awk '{print $4}' | sed 's/.*://'); do
-        if curl -s --max-time 2 "http://127.0.0.1:$p/metrics" 2>/dev/null | grep -q '^pingmesh_'; then
+        # Body first, then grep: `curl | grep -q` under pipefail fails when grep exits early.
+        body=$(curl -s --max-time 2 "http://127.0.0.1:$p/metrics" 2>/dev/null) || continue
+        if grep -q '^pingmesh_' <<<"$body"; then
             echo "$p"
             return
         fi

@@ -3,8 +3,10 @@ import PingmeshModel
 /// When each target of one round is probed: pure arithmetic, so pacing and the pair rule can be
 /// tested without a clock.
 ///
-/// A target's send time is the round start plus its phase times the interval, so the probes
-/// of a round leave evenly spread (the seeds' leaky bucket) rather than in one burst. The pair
+/// A target's send time is the round start plus its phase times the send window, so the probes
+/// of a round leave evenly spread (the seeds' leaky bucket) rather than in one burst. The send
+/// window is the interval less the longest timeout, so the last answer is in before the next
+/// round is due and a round overruns only when probes are held back (the concurrency cap). The pair
 /// rule holds regardless: a target is never sent sooner than `max(its interval, 10 s)` after its
 /// previous probe; it is delayed within the round, or left to a later round when its own interval
 /// is longer than the round.
@@ -28,13 +30,16 @@ public struct RoundPlan: Sendable {
         var entries: [Entry] = []
         entries.reserveCapacity(targets.count)
         var deferred = 0
+        let longestTimeout = targets.lazy.map(\.target.timeout).max() ?? .zero
+        let window = max(interval - longestTimeout, .zero)
         for (index, scheduled) in targets.enumerated() {
-            var offset = interval * scheduled.phase
+            var offset = window * scheduled.phase
             if let last = lastSent[scheduled.id] {
                 let spacing = max(scheduled.target.interval, SafetyLimits.minimumPairInterval)
                 let earliest = last + spacing - roundStart
                 if earliest > offset {
-                    guard earliest < interval else {
+                    // Held back past the send window, it would make this round overrun: next round.
+                    guard earliest <= window else {
                         deferred += 1
                         continue
                     }

@@ -69,7 +69,7 @@ public enum ControllerAPI {
             do {
                 registration = try ConfigDocument.decode(AgentRegistration.self, from: body, file: "request body")
             } catch let error as ConfigError {
-                throw HTTPError(.badRequest, message: error.issues.map(\.description).joined(separator: "; "))
+                throw HTTPError(.badRequest, message: error.description.replacingOccurrences(of: "\n", with: "; "))
             }
             let issues = state.register(registration)
             if !issues.isEmpty {
