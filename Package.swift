@@ -25,10 +25,12 @@ let package = Package(
                 .product(name: "Yams", package: "Yams")
             ]
         ),
+        .target(name: "CPingmeshLinux"),
         .target(
             name: "PingmeshProbe",
             dependencies: [
                 "PingmeshModel",
+                "CPingmeshLinux",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),

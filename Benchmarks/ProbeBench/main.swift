@@ -5,16 +5,21 @@ import NIOPosix
 import PingmeshModel
 import PingmeshProbe
 
-// pingmesh-bench throughput --target HOST:PORT [--duration S] [--concurrency N] [--api async|future]
+// pingmesh-bench throughput --target HOST:PORT [--duration S] [--concurrency N]
+//                [--engine epoll|nio] [--api async|callback]
 //
-// Drives the agent's TCP prober as fast as it goes on one event loop and prints one JSON line:
-// probes per second and CPU time per probe (user + system, from getrusage), for comparison with
+// Drives one of the agent's TCP probers as fast as it goes and prints one JSON line: probes per
+// second and CPU time per probe (user + system, from getrusage), for comparison with
 // Benchmarks/raw/raw_connect.c measured in the same run (Benchmarks/run-benchmarks.sh).
+// --engine epoll is what the agent uses on Linux; nio is the portable fallback. --api async goes
+// through `probe(_:) async` as the agent's scheduler does; callback starts the next probe from
+// the completion, with no task in between.
 
 struct Options {
     var target = "127.0.0.1:9301"
     var duration = 10.0
     var concurrency = 64
+    var engine = "epoll"
     var api = "async"
 
     init(_ arguments: [String]) {
@@ -26,7 +31,8 @@ struct Options {
             case "--target": target = value
             case "--duration": duration = Double(value) ?? { Self.usage() }()
             case "--concurrency": concurrency = Int(value) ?? { Self.usage() }()
-            case "--api" where value == "async" || value == "future": api = value
+            case "--engine" where value == "epoll" || value == "nio": engine = value
+            case "--api" where value == "async" || value == "callback" || value == "future": api = value == "future" ? "callback" : value
             default: Self.usage()
             }
         }
@@ -34,8 +40,9 @@ struct Options {
 
     static func usage() -> Never {
         FileHandle.standardError.write(
-            Data("usage: pingmesh-bench throughput --target HOST:PORT [--duration S] [--concurrency N] [--api async|future]\n".utf8)
-        )
+            Data(
+                "usage: pingmesh-bench throughput --target HOST:PORT [--duration S] [--concurrency N] [--engine epoll|nio] [--api async|callback]\n"
+                    .utf8))
         exit(2)
     }
 }
@@ -48,52 +55,48 @@ func cpuSeconds() -> Double {
     return user + system
 }
 
+/// Counts outcomes from any thread.
+final class Tally: Sendable {
+    private let counts = NIOLockedValueBox([ProbeResultClass: Int]())
+    func add(_ result: ProbeResultClass) { counts.withLockedValue { $0[result, default: 0] += 1 } }
+    var snapshot: [ProbeResultClass: Int] { counts.withLockedValue { $0 } }
+}
+
 let options = Options(Array(CommandLine.arguments.dropFirst()))
 guard let (host, port) = HostPort.split(options.target), let port, let address = try? SocketAddress(ipAddress: host, port: port) else {
     Options.usage()
 }
 let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-let prober = TCPProber(group: group)
 let request = ProbeRequest(address: address, timeout: .seconds(2), delay: .seconds(1))
-
-/// Counts outcomes; touched only from the one event loop (future API) or under the lock.
-final class Tally: @unchecked Sendable {
-    private let lock = NSLock()
-    private var counts: [ProbeResultClass: Int] = [:]
-    func add(_ result: ProbeResultClass) {
-        lock.lock()
-        counts[result, default: 0] += 1
-        lock.unlock()
-    }
-    var snapshot: [ProbeResultClass: Int] {
-        lock.lock()
-        defer { lock.unlock() }
-        return counts
-    }
-}
+let epoll = options.engine == "epoll" ? try EpollTCPProber() : nil
+let nio = TCPProber(group: group)
+let prober: any Prober = epoll ?? nio
 
 let tally = Tally()
 let cpuStart = cpuSeconds()
 let start = ContinuousClock.now
 let deadline = start.advanced(by: .milliseconds(Int64(options.duration * 1000)))
 
-if options.api == "future" {
-    let done = group.next().makePromise(of: Void.self)
+if options.api == "callback" {
+    let (finished, done) = AsyncStream.makeStream(of: Void.self)
     let active = NIOLockedValueBox(options.concurrency)
+    @Sendable func completed(_ outcome: ProbeOutcome) {
+        tally.add(outcome.result)
+        if ContinuousClock.now < deadline {
+            launch()
+        } else if active.withLockedValue({ $0 -= 1; return $0 }) == 0 {
+            done.finish()
+        }
+    }
     @Sendable func launch() {
-        prober.start(request).whenComplete { result in
-            tally.add((try? result.get())?.result ?? .error)
-            if ContinuousClock.now < deadline {
-                launch()
-            } else if active.withLockedValue({
-                $0 -= 1; return $0
-            }) == 0 {
-                done.succeed(())
-            }
+        if let epoll {
+            epoll.start(request, completion: completed)
+        } else {
+            nio.start(request).whenComplete { completed((try? $0.get()) ?? ProbeOutcome(result: .error)) }
         }
     }
     for _ in 0..<options.concurrency { launch() }
-    try await done.futureResult.get()
+    for await _ in finished {}
 } else {
     await withTaskGroup(of: Void.self) { tasks in
         for _ in 0..<options.concurrency {
@@ -110,11 +113,12 @@ let elapsed = start.duration(to: .now).seconds
 let cpu = cpuSeconds() - cpuStart
 let counts = tally.snapshot
 let total = counts.values.reduce(0, +)
-let ok = (counts[.ok] ?? 0) + (counts[.slow] ?? 0)
+let answered = (counts[.ok] ?? 0) + (counts[.slow] ?? 0)
 print(
     """
-    {"tool":"pingmesh-bench","api":"\(options.api)","probes":\(total),"answered":\(ok),"seconds":\(elapsed),\
+    {"tool":"pingmesh-bench","engine":"\(options.engine)","api":"\(options.api)","probes":\(total),"answered":\(answered),"seconds":\(elapsed),\
     "probes_per_second":\(Double(total) / elapsed),"cpu_seconds":\(cpu),"cpu_us_per_probe":\(cpu / Double(max(total, 1)) * 1e6)}
     """
 )
+epoll?.shutdown()
 try await group.shutdownGracefully()

@@ -55,7 +55,7 @@ struct ProbeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("target: \(reason)\n".utf8))
             throw ExitCode(2)
         }
-        let prober = TCPProber(group: MultiThreadedEventLoopGroup.singleton)
+        let prober: any Prober = EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
         let sourceAddress = try plan.pinglist.settings.sourceAddress.map { try SocketAddress(ipAddress: $0, port: 0) }
         var outcomes: [ProbeOutcome] = []
         for sequence in 1...count {

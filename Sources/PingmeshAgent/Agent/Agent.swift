@@ -44,7 +44,8 @@ public struct Agent: Service {
         defer { tcpChannel.close(promise: nil) }
         let tcpPort = tcpChannel.localAddress?.port ?? configuration.tcpListen.port
 
-        let prober = TCPProber(group: group)
+        // The epoll prober costs a raw loop's CPU per probe; NIO's is the portable fallback.
+        let prober: any Prober = EpollTCPProber.shared ?? TCPProber(group: group)
         let scheduler = ProbeScheduler(
             clock: ContinuousClock(), probers: [.tcp: prober], recorder: metrics, observer: metrics,
             logger: logger

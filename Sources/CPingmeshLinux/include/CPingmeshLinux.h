@@ -1,0 +1,31 @@
+#ifndef C_PINGMESH_LINUX_H
+#define C_PINGMESH_LINUX_H
+
+#include <stdint.h>
+#include <sys/socket.h>
+
+// Thin wrappers over calls whose structs Swift imports awkwardly (epoll_event is packed on
+// x86_64) or whose constants are macros. Linux only; elsewhere they fail with ENOSYS.
+
+int pm_epoll_create(void);
+int pm_epoll_add(int epfd, int fd, uint32_t events, uint64_t key);
+int pm_epoll_modify(int epfd, int fd, uint32_t events, uint64_t key);
+/// Waits like epoll_wait and copies each event's key and flags into the two arrays.
+int pm_epoll_wait(int epfd, uint64_t *keys, uint32_t *events, int capacity, int timeout_ms);
+int pm_eventfd(void);
+int pm_eventfd_signal(int fd);
+void pm_eventfd_drain(int fd);
+
+/// A non-blocking TCP socket with TCP_NODELAY and SO_LINGER {1, 0} (close sends an RST).
+int pm_probe_socket(int family);
+/// The pending error of a socket whose non-blocking connect finished (0 when it connected).
+int pm_socket_error(int fd);
+/// CLOCK_MONOTONIC in nanoseconds.
+int64_t pm_monotonic_ns(void);
+
+extern const uint32_t PM_EPOLLIN;
+extern const uint32_t PM_EPOLLOUT;
+extern const uint32_t PM_EPOLLERR;
+extern const uint32_t PM_EPOLLHUP;
+
+#endif
