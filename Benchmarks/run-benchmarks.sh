@@ -83,9 +83,10 @@ if [ "$BENCH_SKIP_BUILD" = 1 ]; then
     [ -x "$AGENT_BIN" ] && [ -x "$BENCH_BIN" ] || die "no binaries in $SCRATCH/release; run once without BENCH_SKIP_BUILD"
 else
     say "building (release, scratch path $SCRATCH)"
-    # A scratch path of its own: the build does not lock or disturb the main .build.
-    swift build -c release --scratch-path "$SCRATCH" --product pingmesh
-    swift build -c release --scratch-path "$SCRATCH" --product pingmesh-bench
+    # A scratch path of its own: the build does not lock or disturb the main .build. Statically
+    # linked, as the agent ships (deploy/): only the library pages it touches count in its RSS.
+    swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product pingmesh
+    swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product pingmesh-bench
 fi
 mkdir -p "$SCRATCH"
 gcc -O2 -Wall -Wextra -o "$RAW" Benchmarks/raw/raw_connect.c
@@ -123,10 +124,12 @@ for rep in $(seq 1 "$BENCH_REPS"); do
     "${PROBER_CPU[@]}" "$RAW" throughput --target "$TARGET" --duration "$BENCH_SECONDS" \
         --concurrency "$BENCH_CONCURRENCY" >"$WORK/tp-raw-$rep.json"
     echo "  rep $rep raw:    $(cat "$WORK/tp-raw-$rep.json")"
-    for api in async future; do
+    # epoll is the agent's prober on Linux (async: through the scheduler's API; callback: no task
+    # per probe); nio is the portable fallback.
+    for variant in epoll-async epoll-callback nio-async; do
         "${PROBER_CPU[@]}" "$BENCH_BIN" throughput --target "$TARGET" --duration "$BENCH_SECONDS" \
-            --concurrency "$BENCH_CONCURRENCY" --api "$api" >"$WORK/tp-$api-$rep.json"
-        printf '  rep %s %-7s %s\n' "$rep" "$api:" "$(cat "$WORK/tp-$api-$rep.json")"
+            --concurrency "$BENCH_CONCURRENCY" --engine "${variant%-*}" --api "${variant#*-}" >"$WORK/tp-$variant-$rep.json"
+        printf '  rep %s %-15s %s\n' "$rep" "$variant:" "$(cat "$WORK/tp-$variant-$rep.json")"
     done
 done
 
@@ -141,7 +144,7 @@ def med(tool, key):
             print(f"# warning: {tool}: {d['probes'] - d['answered']} of {d['probes']} probes unanswered", file=sys.stderr)
     return statistics.median(d[key] for d in docs)
 raw_pps, raw_cpu = med("raw", "probes_per_second"), med("raw", "cpu_us_per_probe")
-for api in ("async", "future"):
+for api in ("epoll-async", "epoll-callback", "nio-async"):
     pps, cpu = med(api, "probes_per_second"), med(api, "cpu_us_per_probe")
     tr, cr = pps / raw_pps, cpu / raw_cpu
     print(f"{api} {pps:.0f} {cpu:.2f} {tr:.3f} {'PASS' if tr >= 0.5 else 'FAIL'} {cr:.3f} {'PASS' if cr <= 1.5 else 'FAIL'}")
@@ -243,8 +246,8 @@ printf '%-34s %14s %14s %8s %8s\n' "throughput (median of $BENCH_REPS)" "probes/
 while read -r tool pps cpu tr tv cr cv; do
     case $tool in
     raw) printf '%-34s %14s %14s\n' "raw_connect (C, epoll)" "$pps" "$cpu" ;;
-    async | future)
-        printf '%-34s %14s %14s %8s %8s\n' "pingmesh-bench --api $tool" "$pps" "$cpu" "" ""
+    *-*)
+        printf '%-34s %14s %14s %8s %8s\n' "pingmesh-bench $tool" "$pps" "$cpu" "" ""
         printf '%-34s %14s %14s %8s %8s\n' "  throughput swift/raw" "" "" "$tr" ">=0.5 $tv"
         printf '%-34s %14s %14s %8s %8s\n' "  CPU per probe swift/raw" "" "" "$cr" "<=1.5 $cv"
         ;;
