@@ -7,6 +7,11 @@ import PingmeshProbe
 
 // pingmesh-bench throughput --target HOST:PORT [--duration S] [--concurrency N]
 //                [--engine epoll|nio] [--api async|callback]
+// pingmesh-bench plan [--datacenters 2] [--podsets 50] [--tors 2500] [--servers-per-tor 40]
+//
+// plan: computes the controller's whole probe plan for a generated topology (every agent's
+// list, in memory) and prints its time and the process's peak memory, then the time to build and
+// serialise one agent's list (median of 200 agents).
 //
 // Drives one of the agent's TCP probers as fast as it goes and prints one JSON line: probes per
 // second and CPU time per probe (user + system, from getrusage), for comparison with
@@ -60,6 +65,11 @@ final class Tally: Sendable {
     private let counts = NIOLockedValueBox([ProbeResultClass: Int]())
     func add(_ result: ProbeResultClass) { counts.withLockedValue { $0[result, default: 0] += 1 } }
     var snapshot: [ProbeResultClass: Int] { counts.withLockedValue { $0 } }
+}
+
+if CommandLine.arguments.dropFirst().first == "plan" {
+    PlanBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
+    exit(0)
 }
 
 let options = Options(Array(CommandLine.arguments.dropFirst()))
