@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
 # Installs what the build and the tests need on a fresh Debian machine that has only Swift:
-# promtool (package prometheus) checks every metrics exposition; curl for smoke checks.
+# promtool (package prometheus) checks every metrics exposition; curl for smoke checks;
+# libsqlite3-dev for GRDB (the collector's embedded store); postgresql for the store tests that
+# run against a real PostgreSQL server.
 set -euo pipefail
 
 need=()
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
+dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
+ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

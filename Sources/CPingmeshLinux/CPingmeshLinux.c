@@ -1,5 +1,6 @@
 #include "CPingmeshLinux.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -84,6 +85,23 @@ int pm_socket_error(int fd) {
     socklen_t length = sizeof error;
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &length) != 0) return errno;
     return error;
+}
+
+int pm_local_port(int fd) {
+    struct sockaddr_storage address;
+    socklen_t length = sizeof address;
+    int saved = errno;
+    int result = -1;
+    if (getsockname(fd, (struct sockaddr *)&address, &length) == 0) {
+        if (address.ss_family == AF_INET) {
+            result = ntohs(((struct sockaddr_in *)&address)->sin_port);
+        } else if (address.ss_family == AF_INET6) {
+            result = ntohs(((struct sockaddr_in6 *)&address)->sin6_port);
+        }
+    }
+    // Callers read errno of the connect that came before; leave it as it was.
+    errno = saved;
+    return result > 0 ? result : -1;
 }
 
 int64_t pm_monotonic_ns(void) {

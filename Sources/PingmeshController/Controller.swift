@@ -18,11 +18,15 @@ public struct Controller: Service {
         public var topology: TopologyFile?
         public var state: ControllerState.Configuration
         public var tokens: AccessTokens
+        /// Kubernetes discovery, when on.
+        public var kubernetes: KubernetesDiscovery.Configuration?
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.controller, topologyFile: String? = nil, topology: TopologyFile? = nil,
-            state: ControllerState.Configuration = .init(), tokens: AccessTokens = AccessTokens()
+            state: ControllerState.Configuration = .init(), tokens: AccessTokens = AccessTokens(),
+            kubernetes: KubernetesDiscovery.Configuration? = nil
         ) {
+            self.kubernetes = kubernetes
             self.host = host
             self.port = port
             self.topologyFile = topologyFile
@@ -75,6 +79,17 @@ public struct Controller: Service {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: period)
                         state.expireRegistrations()
+                    }
+                }
+            }
+            if let kubernetes = configuration.kubernetes {
+                tasks.addTask {
+                    do {
+                        try await cancelWhenGracefulShutdown {
+                            try await KubernetesDiscovery(configuration: kubernetes, logger: logger).run(state: state)
+                        }
+                    } catch is CancellationError {
+                        return
                     }
                 }
             }

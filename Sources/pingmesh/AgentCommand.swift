@@ -17,7 +17,11 @@ struct AgentCommand: AsyncParsableCommand {
             probing and keeps answering probes; the next good pull resumes probing. \
             Static mode: --pinglist FILE. The file is reloaded when it changes and on SIGHUP; a bad new file is \
             rejected (logged, counted in pingmesh_agent_pinglist_rejected_total) and the last good list kept. \
-            Metrics at http://LISTEN/metrics, HTTP responder at /ping, TCP responder on --tcp-listen.
+            Metrics at http://LISTEN/metrics, HTTP responder at /ping, TCP responder on --tcp-listen. \
+            Results: with --collector URL[,URL...] the agent summarises each target per --window (counts, latency \
+            histogram, failures) and POSTs the batches to {collector}/v1/results, retrying with backoff and failing over \
+            between collectors; batches wait in --spool-dir (default ./pingmesh-spool/NAME) across restarts, up to \
+            --spool-max-bytes, beyond which the oldest are dropped.
             """
     )
 
@@ -57,6 +61,21 @@ struct AgentCommand: AsyncParsableCommand {
     @Flag(help: "Export a full RTT histogram per target (small meshes only: one series set per target).")
     var metricsPerTarget = false
 
+    @Option(help: "Collector base URLs, comma-separated (http://host:9320): upload results there.")
+    var collector: String?
+
+    @Option(help: "File holding the bearer token for the collector.")
+    var collectorTokenFile: String?
+
+    @Option(help: "Directory where result batches wait for upload, kept across restarts (default: ./pingmesh-spool/NAME).")
+    var spoolDir: String?
+
+    @Option(help: "Most bytes the spool may hold (suffixes KiB, MiB, GiB); beyond it the oldest batches are dropped (default: 64MiB).")
+    var spoolMaxBytes: String?
+
+    @Option(help: "Result window in seconds: 10, 15, 20, 30 or 60 (default: 60).")
+    var window: Int?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -65,13 +84,15 @@ struct AgentCommand: AsyncParsableCommand {
         let configuration: AgentConfiguration
         let source: any PinglistSource
         do {
-            configuration = AgentConfiguration(
+            var agentConfiguration = AgentConfiguration(
                 name: name, labels: try LabelList.parse(labels, field: "--labels"),
                 httpListen: try ListenAddress(parsing: listen, field: "--listen"),
                 tcpListen: try ListenAddress(parsing: tcpListen, field: "--tcp-listen"),
                 responderLimits: ResponderLimits(maxConnections: try positive(maxConnections, "--max-connections")),
-                metricsPerTarget: metricsPerTarget
+                metricsPerTarget: metricsPerTarget, version: PingmeshVersion.current
             )
+            try configureUpload(&agentConfiguration)
+            configuration = agentConfiguration
             source = try makeSource(configuration: configuration, logger: logger)
         } catch let error as ValidationError {
             throw error
@@ -80,7 +101,12 @@ struct AgentCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let agent = Agent(configuration: configuration, source: source, logger: logger) { endpoints in
-            logger.info("agent running", metadata: ["metrics": "http://\(endpoints.http)/metrics", "tcp": "\(endpoints.tcp)"])
+            var metadata: Logger.Metadata = ["metrics": "http://\(endpoints.http)/metrics", "tcp": "\(endpoints.tcp)"]
+            if configuration.uploads {
+                metadata["collectors"] = "\(configuration.collectors.joined(separator: ","))"
+                metadata["spool"] = "\(configuration.spoolDirectory ?? "-")"
+            }
+            logger.info("agent running", metadata: metadata)
         }
         let group = ServiceGroup(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
@@ -88,6 +114,46 @@ struct AgentCommand: AsyncParsableCommand {
 }
 
 extension AgentCommand {
+    /// Fills in the upload settings (`--collector` and its companions) and checks them, every
+    /// error naming its option.
+    private func configureUpload(_ configuration: inout AgentConfiguration) throws {
+        guard let collector else {
+            let stray = [
+                ("--collector-token-file", collectorTokenFile != nil), ("--spool-dir", spoolDir != nil),
+                ("--spool-max-bytes", spoolMaxBytes != nil), ("--window", window != nil),
+            ].filter(\.1).map(\.0)
+            if let first = stray.first { throw ValidationError("\(first): only with --collector URL") }
+            return
+        }
+        configuration.collectors = collector.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }
+        guard !configuration.collectors.isEmpty else { throw ValidationError("--collector: no URL given") }
+        if let collectorTokenFile {
+            do {
+                configuration.uploadToken = try String(contentsOfFile: collectorTokenFile, encoding: .utf8)
+                    .trimmingCharacters(in: .whitespacesAndNewlines)
+            } catch {
+                throw ValidationError("--collector-token-file: cannot read \(collectorTokenFile): \(error.localizedDescription)")
+            }
+        }
+        configuration.spoolDirectory = spoolDir ?? Self.defaultSpoolDirectory(name: configuration.name)
+        if let spoolMaxBytes {
+            guard let bytes = ByteSize.parse(spoolMaxBytes) else {
+                throw ValidationError("--spool-max-bytes: '\(spoolMaxBytes)' is not a size in bytes (e.g. 67108864, 64MiB, 1GiB)")
+            }
+            configuration.spoolMaxBytes = bytes
+        }
+        if let window { configuration.windowSeconds = window }
+        let issues = configuration.uploadIssues()
+        guard issues.isEmpty else { throw ValidationError(issues.map(\.description).joined(separator: "\n")) }
+    }
+
+    /// `./pingmesh-spool/NAME`, the name made safe as one path component.
+    static func defaultSpoolDirectory(name: String) -> String {
+        let safe = String(name.map { $0 == "/" || $0 == "\\" || $0.isWhitespace ? "_" : $0 })
+        return "./pingmesh-spool/\(safe == "." || safe == ".." ? "_" : safe)"
+    }
+
     private func makeSource(configuration: AgentConfiguration, logger: Logger) throws -> any PinglistSource {
         switch (pinglist, controller) {
         case (let path?, nil):

@@ -39,6 +39,30 @@ struct ControllerCommand: AsyncParsableCommand {
     @Flag(help: "Registered agents also probe the agents of their own group.")
     var probeOwnGroup = false
 
+    @Flag(help: "Discover nodes from the Kubernetes API with the pod's service account (in-cluster).")
+    var kubernetes = false
+
+    @Option(help: "Kubernetes API URL for discovery from outside the cluster (e.g. http://127.0.0.1:8001 behind kubectl proxy).")
+    var kubernetesApi: String?
+
+    @Option(help: "File with the bearer token for --kubernetes-api.")
+    var kubernetesTokenFile: String?
+
+    @Option(help: "CA bundle for --kubernetes-api over https.")
+    var kubernetesCaFile: String?
+
+    @Option(help: "Label selector of the agent pods; their IPs are probed. Without it, every node at its InternalIP.")
+    var kubernetesAgentSelector: String?
+
+    @Option(help: "Namespace of the agent pods (default: all).")
+    var kubernetesNamespace: String?
+
+    @Option(help: "Node label naming a node's ToR (rack); nodes without it are a ToR each.")
+    var kubernetesTorLabel: String = "topology.pingmesh.io/tor"
+
+    @Option(help: "Node label naming a node's podset; the zone when absent.")
+    var kubernetesPodsetLabel: String = "topology.pingmesh.io/podset"
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -51,7 +75,8 @@ struct ControllerCommand: AsyncParsableCommand {
             guard let ttl = ConfigDuration(parsing: registrationTtl), ttl.duration >= .seconds(10) else {
                 throw ValidationError("--registration-ttl: '\(registrationTtl)' is not a duration of at least 10s")
             }
-            guard topology != nil || registration else {
+            let discovery = try kubernetesConfiguration()
+            guard topology != nil || registration || discovery != nil else {
                 throw ValidationError("--topology: needed when registration is off (--no-registration), or the controller knows no servers")
             }
             configuration = Controller.Configuration(
@@ -59,7 +84,8 @@ struct ControllerCommand: AsyncParsableCommand {
                 state: .init(
                     mesh: RegistrationMesh(groupLabel: groupLabel, probeOwnGroup: probeOwnGroup), registrationTTL: ttl.duration,
                     registrationEnabled: registration),
-                tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens())
+                tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens(),
+                kubernetes: discovery)
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -70,6 +96,26 @@ struct ControllerCommand: AsyncParsableCommand {
             logger.info("controller running", metadata: ["url": "http://\(HostPort.join(configuration.host, port))"])
         }
         try await ServiceGroup(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+    }
+}
+
+extension ControllerCommand {
+    private func kubernetesConfiguration() throws -> KubernetesDiscovery.Configuration? {
+        let placement = KubernetesPlacement(torLabel: kubernetesTorLabel, podsetLabel: kubernetesPodsetLabel)
+        if let api = kubernetesApi {
+            guard URL(string: api)?.scheme.map({ ["http", "https"].contains($0) }) == true else {
+                throw ValidationError("--kubernetes-api: '\(api)' is not an http:// or https:// URL")
+            }
+            let token = try kubernetesTokenFile.map {
+                try String(contentsOfFile: $0, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            }
+            return KubernetesDiscovery.Configuration(
+                apiURL: api, token: token, caFile: kubernetesCaFile, placement: placement, agentSelector: kubernetesAgentSelector,
+                namespace: kubernetesNamespace)
+        }
+        guard kubernetes else { return nil }
+        return try KubernetesDiscovery.Configuration.inCluster(
+            placement: placement, agentSelector: kubernetesAgentSelector, namespace: kubernetesNamespace)
     }
 }
 

@@ -11,7 +11,9 @@ struct ProbeReport {
     var answered: Int { outcomes.filter { !$0.result.isFailure }.count }
 
     static func line(sequence: Int, target: ScheduledTarget, outcome: ProbeOutcome) -> String {
-        var text = "\(target.target.kind.rawValue) \(address(target)) seq=\(sequence) \(outcome.result.rawValue)"
+        var text = "\(target.target.kind.rawValue) \(address(target)) seq=\(sequence)"
+        if let port = outcome.sourcePort { text += " sport=\(port)" }
+        text += " \(outcome.result.rawValue)"
         if let rtt = outcome.rtt { text += " rtt=\(milliseconds(rtt)) ms" }
         if let connect = outcome.connectRTT, target.target.payloadBytes > 0 { text += " connect=\(milliseconds(connect)) ms" }
         if let detail = outcome.detail { text += " (\(detail))" }
@@ -36,6 +38,7 @@ struct ProbeReport {
             var result: String
             var rtt_seconds: Double?
             var connect_rtt_seconds: Double?
+            var source_port: Int?
             var detail: String?
         }
         struct Document: Encodable {
@@ -54,7 +57,7 @@ struct ProbeReport {
             probes: outcomes.enumerated().map { index, outcome in
                 Probe(
                     seq: index + 1, result: outcome.result.rawValue, rtt_seconds: outcome.rtt?.seconds,
-                    connect_rtt_seconds: outcome.connectRTT?.seconds, detail: outcome.detail
+                    connect_rtt_seconds: outcome.connectRTT?.seconds, source_port: outcome.sourcePort, detail: outcome.detail
                 )
             }
         )

@@ -61,6 +61,25 @@ struct CommandLineTests {
         #expect(badCount.status == 2 && badCount.stderr.contains("--count"))
     }
 
+    @Test("agent: bad upload options are refused, each error naming its option")
+    func agentRefusesBadUploadOptions() throws {
+        guard let binary else { return }
+        let good = try temporaryFile("groups: [{name: g, targets: ['127.0.0.1:9301']}]")
+        let base = ["agent", "--pinglist", good, "--listen", "127.0.96.2:0", "--tcp-listen", "127.0.96.2:0"]
+        let cases: [([String], String)] = [
+            (["--collector", "http://127.0.0.1:9320", "--window", "45"], "--window: 45 is not one of 10, 15, 20, 30, 60"),
+            (["--collector", "ftp://127.0.0.1"], "--collector: 'ftp://127.0.0.1' is not an http:// or https:// URL"),
+            (["--collector", "http://127.0.0.1:9320", "--spool-max-bytes", "lots"], "--spool-max-bytes: 'lots' is not a size"),
+            (["--collector", "http://127.0.0.1:9320", "--collector-token-file", "/nonexistent"], "--collector-token-file: cannot read"),
+            (["--spool-dir", "/tmp/x"], "--spool-dir: only with --collector"),
+        ]
+        for (arguments, message) in cases {
+            let result = try Command.run(binary, base + arguments)
+            #expect(result.status != 0, "\(arguments)")
+            #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
+        }
+    }
+
     @Test("agent: refuses to start on a bad pinglist, naming the field")
     func agentRefusesBadFile() throws {
         guard let binary else { return }

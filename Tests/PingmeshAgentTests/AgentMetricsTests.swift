@@ -77,9 +77,22 @@ struct AgentMetricsTests {
         #expect(text(detailed).contains(#"pingmesh_target_rtt_seconds_count{target="server-10.0.0.6""#))
     }
 
+    @Test("no upload series on an agent that does not upload")
+    func noUploadSeries() {
+        let metrics = AgentMetrics(kinds: [.tcp])
+        #expect(metrics.upload == nil)
+        #expect(!text(metrics).contains("pingmesh_upload_"))
+    }
+
     @Test("the exposition passes promtool check metrics")
     func promtool() throws {
-        let metrics = AgentMetrics(kinds: [.tcp], perTargetHistograms: true)
+        let metrics = AgentMetrics(kinds: [.tcp], perTargetHistograms: true, upload: true)
+        let upload = try #require(metrics.upload)
+        upload.uploaded(.stored)
+        upload.uploaded(.rejected)
+        upload.batchesDropped(2)
+        upload.spool(batches: 3, bytes: 4096)
+        upload.failureRecordsDropped(1)
         metrics.pinglistLoaded(version: "abc123")
         metrics.record(.answered(rtt: .microseconds(80), delay: .milliseconds(10)), for: target("10.0.0.7"))
         metrics.record(.answered(rtt: .milliseconds(30), delay: .milliseconds(10)), for: target("10.0.0.8"))
@@ -87,6 +100,11 @@ struct AgentMetricsTests {
         metrics.roundFinished(at: .seconds(10), duration: .seconds(9), overran: false)
         let exposition = text(metrics)
         #expect(exposition.contains(#"pingmesh_agent_pinglist_info{version="abc123"} 1"#))
+        #expect(exposition.contains(#"pingmesh_upload_batches_total{result="failed"} 0"#))
+        #expect(exposition.contains("pingmesh_upload_rejected_batches_total 1"))
+        #expect(exposition.contains("pingmesh_upload_dropped_batches_total 2"))
+        #expect(exposition.contains("pingmesh_upload_spool_batches 3"))
+        #expect(exposition.contains("pingmesh_upload_last_success_timestamp_seconds "))
         guard let verdict = try Promtool.check(exposition) else { return }
         #expect(verdict.status == 0, "promtool: \(verdict.stdout)\(verdict.stderr)\n\(exposition)")
     }

@@ -155,6 +155,45 @@ struct TCPProberTests {
         }
     }
 
+    @Test("each probe reports the source port it left from, a fresh one per probe", arguments: TCPEngine.allCases)
+    func sourcePort(engine: TCPEngine) async throws {
+        try await withProber(engine) { prober in
+            let (accepted, record) = AsyncStream.makeStream(of: Int?.self)
+            let server = try await ServerBootstrap(group: group)
+                .childChannelInitializer { channel in
+                    record.yield(channel.remoteAddress?.port)
+                    return channel.eventLoop.makeSucceededVoidFuture()
+                }
+                .bind(host: "127.0.91.3", port: 0).get()
+            defer { server.close(promise: nil) }
+            var peers = accepted.makeAsyncIterator()
+            var ports: [Int] = []
+            for _ in 0..<3 {
+                // An echo the server never sends keeps the connection until the server has seen its peer.
+                let outcome = await prober.probe(
+                    ProbeRequest(address: server.localAddress!, timeout: .milliseconds(300), payloadBytes: 1))
+                let port = try #require(outcome.sourcePort, "\(outcome)")
+                #expect(await peers.next() == port, "the port the server saw the probe come from")
+                ports.append(port)
+            }
+            #expect(Set(ports).count == 3, "a new connection, so a new source port, for every probe: \(ports)")
+        }
+    }
+
+    @Test("a probe nobody answers still reports its source port (a black hole shows per port)", arguments: TCPEngine.allCases)
+    func sourcePortOnTimeout(engine: TCPEngine) async throws {
+        try await withProber(engine) { prober in
+            let (listener, port) = try BlockingSocket.listener(backlog: 0)
+            let filler = BlockingSocket()
+            try filler.connect(host: "127.0.0.1", port: port)
+            let outcome = await prober.probe(
+                ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: port), timeout: .milliseconds(200)))
+            #expect(outcome.result == .timeout, "\(outcome)")
+            #expect(outcome.sourcePort.map { (1...65535).contains($0) } == true, "\(outcome)")
+            withExtendedLifetime((listener, filler)) {}
+        }
+    }
+
     @Test("socket errors map to result classes")
     func classification() {
         #expect(ErrorClassification.classify(errno: ECONNREFUSED) == .refused)

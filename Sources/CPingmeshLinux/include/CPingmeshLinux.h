@@ -20,6 +20,8 @@ void pm_eventfd_drain(int fd);
 int pm_probe_socket(int family);
 /// The pending error of a socket whose non-blocking connect finished (0 when it connected).
 int pm_socket_error(int fd);
+/// The local port of a socket (getsockname), or -1 when it has none yet or the call fails.
+int pm_local_port(int fd);
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t pm_monotonic_ns(void);
 

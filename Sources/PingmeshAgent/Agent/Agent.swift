@@ -29,7 +29,28 @@ public struct Agent: Service {
         logger[metadataKey: "agent"] = "\(configuration.name)"
         self.logger = logger
         self.onReady = onReady
-        self.metrics = AgentMetrics(kinds: Agent.probeKinds, perTargetHistograms: configuration.metricsPerTarget)
+        self.metrics = AgentMetrics(
+            kinds: Agent.probeKinds, perTargetHistograms: configuration.metricsPerTarget, upload: configuration.uploads)
+    }
+
+    /// The window aggregator and uploader, when the agent uploads to a collector.
+    private func makeUploader() throws(ConfigError) -> ResultUploader? {
+        guard configuration.uploads else { return nil }
+        // A batch the collector refuses is lost: refuse to start instead.
+        let issues = configuration.uploadIssues()
+        guard issues.isEmpty else { throw ConfigError(file: "agent configuration", issues: issues) }
+        var logger = self.logger
+        logger[metadataKey: "component"] = "upload"
+        let aggregator = WindowAggregator(
+            configuration: .init(
+                agent: configuration.name, agentVersion: configuration.version, labels: configuration.labels,
+                windowSeconds: configuration.windowSeconds),
+            metrics: metrics.upload)
+        let spool = ResultSpool(
+            directory: configuration.spoolDirectory, maximumBytes: configuration.spoolMaxBytes, metrics: metrics.upload, logger: logger)
+        return ResultUploader(
+            configuration: .init(collectors: configuration.collectors, token: configuration.uploadToken), aggregator: aggregator,
+            spool: spool, metrics: metrics.upload, logger: logger)
     }
 
     /// The kinds this agent can probe; targets of other kinds are skipped and counted.
@@ -44,10 +65,15 @@ public struct Agent: Service {
         defer { tcpChannel.close(promise: nil) }
         let tcpPort = tcpChannel.localAddress?.port ?? configuration.tcpListen.port
 
+        // Before anything probes: a spool directory another agent holds is a startup error.
+        let uploader = try makeUploader()
+        try uploader?.start()
+
         // The epoll prober costs a raw loop's CPU per probe; NIO's is the portable fallback.
         let prober: any Prober = EpollTCPProber.shared ?? TCPProber(group: group)
+        let recorder: any ProbeRecorder = uploader.map { CompositeRecorder([self.metrics, $0.aggregator]) } ?? self.metrics
         let scheduler = ProbeScheduler(
-            clock: ContinuousClock(), probers: [.tcp: prober], recorder: metrics, observer: metrics,
+            clock: ContinuousClock(), probers: [.tcp: prober], recorder: recorder, observer: self.metrics,
             logger: logger
         )
         let resolver = TargetResolver(supportedKinds: scheduler.supportedKinds)
@@ -66,10 +92,21 @@ public struct Agent: Service {
             )
         }
 
+        // Finishes when the scheduler has returned: every probe in flight has been recorded.
+        let (probesStopped, stopProbes) = AsyncStream.makeStream(of: Void.self)
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { try await app.run() }
             tasks.addTask {
                 await cancelWhenGracefulShutdown { await scheduler.run() }
+                stopProbes.finish()
+            }
+            if let uploader {
+                tasks.addTask {
+                    await cancelWhenGracefulShutdown { await uploader.deliver() }
+                    // Shutdown: the last answers go into the last windows, all of which are spooled.
+                    for await _ in probesStopped {}
+                    await uploader.finish()
+                }
             }
             tasks.addTask {
                 // Shutdown cancels the source; that is its normal end, not a failure of the agent.
@@ -81,6 +118,8 @@ public struct Agent: Service {
                                 logger.warning("target not probed", metadata: ["target": "\(target.id)", "reason": "\(reason)"])
                             }
                             metrics.pinglistLoaded(version: pinglist.version)
+                            uploader?.aggregator.pinglistLoaded(
+                                version: pinglist.version, longestTimeout: pinglist.targets.map(\.timeout).max())
                             scheduler.update(resolved)
                         }
                         // A source that delivers once (a fixed list) returns; stay up until shutdown.

@@ -1,3 +1,4 @@
+import Foundation
 import PingmeshModel
 import PingmeshProbe
 
@@ -35,12 +36,29 @@ public struct AgentConfiguration: Sendable {
     public var responderLimits: ResponderLimits
     /// Full per-target RTT histograms; for small meshes only.
     public var metricsPerTarget: Bool
+    /// The agent's version, sent with its results.
+    public var version: String?
+    /// Collector base URLs results are uploaded to, in order of preference; none: no upload.
+    public var collectors: [String]
+    /// Bearer token for the collector.
+    public var uploadToken: String?
+    /// Where batches wait for upload across restarts; nil keeps them in memory only.
+    public var spoolDirectory: String?
+    /// Result window length, one of `ResultBatch.allowedWindowSeconds`.
+    public var windowSeconds: Int
+    /// Most bytes the spool holds; beyond it the oldest batches are dropped.
+    public var spoolMaxBytes: Int
+
+    public static let defaultWindowSeconds = 60
+    public static let defaultSpoolMaxBytes = 64 * 1024 * 1024
 
     public init(
         name: String, labels: [String: String] = [:],
         httpListen: ListenAddress = ListenAddress(host: "0.0.0.0", port: DefaultPorts.agentHTTP),
         tcpListen: ListenAddress = ListenAddress(host: "0.0.0.0", port: DefaultPorts.agentTCP),
-        responderLimits: ResponderLimits = ResponderLimits(), metricsPerTarget: Bool = false
+        responderLimits: ResponderLimits = ResponderLimits(), metricsPerTarget: Bool = false, version: String? = nil,
+        collectors: [String] = [], uploadToken: String? = nil, spoolDirectory: String? = nil,
+        windowSeconds: Int = AgentConfiguration.defaultWindowSeconds, spoolMaxBytes: Int = AgentConfiguration.defaultSpoolMaxBytes
     ) {
         self.name = name
         self.labels = labels
@@ -48,6 +66,45 @@ public struct AgentConfiguration: Sendable {
         self.tcpListen = tcpListen
         self.responderLimits = responderLimits
         self.metricsPerTarget = metricsPerTarget
+        self.version = version
+        self.collectors = collectors
+        self.uploadToken = uploadToken
+        self.spoolDirectory = spoolDirectory
+        self.windowSeconds = windowSeconds
+        self.spoolMaxBytes = spoolMaxBytes
+    }
+
+    /// Whether results are uploaded.
+    public var uploads: Bool { !collectors.isEmpty }
+
+    /// What is wrong with the upload settings, each issue naming its command-line option. The
+    /// agent's name and labels are checked by the collector's own rules, since a batch the
+    /// collector refuses is lost.
+    public func uploadIssues() -> [ConfigIssue] {
+        guard uploads else { return [] }
+        var issues: [ConfigIssue] = []
+        for collector in collectors {
+            let url = URL(string: collector)
+            if url?.scheme.map({ ["http", "https"].contains($0.lowercased()) }) != true || (url?.host ?? "").isEmpty {
+                issues.append(.init(path: "--collector", reason: "'\(collector)' is not an http:// or https:// URL"))
+            }
+        }
+        if !ResultBatch.allowedWindowSeconds.contains(windowSeconds) {
+            let allowed = ResultBatch.allowedWindowSeconds.sorted().map(String.init).joined(separator: ", ")
+            issues.append(.init(path: "--window", reason: "\(windowSeconds) is not one of \(allowed) (seconds)"))
+        }
+        if spoolMaxBytes < 1024 * 1024 {
+            issues.append(.init(path: "--spool-max-bytes", reason: "\(spoolMaxBytes) is below 1 MiB"))
+        }
+        if let token = uploadToken, token.isEmpty || token.contains(where: { $0.isWhitespace || $0.isNewline }) {
+            issues.append(.init(path: "--collector-token-file", reason: "the token is empty or holds whitespace"))
+        }
+        let probe = ResultBatch(id: "validation", agent: name, labels: labels, createdAt: 0, windows: [])
+        for issue in probe.validationIssues(now: 0) {
+            let option = issue.path.hasPrefix("labels") ? "--labels" : "--name"
+            issues.append(.init(path: option, reason: "the collector would refuse it: \(issue)"))
+        }
+        return issues
     }
 }
 

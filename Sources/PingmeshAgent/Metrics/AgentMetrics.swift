@@ -9,6 +9,8 @@ import Synchronization
 /// few dozen series in the normal case.
 public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
+    /// Result upload's metrics, on agents that upload to a collector.
+    public let upload: UploadMetrics?
     private let perTargetHistograms: Bool
 
     private let rtt: [ProbeKind: DurationHistogram]
@@ -39,13 +41,16 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         case slow(Gauge)
     }
 
-    /// - Parameter kinds: the probe kinds this agent sends; their series exist from the start,
-    ///   so `rate()` sees the first probes.
+    /// - Parameters:
+    ///   - kinds: the probe kinds this agent sends; their series exist from the start, so
+    ///     `rate()` sees the first probes.
+    ///   - upload: whether the agent uploads results (adds the `pingmesh_upload_*` series).
     public init(
         kinds: Set<ProbeKind>, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry(),
-        perTargetHistograms: Bool = false
+        perTargetHistograms: Bool = false, upload: Bool = false
     ) {
         self.registry = registry
+        self.upload = upload ? UploadMetrics(registry: registry) : nil
         self.perTargetHistograms = perTargetHistograms
         var rtt: [ProbeKind: DurationHistogram] = [:]
         var probes: [ProbeKind: [ProbeResultClass: Counter]] = [:]
@@ -97,7 +102,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
 
     // MARK: ProbeRecorder
 
-    public func record(_ outcome: ProbeOutcome, for scheduled: ScheduledTarget) {
+    public func record(_ outcome: ProbeOutcome, for scheduled: ScheduledTarget, sentAt: Date) {
         let kind = scheduled.target.kind
         probes[kind]?[outcome.result]?.increment()
         if let value = outcome.rtt, !outcome.result.isFailure {

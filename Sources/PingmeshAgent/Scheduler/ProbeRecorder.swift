@@ -1,8 +1,18 @@
+import Foundation
 import PingmeshProbe
 
-/// Receives every probe outcome: metrics today, window summaries for the collector later.
+/// Receives every probe outcome: metrics, and window summaries for the collector.
 public protocol ProbeRecorder: Sendable {
-    func record(_ outcome: ProbeOutcome, for target: ScheduledTarget)
+    /// `sentAt` is the wall-clock time the probe left: result windows are aligned on Unix time,
+    /// and a probe belongs to the window it was sent in, however late its answer comes.
+    func record(_ outcome: ProbeOutcome, for target: ScheduledTarget, sentAt: Date)
+}
+
+extension ProbeRecorder {
+    /// Records a probe that left just now.
+    public func record(_ outcome: ProbeOutcome, for target: ScheduledTarget) {
+        record(outcome, for: target, sentAt: Date())
+    }
 }
 
 /// What the scheduler tells about its rounds. Every `at` is an offset from the scheduler's

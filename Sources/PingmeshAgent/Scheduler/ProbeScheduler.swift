@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOCore
 import PingmeshModel
@@ -88,6 +89,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     guard let prober = probers[scheduled.target.kind] else { continue }
                     await limiter.acquire()
                     let sentAt = origin.duration(to: clock.now)
+                    let sentAtWallClock = Date()
                     lastSent[scheduled.id] = sentAt
                     observer?.probeStarted(scheduled, at: sentAt)
                     let request = ProbeRequest(
@@ -97,7 +99,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     group.addTask { [recorder, observer] in
                         let outcome = await prober.probe(request)
                         limiter.release()
-                        recorder.record(outcome, for: scheduled)
+                        recorder.record(outcome, for: scheduled, sentAt: sentAtWallClock)
                         observer?.probeFinished(scheduled)
                     }
                 }

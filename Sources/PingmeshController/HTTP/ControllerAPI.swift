@@ -2,6 +2,7 @@ import Foundation
 import Hummingbird
 import Logging
 import NIOCore
+import PingmeshHTTPSupport
 import PingmeshModel
 
 /// The controller's HTTP API (default port 9310), as documented in openapi.yaml.

@@ -29,6 +29,7 @@ public final class ControllerState: Sendable {
 
     private struct Inputs: Sendable {
         var file: TopologyFile?
+        var kubernetes: TopologyFile?
         var registered: [String: Registered] = [:]
         var generation = 0
     }
@@ -59,6 +60,23 @@ public final class ControllerState: Sendable {
             $0.file = file; $0.generation += 1
         }
         changes.yield()
+    }
+
+    /// The servers Kubernetes discovery sees now.
+    public func setKubernetes(_ topology: TopologyFile?) {
+        let changed = inputs.withLock { inputs -> Bool in
+            guard inputs.kubernetes != topology else { return false }
+            inputs.kubernetes = topology
+            inputs.generation += 1
+            return true
+        }
+        if changed { changes.yield() }
+    }
+
+    /// The file and Kubernetes sources merged, before registrations.
+    private static func base(_ inputs: Inputs) -> TopologyFile {
+        let file = inputs.file ?? TopologyFile(datacenters: [])
+        return inputs.kubernetes.map { file.adding($0) } ?? file
     }
 
     /// Registers or refreshes an agent. Returns the issues that make it unacceptable: its own
@@ -126,8 +144,8 @@ public final class ControllerState: Sendable {
 
     /// Merges, validates and plans the current inputs; a failure keeps the last good plan.
     func rebuild() {
-        let (file, registrations, generation) = inputs.withLock { ($0.file, $0.registered.values.map(\.registration), $0.generation) }
-        let merged = (file ?? TopologyFile(datacenters: [])).merging(registrations, mesh: configuration.mesh)
+        let (base, registrations, generation) = inputs.withLock { (Self.base($0), $0.registered.values.map(\.registration), $0.generation) }
+        let merged = base.merging(registrations, mesh: configuration.mesh)
         guard merged.datacenters.contains(where: { $0.podsets.contains { $0.pods.contains { !$0.servers.isEmpty } } }) else {
             logger.debug("no servers known yet; no plan")
             return

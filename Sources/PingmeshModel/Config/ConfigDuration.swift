@@ -28,10 +28,10 @@ public struct ConfigDuration: Sendable, Hashable, Codable, CustomStringConvertib
         self = parsed
     }
 
-    /// Parses `10s`, `500ms`, `250us`, `2m` or a bare number of seconds.
+    /// Parses `10s`, `500ms`, `250us`, `2m`, `1h`, `7d` or a bare number of seconds.
     public init?(parsing text: String) {
         let trimmed = text.trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60)]
+        let units: [(String, Double)] = [("us", 1e-6), ("µs", 1e-6), ("ms", 1e-3), ("s", 1), ("m", 60), ("h", 3600), ("d", 86_400)]
         var scale = 1.0
         var number = Substring(trimmed)
         for (suffix, factor) in units where trimmed.hasSuffix(suffix) {

@@ -9,12 +9,18 @@ public struct ProbeOutcome: Sendable, Equatable {
     public var connectRTT: Duration?
     /// What went wrong, for logs and `pingmesh probe`; never a metric label.
     public var detail: String?
+    /// The local port the probe left from, where the kernel had picked one: ECMP hashes on the
+    /// 5-tuple, so failures concentrated on some source ports point at one bad path.
+    public var sourcePort: Int?
 
-    public init(result: ProbeResultClass, rtt: Duration? = nil, connectRTT: Duration? = nil, detail: String? = nil) {
+    public init(
+        result: ProbeResultClass, rtt: Duration? = nil, connectRTT: Duration? = nil, detail: String? = nil, sourcePort: Int? = nil
+    ) {
         self.result = result
         self.rtt = rtt
         self.connectRTT = connectRTT
         self.detail = detail
+        self.sourcePort = sourcePort
     }
 
     /// An answered probe, `ok` or `slow` by its RTT against the target's `delay`.

@@ -34,6 +34,7 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
         var deadline: Int64
         var connectRTT: Duration?
         var phase: Phase
+        var sourcePort: Int?
     }
 
     private let epoll: Int32
@@ -167,12 +168,15 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
             fd: fd, request: request, completion: submission.completion, startedAt: started, deadline: started + timeout,
             phase: .connecting)
         let connected = request.address.withSockAddr { connect(fd, $0, socklen_t($1)) }
+        let code = connected == 0 ? 0 : errno
+        // The kernel picked the source port as the SYN left.
+        let port = pm_local_port(fd)
+        if port > 0 { inFlight[key]?.sourcePort = Int(port) }
         if connected == 0 {
             handshakeDone(key, now: pm_monotonic_ns())
             return
         }
-        guard errno == EINPROGRESS else {
-            let code = errno
+        guard code == EINPROGRESS else {
             finish(key, ProbeOutcome(result: ErrorClassification.classify(errno: code), detail: "connect: \(String(cString: strerror(code)))"))
             return
         }
@@ -267,6 +271,8 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
         guard let probe = inFlight.removeValue(forKey: key) else { return }
         // Closing removes the socket from epoll; SO_LINGER 0 makes it send an RST.
         close(probe.fd)
+        var outcome = outcome
+        outcome.sourcePort = probe.sourcePort
         probe.completion(outcome)
     }
 

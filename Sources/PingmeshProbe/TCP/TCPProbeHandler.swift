@@ -13,6 +13,8 @@ final class TCPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     private let promise: EventLoopPromise<ProbeOutcome>
     private var connectStarted: NIODeadline?
     private var connectRTT: Duration?
+    /// Known once the connect has left: the kernel picks the port when the SYN is sent.
+    private var sourcePort: Int?
     private var payloadSent: NIODeadline?
     private var echoed = 0
     private var finished = false
@@ -32,7 +34,18 @@ final class TCPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
 
     func connect(context: ChannelHandlerContext, to address: SocketAddress, promise: EventLoopPromise<Void>?) {
         connectStarted = .now()
-        context.connect(to: address, promise: promise)
+        // The connect's own promise, so a failed connect is classified here, with its source port,
+        // before the bootstrap's failure path sees it.
+        let connected = context.eventLoop.makePromise(of: Void.self)
+        connected.futureResult.assumeIsolated().whenComplete { result in
+            if case .failure(let error) = result {
+                self.finish(context: context, outcome: ProbeOutcome(result: ErrorClassification.classify(error), detail: "\(error)"))
+            }
+            promise?.completeWith(result)
+        }
+        context.connect(to: address, promise: connected)
+        // NIO caches the local address as soon as the non-blocking connect has started.
+        if let port = context.channel.localAddress?.port, port > 0 { sourcePort = port }
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -90,6 +103,8 @@ final class TCPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         guard !finished else { return }
         finished = true
         deadline?.cancel()
+        var outcome = outcome
+        outcome.sourcePort = sourcePort
         promise.succeed(outcome)
         // SO_LINGER 0 makes this close send an RST: no TIME_WAIT left behind for each probe.
         context.close(promise: nil)

@@ -56,7 +56,7 @@ final class RecordingObserver: SchedulerObserver, ProbeRecorder, Sendable {
         state.withLock { $0.swaps.append((pinglist.pinglist.version, $0.rounds.count)) }
     }
 
-    func record(_ outcome: ProbeOutcome, for target: ScheduledTarget) {}
+    func record(_ outcome: ProbeOutcome, for target: ScheduledTarget, sentAt: Date) {}
 
     var sends: [Send] { state.withLock { $0.sends } }
     var rounds: [Round] { state.withLock { $0.rounds } }

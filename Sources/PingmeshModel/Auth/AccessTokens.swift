@@ -8,7 +8,7 @@ public enum TokenScope: String, Sendable, Hashable, Codable, CaseIterable {
     /// Everything, including the topology and agent listings.
     case admin
 
-    func allows(_ required: TokenScope) -> Bool { self == .admin || self == required }
+    public func allows(_ required: TokenScope) -> Bool { self == .admin || self == required }
 }
 
 /// The controller's bearer tokens. With none configured, the API is open (and says so at start).

@@ -1,13 +1,19 @@
 import Hummingbird
+import PingmeshModel
 
 /// Requires `Authorization: Bearer TOKEN` with a scope that allows the route. Open routes
 /// (health, metrics) are listed; everything else under /v1 needs a token unless none is configured.
-struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
-    let tokens: AccessTokens
+public struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
+    public let tokens: AccessTokens
     /// The scope each path needs, by prefix; the first match wins.
-    let requirements: [(prefix: String, method: HTTPRequest.Method?, scope: TokenScope)]
+    public let requirements: [(prefix: String, method: HTTPRequest.Method?, scope: TokenScope)]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    public init(tokens: AccessTokens, requirements: [(prefix: String, method: HTTPRequest.Method?, scope: TokenScope)]) {
+        self.tokens = tokens
+        self.requirements = requirements
+    }
+
+    public func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard !tokens.isOpen, let needed = required(for: request) else {
             return try await next(request, context)
         }
@@ -29,3 +35,4 @@ struct BearerAuthMiddleware<Context: RequestContext>: RouterMiddleware {
         return requirements.first { path.hasPrefix($0.prefix) && ($0.method == nil || $0.method == request.method) }?.scope
     }
 }
+

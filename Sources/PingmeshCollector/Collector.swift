@@ -1,0 +1,115 @@
+import Foundation
+import Hummingbird
+import HummingbirdCore
+import Logging
+import NIOCore
+import NIOPosix
+import PingmeshModel
+import ServiceLifecycle
+
+/// The collector: ingest API, rollups, retention and the query API over one store. Runs as a
+/// `Service` until graceful shutdown.
+public struct Collector: Service {
+    public struct Configuration: Sendable {
+        public var host: String
+        public var port: Int
+        public var tokens: AccessTokens
+        public var retention: Retention
+        /// How often dirty windows are rolled up and the level metrics refreshed.
+        public var rollupInterval: Duration
+        /// Label values per label in the level metrics before they fold into "*".
+        public var levelLabelCap: Int
+
+        public init(
+            host: String = "0.0.0.0", port: Int = DefaultPorts.collector, tokens: AccessTokens = AccessTokens(),
+            retention: Retention = Retention(), rollupInterval: Duration = .seconds(10), levelLabelCap: Int = 50
+        ) {
+            self.host = host
+            self.port = port
+            self.tokens = tokens
+            self.retention = retention
+            self.rollupInterval = rollupInterval
+            self.levelLabelCap = levelLabelCap
+        }
+    }
+
+    public let configuration: Configuration
+    public let store: any ResultStore
+    public let metrics: CollectorMetrics
+    private let logger: Logger
+    private let group: any EventLoopGroup
+    private let onRunning: @Sendable (Int) async -> Void
+
+    public init(
+        configuration: Configuration, store: any ResultStore, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger? = nil, onRunning: @escaping @Sendable (_ port: Int) async -> Void = { _ in }
+    ) {
+        self.configuration = configuration
+        self.store = store
+        self.metrics = CollectorMetrics()
+        self.logger = logger ?? Logger(label: "pingmesh.collector")
+        self.group = group
+        self.onRunning = onRunning
+    }
+
+    public func run() async throws {
+        let (configuration, store, metrics, logger, onRunning) = (self.configuration, self.store, self.metrics, self.logger, self.onRunning)
+        try await store.prepare()
+        if configuration.tokens.isOpen {
+            logger.warning("no bearer tokens configured: anyone who can reach the collector can upload results (--tokens FILE)")
+        }
+        let ingestor = Ingestor(store: store, metrics: metrics, logger: logger)
+        let queries = ResultQueries(store: store)
+        let app = Application(
+            router: CollectorAPI.router(ingest: ingestor, queries: queries, metrics: metrics, tokens: configuration.tokens),
+            server: .http1(configuration: .init(idleTimeout: .seconds(120))),
+            configuration: .init(
+                address: .hostname(configuration.host, port: configuration.port), serverName: "pingmesh-collector",
+                availableConnectionsDelegate: MaximumAvailableConnections(4096)),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
+            eventLoopGroupProvider: .shared(group), logger: logger)
+        let maintenance = CollectorMaintenance(
+            store: store, metrics: metrics, retention: configuration.retention, levelAggregates: LevelAggregates(cap: configuration.levelLabelCap),
+            logger: logger)
+
+        try await withThrowingDiscardingTaskGroup { tasks in
+            tasks.addTask { try await app.run() }
+            tasks.addTask {
+                await cancelWhenGracefulShutdown {
+                    while !Task.isCancelled {
+                        await maintenance.runOnce(now: Int64(Date().timeIntervalSince1970))
+                        try? await Task.sleep(for: configuration.rollupInterval)
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// One round of the collector's background work: roll up, expire, refresh the level metrics.
+public struct CollectorMaintenance: Sendable {
+    let store: any ResultStore
+    let metrics: CollectorMetrics
+    let retention: Retention
+    let levelAggregates: LevelAggregates
+    let logger: Logger
+
+    public func runOnce(now: Int64) async {
+        do {
+            let report = try await RollupEngine(store: store, logger: logger).runOnce()
+            metrics.rolledUp(windows: report.windows)
+            let minute = Resolution.minute.windowStart(now) - 60
+            var rows: [TopologyLevel: [PairAggregate]] = [:]
+            for level in LevelAggregates.levels {
+                rows[level] = try await store.aggregates(level: level, resolution: .minute, from: minute, to: minute + 60)
+            }
+            metrics.setLevels(levelAggregates.render(rows))
+            let deleted = try await store.enforceRetention(retention, now: now)
+            if deleted > 0 { logger.debug("retention", metadata: ["deleted": "\(deleted)"]) }
+            metrics.storeSize(try await store.sizeBytes())
+        } catch {
+            metrics.rollupFailed()
+            logger.error("rollup failed", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,148 @@
+import CompressNIO
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import PingmeshHTTPSupport
+import PingmeshModel
+
+/// The collector's HTTP API (default port 9320), as documented in openapi.yaml.
+public enum CollectorAPI {
+    /// Every route, for the router and for the test that holds openapi.yaml to it.
+    public static let routes: [(method: HTTPRequest.Method, path: String)] = [
+        (.post, "/v1/results"),
+        (.get, "/v1/matrix"),
+        (.get, "/v1/series"),
+        (.get, "/v1/failures"),
+        (.get, "/v1/agents"),
+        (.get, "/metrics"),
+        (.get, "/healthz"),
+        (.get, "/readyz"),
+    ]
+
+    /// Largest request body accepted on the wire, and once decompressed.
+    static let maxBodyBytes = 32 * 1024 * 1024
+    static let maxDecompressedBytes = 256 * 1024 * 1024
+
+    public static func router(ingest: Ingestor, queries: ResultQueries, metrics: CollectorMetrics, tokens: AccessTokens) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: BearerAuthMiddleware(tokens: tokens, requirements: [("/v1/results", .post, .agent)]))
+
+        router.post("/v1/results") { request, _ -> Response in
+            let started = ContinuousClock.now
+            let body = try await body(of: request)
+            let outcome = try await ingest.ingest(body: body, started: started)
+            return try json(outcome)
+        }
+
+        router.get("/v1/matrix") { request, _ -> Response in
+            let query = try QueryParameters(request.uri.queryParameters)
+            let matrix = try await queries.matrix(
+                level: try query.level(default: .tor), statistic: try query.statistic(), from: query.from, to: query.to,
+                resolution: try query.resolution(), kind: try query.kind())
+            return try json(matrix)
+        }
+
+        router.get("/v1/series") { request, _ -> Response in
+            let query = try QueryParameters(request.uri.queryParameters)
+            let series = try await queries.series(
+                level: try query.level(default: .server), source: try query.required("source"), destination: try query.required("destination"),
+                from: query.from, to: query.to, resolution: try query.resolution(), kind: try query.kind())
+            return try json(series)
+        }
+
+        router.get("/v1/failures") { request, _ -> Response in
+            let query = try QueryParameters(request.uri.queryParameters)
+            let limit = try query.integer("limit", default: 1000, range: 1...100_000)
+            let failures = try await queries.store.failures(
+                FailureQuery(source: query.text("source"), destination: query.text("destination"), from: query.from * 1000, to: query.to * 1000, limit: limit))
+            return try json(FailureList(failures: failures))
+        }
+
+        router.get("/v1/agents") { _, _ -> Response in
+            let now = Int64(Date().timeIntervalSince1970 * 1000)
+            let agents = try await queries.store.agents().map { AgentStatus(record: $0, now: now) }
+            return try json(AgentList(agents: agents))
+        }
+
+        router.get("/metrics") { _, _ -> Response in
+            Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                body: ResponseBody(byteBuffer: ByteBuffer(bytes: metrics.exposition())))
+        }
+        router.get("/healthz") { _, _ in "ok\n" }
+        router.get("/readyz") { _, _ -> Response in
+            _ = try await queries.store.sizeBytes()
+            return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
+        }
+        return router
+    }
+
+    /// The request body, gunzipped when the agent compressed it.
+    static func body(of request: Request) async throws -> ByteBuffer {
+        var buffer: ByteBuffer
+        do {
+            buffer = try await request.body.collect(upTo: maxBodyBytes)
+        } catch {
+            throw HTTPError(.contentTooLarge, message: "request body is above \(maxBodyBytes) bytes")
+        }
+        guard let encoding = request.headers[.contentEncoding]?.lowercased(), encoding != "identity" else { return buffer }
+        guard encoding == "gzip" else {
+            throw HTTPError(.unsupportedMediaType, message: "Content-Encoding: '\(encoding)' is not supported (gzip or none)")
+        }
+        do {
+            return try buffer.decompress(with: .gzip(), maxSize: maxDecompressedBytes)
+        } catch let error as CompressNIOError where error == .bufferOverflow {
+            throw HTTPError(.contentTooLarge, message: "request body inflates beyond \(maxDecompressedBytes) bytes")
+        } catch {
+            throw HTTPError(.badRequest, message: "body: not valid gzip (\(error))")
+        }
+    }
+
+    static func json<Value: Encodable>(_ value: Value) throws -> Response {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return Response(
+            status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
+    }
+}
+
+struct FailureList: Encodable {
+    var failures: [StoredFailure]
+}
+
+struct AgentList: Encodable {
+    var agents: [AgentStatus]
+}
+
+/// An agent as the API lists it: its record and how far behind its uploads are.
+struct AgentStatus: Encodable {
+    var record: AgentRecord
+    var uploadLagSeconds: Double
+    var secondsSinceUpload: Double
+
+    init(record: AgentRecord, now: Int64) {
+        self.record = record
+        uploadLagSeconds = Double(max(0, record.lastUpload - record.lastBatchCreated)) / 1000
+        secondsSinceUpload = Double(max(0, now - record.lastUpload)) / 1000
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case name, version, labels
+        case pinglistVersion = "pinglist_version"
+        case lastUpload = "last_upload"
+        case uploadLagSeconds = "upload_lag_seconds"
+        case secondsSinceUpload = "seconds_since_upload"
+    }
+
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(record.name, forKey: .name)
+        try container.encodeIfPresent(record.version, forKey: .version)
+        try container.encodeIfPresent(record.pinglistVersion, forKey: .pinglistVersion)
+        try container.encode(record.labels, forKey: .labels)
+        try container.encode(record.lastUpload, forKey: .lastUpload)
+        try container.encode(uploadLagSeconds, forKey: .uploadLagSeconds)
+        try container.encode(secondsSinceUpload, forKey: .secondsSinceUpload)
+    }
+}

@@ -1,0 +1,131 @@
+import PingmeshModel
+
+/// The read side of the collector: matrices, pair series, failures and agents, computed from the
+/// store's rows by merging sketches, so every figure is exact to the histogram's precision.
+public struct ResultQueries: Sendable {
+    public let store: any ResultStore
+
+    public init(store: any ResultStore) {
+        self.store = store
+    }
+
+    /// The resolution that answers a range with a bounded number of windows.
+    public static func resolution(for from: Int64, to: Int64) -> Resolution {
+        let span = to - from
+        if span <= 6 * 3600 { return .minute }
+        if span <= 3 * 86_400 { return .tenMinutes }
+        if span <= 60 * 86_400 { return .hour }
+        return .day
+    }
+
+    /// The latency or loss matrix of `level` over `from..<to` (Unix seconds).
+    public func matrix(
+        level: TopologyLevel, statistic: Statistic, from: Int64, to: Int64, resolution: Resolution? = nil, kind: ProbeKind? = nil
+    ) async throws -> Matrix {
+        let resolution = resolution ?? Self.resolution(for: from, to: to)
+        let rows = try await store.aggregates(
+            level: level, resolution: resolution, from: resolution.windowStart(from), to: to)
+        var cells: [PairKey: (ResultCounts, LatencySketch)] = [:]
+        for row in rows where kind == nil || row.kind == kind {
+            let key = PairKey(source: row.source, destination: row.destination)
+            var cell = cells[key] ?? (ResultCounts(), LatencySketch())
+            cell.0.add(row.counts)
+            cell.1.merge(row.rtt)
+            cells[key] = cell
+        }
+        let sources = Set(cells.keys.map(\.source)).sorted()
+        let destinations = Set(cells.keys.map(\.destination)).sorted()
+        let sourceIndex = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, $0) })
+        let destinationIndex = Dictionary(uniqueKeysWithValues: destinations.enumerated().map { ($1, $0) })
+        let matrixCells = cells.map { key, cell in
+            Matrix.Cell(
+                source: sourceIndex[key.source]!, destination: destinationIndex[key.destination]!,
+                value: statistic.value(of: cell.0, rtt: cell.1), probes: cell.0.total, failed: cell.0.failed)
+        }.sorted { ($0.source, $0.destination) < ($1.source, $1.destination) }
+        return Matrix(
+            level: level, statistic: statistic, resolution: resolution, from: from, to: to, sources: sources, destinations: destinations,
+            cells: matrixCells)
+    }
+
+    /// One pair's statistics per window.
+    public func series(
+        level: TopologyLevel, source: String, destination: String, from: Int64, to: Int64, resolution: Resolution? = nil,
+        kind: ProbeKind? = nil
+    ) async throws -> Series {
+        let resolution = resolution ?? Self.resolution(for: from, to: to)
+        let rows = try await store.aggregates(level: level, resolution: resolution, from: resolution.windowStart(from), to: to)
+        var windows: [Int64: (ResultCounts, LatencySketch)] = [:]
+        for row in rows where row.source == source && row.destination == destination && (kind == nil || row.kind == kind) {
+            var cell = windows[row.window] ?? (ResultCounts(), LatencySketch())
+            cell.0.add(row.counts)
+            cell.1.merge(row.rtt)
+            windows[row.window] = cell
+        }
+        let points = windows.keys.sorted().map { window in
+            let (counts, rtt) = windows[window]!
+            return Series.Point(
+                window: window, probes: counts.total, failed: counts.failed, loss: counts.lossRatio, p50: rtt.quantileSeconds(0.5),
+                p90: rtt.quantileSeconds(0.9), p99: rtt.quantileSeconds(0.99), p999: rtt.quantileSeconds(0.999),
+                max: rtt.maximumMicroseconds.map { Double($0) / 1e6 })
+        }
+        return Series(level: level, resolution: resolution, source: source, destination: destination, points: points)
+    }
+
+    struct PairKey: Hashable {
+        var source: String
+        var destination: String
+    }
+}
+
+/// A matrix of sources by destinations; a pair without a cell has no data (not zero).
+public struct Matrix: Sendable, Codable, Hashable {
+    public struct Cell: Sendable, Codable, Hashable {
+        public var source: Int
+        public var destination: Int
+        /// Nil when the statistic does not exist for the cell (every probe failed: no latency).
+        public var value: Double?
+        public var probes: UInt64
+        public var failed: UInt64
+    }
+
+    public var level: TopologyLevel
+    public var statistic: Statistic
+    public var resolution: Resolution
+    public var from: Int64
+    public var to: Int64
+    public var sources: [String]
+    public var destinations: [String]
+    public var cells: [Cell]
+
+    /// The cell of a named pair, if it has data.
+    public func cell(_ source: String, _ destination: String) -> Cell? {
+        guard let row = sources.firstIndex(of: source), let column = destinations.firstIndex(of: destination) else { return nil }
+        return cells.first { $0.source == row && $0.destination == column }
+    }
+}
+
+/// One pair over time.
+public struct Series: Sendable, Codable, Hashable {
+    public struct Point: Sendable, Codable, Hashable {
+        public var window: Int64
+        public var probes: UInt64
+        public var failed: UInt64
+        public var loss: Double?
+        public var p50: Double?
+        public var p90: Double?
+        public var p99: Double?
+        public var p999: Double?
+        public var max: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case window, probes, failed, loss, p50, p90, p99, max
+            case p999 = "p99_9"
+        }
+    }
+
+    public var level: TopologyLevel
+    public var resolution: Resolution
+    public var source: String
+    public var destination: String
+    public var points: [Point]
+}

@@ -1,0 +1,46 @@
+import PingmeshModel
+
+/// Where the collector keeps what agents send: SQLite (embedded default) or PostgreSQL (several
+/// collector replicas on one database). Stores keep rows; merging, rollups and analysis live in
+/// the collector, the same for both, so both stores pass the same test suite.
+public protocol ResultStore: Sendable {
+    /// Creates or migrates the schema; safe to call on every start and from several replicas.
+    func prepare() async throws
+
+    /// Stores a batch in one durable transaction: its server-pair minute rows (added to any row
+    /// with the same key), failures, port counts, the agent's record, the placements it reveals,
+    /// and the minute windows it touched as dirty for the rollup. Returns false, changing
+    /// nothing, when a batch with this id was stored before.
+    func ingest(_ batch: IngestBatch) async throws -> Bool
+
+    /// Rows of one level and resolution with window start in `from..<to`.
+    func aggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> [PairAggregate]
+
+    /// Replaces every row of `level` and `resolution` at `window` with `rows` (a rollup result).
+    func replaceAggregates(level: TopologyLevel, resolution: Resolution, window: Int64, with rows: [PairAggregate]) async throws
+
+    /// Windows of `resolution` marked dirty, oldest first.
+    func dirtyWindows(resolution: Resolution, limit: Int) async throws -> [DirtyWindow]
+
+    /// Marks windows dirty (late data or a finer rollup changed them): each mark bumps the
+    /// window's generation.
+    func markDirty(resolution: Resolution, windows: [Int64]) async throws
+
+    /// Clears a dirty mark, unless it was marked again since it was read (its generation moved).
+    func clearDirty(resolution: Resolution, _ dirty: DirtyWindow) async throws
+
+    /// Where each known server sits: name -> placement labels (dc, podset, pod, tor, region).
+    func placements() async throws -> [String: [String: String]]
+
+    /// Failure records matching `query`, newest first.
+    func failures(_ query: FailureQuery) async throws -> [StoredFailure]
+
+    /// Every agent that has uploaded, with its last upload.
+    func agents() async throws -> [AgentRecord]
+
+    /// Deletes rows older than the retention of each level; returns the rows deleted.
+    func enforceRetention(_ retention: Retention, now: Int64) async throws -> Int
+
+    /// Bytes the store occupies (file size or database size).
+    func sizeBytes() async throws -> Int64
+}

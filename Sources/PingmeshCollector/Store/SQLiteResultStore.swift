@@ -1,0 +1,351 @@
+import Foundation
+import GRDB
+import PingmeshModel
+import Synchronization
+
+/// The embedded store: one SQLite file through GRDB, in WAL mode with full fsync, so a batch is
+/// acknowledged only once it is on disk. Names (servers, ToRs, ...) are interned as integers and
+/// pair rows are a WITHOUT ROWID table keyed by (resolution, level, minute, source, destination,
+/// kind), which keeps a row of a few probes near 40 bytes.
+public final class SQLiteResultStore: ResultStore {
+    private let pool: DatabasePool
+    public let path: String
+    /// name -> id; ids never change once committed, so the cache is only ever added to.
+    private let names = Mutex<[String: Int64]>([:])
+
+    public init(path: String) throws {
+        self.path = path
+        let directory = URL(fileURLWithPath: path).deletingLastPathComponent().path
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // FULL: a commit survives power loss, which is what the acknowledgement promises.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        pool = try DatabasePool(path: path, configuration: configuration)
+    }
+
+    public func prepare() async throws {
+        try await pool.write { db in
+            for statement in SQLiteSchema.statements { try db.execute(sql: statement) }
+        }
+    }
+
+    public func ingest(_ batch: IngestBatch) async throws -> Bool {
+        let known = names.withLock { $0 }
+        let (stored, added) = try await pool.write { db -> (Bool, [String: Int64]) in
+            try db.execute(sql: "INSERT OR IGNORE INTO batches(id, agent, received_at) VALUES (?, ?, ?)",
+                arguments: [batch.id, batch.agent.name, batch.agent.lastUpload])
+            guard db.changesCount == 1 else { return (false, [:]) }
+            var interner = NameInterner(known: known)
+            for row in batch.rows {
+                try Self.add(row, db: db, interner: &interner)
+            }
+            for failure in batch.failures {
+                try db.execute(
+                    sql: """
+                        INSERT INTO failures(at, src, dst, target, kind, result, rtt_ns, source_port, detail)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        failure.at, try interner.id(failure.source, db: db), try interner.id(failure.destination, db: db), failure.target,
+                        failure.kind.code, failure.result.rawValue, failure.rttNanoseconds, failure.sourcePort, failure.detail,
+                    ])
+            }
+            for port in batch.ports {
+                try db.execute(
+                    sql: """
+                        INSERT INTO ports(minute, src, dst, port, sent, failed) VALUES (?, ?, ?, ?, ?, ?)
+                        ON CONFLICT(minute, src, dst, port) DO UPDATE SET sent = sent + excluded.sent, failed = failed + excluded.failed
+                        """,
+                    arguments: [
+                        port.window / 60, try interner.id(port.source, db: db), try interner.id(port.destination, db: db), port.port,
+                        Int64(clamping: port.sent), Int64(clamping: port.failed),
+                    ])
+            }
+            for (name, labels) in batch.placements {
+                try db.execute(
+                    sql: """
+                        INSERT INTO placements(name, labels, updated_at) VALUES (?, ?, ?)
+                        ON CONFLICT(name) DO UPDATE SET labels = excluded.labels, updated_at = excluded.updated_at
+                        WHERE placements.labels != excluded.labels
+                        """, arguments: [name, try LabelsJSON.encode(labels), batch.agent.lastUpload])
+            }
+            let agent = batch.agent
+            try db.execute(
+                sql: """
+                    INSERT INTO agents(name, version, pinglist_version, labels, last_upload, last_batch_created) VALUES (?, ?, ?, ?, ?, ?)
+                    ON CONFLICT(name) DO UPDATE SET version = excluded.version, pinglist_version = excluded.pinglist_version,
+                      labels = excluded.labels, last_upload = excluded.last_upload,
+                      last_batch_created = max(last_batch_created, excluded.last_batch_created)
+                    """,
+                arguments: [agent.name, agent.version, agent.pinglistVersion, try LabelsJSON.encode(agent.labels), agent.lastUpload, agent.lastBatchCreated])
+            for window in batch.minuteWindows {
+                try Self.markDirty(db: db, resolution: .minute, window: window)
+            }
+            return (true, interner.added)
+        }
+        if !added.isEmpty { names.withLock { $0.merge(added) { old, _ in old } } }
+        return stored
+    }
+
+    /// Adds a row to any row of the same key (late data and split windows merge, never clash).
+    private static func add(_ row: PairAggregate, db: Database, interner: inout NameInterner) throws {
+        let key: StatementArguments = [
+            row.resolution.code, row.level.code, row.window / 60, try interner.id(row.source, db: db),
+            try interner.id(row.destination, db: db), row.kind.code,
+        ]
+        var merged = row
+        if let existing = try Row.fetchOne(
+            db, sql: "SELECT ok, slow, timeout, refused, unreachable, error, rtt FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?",
+            arguments: key)
+        {
+            merged.counts.add(Self.counts(existing, from: 0))
+            merged.rtt.merge(try Self.sketch(existing[6]))
+            try db.execute(
+                sql: "DELETE FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?", arguments: key)
+        }
+        try insert(merged, key: key, db: db)
+    }
+
+    private static func insert(_ row: PairAggregate, key: StatementArguments, db: Database) throws {
+        let counts = row.counts
+        var arguments = key
+        arguments += [
+            Int64(clamping: counts.ok), Int64(clamping: counts.slow), Int64(clamping: counts.timeout), Int64(clamping: counts.refused),
+            Int64(clamping: counts.unreachable), Int64(clamping: counts.error), row.rtt.isEmpty ? nil : Data(row.rtt.encoded()),
+        ]
+        try db.execute(
+            sql: """
+                INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: arguments)
+    }
+
+    public func aggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> [PairAggregate] {
+        try await pool.read { db in
+            let names = try Self.nameTable(db)
+            var rows: [PairAggregate] = []
+            let cursor = try Row.fetchCursor(
+                db,
+                sql: """
+                    SELECT minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt FROM pairs
+                    WHERE resolution = ? AND level = ? AND minute >= ? AND minute < ?
+                    """,
+                arguments: [resolution.code, level.code, Self.minuteCeiling(from), Self.minuteCeiling(to)])
+            while let row = try cursor.next() {
+                guard let source = names[row[1]], let destination = names[row[2]], let kind = ProbeKind(code: row[3]) else { continue }
+                rows.append(
+                    PairAggregate(
+                        level: level, resolution: resolution, window: (row[0] as Int64) * 60, source: source, destination: destination,
+                        kind: kind, counts: Self.counts(row, from: 4), rtt: try Self.sketch(row[10])))
+            }
+            return rows
+        }
+    }
+
+    public func replaceAggregates(level: TopologyLevel, resolution: Resolution, window: Int64, with rows: [PairAggregate]) async throws {
+        let known = names.withLock { $0 }
+        let added = try await pool.write { db -> [String: Int64] in
+            var interner = NameInterner(known: known)
+            try db.execute(
+                sql: "DELETE FROM pairs WHERE resolution = ? AND level = ? AND minute = ?",
+                arguments: [resolution.code, level.code, window / 60])
+            for row in rows {
+                let key: StatementArguments = [
+                    resolution.code, level.code, window / 60, try interner.id(row.source, db: db), try interner.id(row.destination, db: db),
+                    row.kind.code,
+                ]
+                try Self.insert(row, key: key, db: db)
+            }
+            return interner.added
+        }
+        if !added.isEmpty { names.withLock { $0.merge(added) { old, _ in old } } }
+    }
+
+    public func dirtyWindows(resolution: Resolution, limit: Int) async throws -> [DirtyWindow] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT minute, generation FROM dirty WHERE resolution = ? ORDER BY minute LIMIT ?", arguments: [resolution.code, limit]
+            ).map { DirtyWindow(window: ($0[0] as Int64) * 60, generation: $0[1]) }
+        }
+    }
+
+    public func markDirty(resolution: Resolution, windows: [Int64]) async throws {
+        try await pool.write { db in
+            for window in windows { try Self.markDirty(db: db, resolution: resolution, window: window) }
+        }
+    }
+
+    private static func markDirty(db: Database, resolution: Resolution, window: Int64) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO dirty(resolution, minute, generation) VALUES (?, ?, 1)
+                ON CONFLICT(resolution, minute) DO UPDATE SET generation = generation + 1
+                """, arguments: [resolution.code, window / 60])
+    }
+
+    public func clearDirty(resolution: Resolution, _ dirty: DirtyWindow) async throws {
+        try await pool.write { db in
+            try db.execute(
+                sql: "DELETE FROM dirty WHERE resolution = ? AND minute = ? AND generation = ?",
+                arguments: [resolution.code, dirty.window / 60, dirty.generation])
+        }
+    }
+
+    public func placements() async throws -> [String: [String: String]] {
+        try await pool.read { db in
+            var result: [String: [String: String]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT name, labels FROM placements") {
+                result[row[0]] = LabelsJSON.decode(row[1])
+            }
+            return result
+        }
+    }
+
+    public func failures(_ query: FailureQuery) async throws -> [StoredFailure] {
+        try await pool.read { db in
+            let names = try Self.nameTable(db)
+            let ids = Dictionary(names.map { ($0.value, $0.key) }, uniquingKeysWith: { first, _ in first })
+            var sql = "SELECT at, src, dst, target, kind, result, rtt_ns, source_port, detail FROM failures WHERE at >= ? AND at < ?"
+            var arguments: StatementArguments = [query.from, query.to]
+            if let source = query.source {
+                guard let id = ids[source] else { return [] }
+                sql += " AND src = ?"
+                arguments += [id]
+            }
+            if let destination = query.destination {
+                guard let id = ids[destination] else { return [] }
+                sql += " AND dst = ?"
+                arguments += [id]
+            }
+            sql += " ORDER BY at DESC LIMIT ?"
+            arguments += [query.limit]
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).compactMap { row -> StoredFailure? in
+                guard let source = names[row[1]], let destination = names[row[2]], let kind = ProbeKind(code: row[4]),
+                    let result = ProbeResultClass(rawValue: row[5])
+                else { return nil }
+                return StoredFailure(
+                    source: source, destination: destination, target: row[3], kind: kind, result: result, at: row[0], rttNanoseconds: row[6],
+                    sourcePort: row[7], detail: row[8])
+            }
+        }
+    }
+
+    public func agents() async throws -> [AgentRecord] {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "SELECT name, version, pinglist_version, labels, last_upload, last_batch_created FROM agents ORDER BY name")
+                .map { row in
+                    AgentRecord(
+                        name: row[0], version: row[1], pinglistVersion: row[2], labels: LabelsJSON.decode(row[3]), lastUpload: row[4],
+                        lastBatchCreated: row[5])
+                }
+        }
+    }
+
+    public func enforceRetention(_ retention: Retention, now: Int64) async throws -> Int {
+        try await pool.write { db in
+            var deleted = 0
+            for resolution in Resolution.allCases {
+                try db.execute(
+                    sql: "DELETE FROM pairs WHERE resolution = ? AND minute < ?",
+                    arguments: [resolution.code, (now - retention.seconds(for: resolution)) / 60])
+                deleted += db.changesCount
+                try db.execute(
+                    sql: "DELETE FROM dirty WHERE resolution = ? AND minute < ?",
+                    arguments: [resolution.code, (now - retention.seconds(for: resolution)) / 60])
+            }
+            try db.execute(sql: "DELETE FROM ports WHERE minute < ?", arguments: [(now - retention.minute) / 60])
+            deleted += db.changesCount
+            try db.execute(sql: "DELETE FROM failures WHERE at < ?", arguments: [(now - retention.failures) * 1000])
+            deleted += db.changesCount
+            // A batch older than the oldest window the collector accepts cannot come back.
+            try db.execute(sql: "DELETE FROM batches WHERE received_at < ?", arguments: [(now - ResultBatch.maximumAge - 86_400) * 1000])
+            return deleted
+        }
+    }
+
+    public func sizeBytes() async throws -> Int64 {
+        try await pool.read { db in
+            let pages = try Int64.fetchOne(db, sql: "PRAGMA page_count") ?? 0
+            let size = try Int64.fetchOne(db, sql: "PRAGMA page_size") ?? 0
+            return pages * size
+        }
+    }
+
+    /// Bytes used by the pair rows of one resolution and level, from SQLite's dbstat table when
+    /// compiled in (it is in Debian's build); for the storage benchmark.
+    public func pairRowCount(resolution: Resolution, level: TopologyLevel) async throws -> Int {
+        try await pool.read { db in
+            try Int.fetchOne(
+                db, sql: "SELECT count(*) FROM pairs WHERE resolution = ? AND level = ?", arguments: [resolution.code, level.code]) ?? 0
+        }
+    }
+
+    /// Compacts the file (VACUUM) so that its size reflects what is stored.
+    public func vacuum() async throws {
+        try await pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "VACUUM") }
+    }
+
+    // MARK: Row helpers
+
+    private static func counts(_ row: Row, from index: Int) -> ResultCounts {
+        func value(_ offset: Int) -> UInt64 { UInt64(max(0, row[index + offset] as Int64? ?? 0)) }
+        return ResultCounts(ok: value(0), slow: value(1), timeout: value(2), refused: value(3), unreachable: value(4), error: value(5))
+    }
+
+    private static func sketch(_ data: Data?) throws -> LatencySketch {
+        guard let data, !data.isEmpty else { return LatencySketch() }
+        return try LatencySketch(encoded: data)
+    }
+
+    private static func nameTable(_ db: Database) throws -> [Int64: String] {
+        var names: [Int64: String] = [:]
+        for row in try Row.fetchAll(db, sql: "SELECT id, name FROM names") { names[row[0]] = row[1] }
+        return names
+    }
+
+    /// The first whole minute at or after `time` (window bounds are minutes in the table).
+    private static func minuteCeiling(_ time: Int64) -> Int64 {
+        time >= 0 ? (time + 59) / 60 : time / 60
+    }
+}
+
+/// Interns names inside one write transaction; what it adds reaches the shared cache only after
+/// the commit, so a rolled-back transaction never leaves ids behind that do not exist.
+struct NameInterner {
+    let known: [String: Int64]
+    var added: [String: Int64] = [:]
+
+    mutating func id(_ name: String, db: Database) throws -> Int64 {
+        if let id = known[name] ?? added[name] { return id }
+        try db.execute(sql: "INSERT OR IGNORE INTO names(name) VALUES (?)", arguments: [name])
+        guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM names WHERE name = ?", arguments: [name]) else {
+            throw StoreError(message: "name '\(name)' could not be interned")
+        }
+        added[name] = id
+        return id
+    }
+}
+
+/// A store failure that is not SQLite's or PostgreSQL's own.
+public struct StoreError: Error, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Label maps as JSON text, with sorted keys so equal maps compare equal in SQL.
+enum LabelsJSON {
+    static func encode(_ labels: [String: String]) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return String(decoding: try encoder.encode(labels), as: UTF8.self)
+    }
+
+    static func decode(_ text: String?) -> [String: String] {
+        guard let text, let labels = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else { return [:] }
+        return labels
+    }
+}

@@ -1,0 +1,40 @@
+/// The SQLite schema, created idempotently at every start. Windows are stored as Unix minutes
+/// (four bytes for millennia), levels, resolutions and kinds as small codes.
+enum SQLiteSchema {
+    static let statements = [
+        "PRAGMA journal_mode = WAL",
+        "CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",
+        "CREATE TABLE IF NOT EXISTS batches (id TEXT PRIMARY KEY, agent TEXT NOT NULL, received_at INTEGER NOT NULL)",
+        "CREATE INDEX IF NOT EXISTS batches_received ON batches(received_at)",
+        """
+        CREATE TABLE IF NOT EXISTS pairs (
+          resolution INTEGER NOT NULL, level INTEGER NOT NULL, minute INTEGER NOT NULL, src INTEGER NOT NULL, dst INTEGER NOT NULL,
+          kind INTEGER NOT NULL, ok INTEGER NOT NULL, slow INTEGER NOT NULL, timeout INTEGER NOT NULL, refused INTEGER NOT NULL,
+          unreachable INTEGER NOT NULL, error INTEGER NOT NULL, rtt BLOB,
+          PRIMARY KEY (resolution, level, minute, src, dst, kind)) WITHOUT ROWID
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS failures (
+          id INTEGER PRIMARY KEY, at INTEGER NOT NULL, src INTEGER NOT NULL, dst INTEGER NOT NULL, target TEXT NOT NULL,
+          kind INTEGER NOT NULL, result TEXT NOT NULL, rtt_ns INTEGER, source_port INTEGER, detail TEXT)
+        """,
+        "CREATE INDEX IF NOT EXISTS failures_at ON failures(at)",
+        "CREATE INDEX IF NOT EXISTS failures_src ON failures(src, at)",
+        "CREATE INDEX IF NOT EXISTS failures_dst ON failures(dst, at)",
+        """
+        CREATE TABLE IF NOT EXISTS ports (
+          minute INTEGER NOT NULL, src INTEGER NOT NULL, dst INTEGER NOT NULL, port INTEGER NOT NULL, sent INTEGER NOT NULL,
+          failed INTEGER NOT NULL, PRIMARY KEY (minute, src, dst, port)) WITHOUT ROWID
+        """,
+        "CREATE TABLE IF NOT EXISTS placements (name TEXT PRIMARY KEY, labels TEXT NOT NULL, updated_at INTEGER NOT NULL)",
+        """
+        CREATE TABLE IF NOT EXISTS agents (
+          name TEXT PRIMARY KEY, version TEXT, pinglist_version TEXT, labels TEXT NOT NULL, last_upload INTEGER NOT NULL,
+          last_batch_created INTEGER NOT NULL)
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS dirty (
+          resolution INTEGER NOT NULL, minute INTEGER NOT NULL, generation INTEGER NOT NULL, PRIMARY KEY (resolution, minute)) WITHOUT ROWID
+        """,
+    ]
+}

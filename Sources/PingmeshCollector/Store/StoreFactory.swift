@@ -1,0 +1,16 @@
+import Logging
+import PingmeshModel
+
+/// Opens the store a location names and prepares its schema.
+public enum StoreFactory {
+    public static func open(_ location: StoreLocation, logger: Logger) async throws -> any ResultStore {
+        switch location {
+        case .sqlite(let path):
+            let store = try SQLiteResultStore(path: path)
+            try await store.prepare()
+            return store
+        case .postgres:
+            throw StoreError(message: "--store: PostgreSQL is not available in this build")
+        }
+    }
+}

@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Logging
+import PingmeshCollector
+import PingmeshModel
+import ServiceLifecycle
+
+/// `pingmesh collector`: store what agents upload, roll it up and serve the queries.
+struct CollectorCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "collector",
+        abstract: "Store agents' window summaries and failures, roll them up, and serve the query API (POST /v1/results).",
+        discussion: """
+            Batches are acknowledged only after a durable commit, and a batch id seen before is acknowledged and \
+            ignored, so agents' retries never lose or double-count data. Rows are rolled up 1 min -> 10 min -> 1 h -> \
+            1 day at the server, ToR, pod, podset and DC levels; late data is folded into the windows it belongs to.
+            """
+    )
+
+    @Option(help: "Where to store: sqlite:PATH (embedded) or postgres://USER:PASSWORD@HOST:PORT/DATABASE.")
+    var store: String = "sqlite:./pingmesh-data/results.db"
+
+    @Option(help: "HTTP listener.")
+    var listen: String = "0.0.0.0:\(DefaultPorts.collector)"
+
+    @Option(help: "Bearer tokens file: tokens: [{token: ..., scope: agent|admin}]. Uploads need an agent token when set.")
+    var tokens: String?
+
+    @Option(help: "Retention: failures, 1m, 10m, 1h, 1d, e.g. 'failures=7d,1m=2d,10m=14d,1h=90d,1d=730d'.")
+    var retention: String?
+
+    @Option(help: "Seconds between rollup passes.")
+    var rollupInterval: Int = 10
+
+    @OptionGroup var logging: LoggingOptions
+
+    func run() async throws {
+        try logging.bootstrap()
+        let logger = Logger(label: "pingmesh.collector")
+        let (configuration, location): (Collector.Configuration, StoreLocation)
+        do {
+            let listen = try ListenAddressParser.parse(self.listen, field: "--listen")
+            guard (1...3600).contains(rollupInterval) else { throw ValidationError("--rollup-interval: \(rollupInterval) is outside 1...3600") }
+            location = try StoreLocation(parsing: store)
+            configuration = Collector.Configuration(
+                host: listen.host, port: listen.port,
+                tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens(),
+                retention: try retention.map { try RetentionParser.parse($0) } ?? Retention(), rollupInterval: .seconds(rollupInterval))
+        } catch let error as ValidationError {
+            throw error
+        } catch {
+            throw ValidationError("\(error)")
+        }
+        let resultStore = try await StoreFactory.open(location, logger: logger)
+        let collector = Collector(configuration: configuration, store: resultStore, logger: logger) { port in
+            logger.info("collector running", metadata: ["url": "http://\(HostPort.join(configuration.host, port))", "store": "\(location)"])
+        }
+        try await ServiceGroup(services: [collector], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+    }
+}
+
+/// `failures=7d,1m=2d,...` into a `Retention`.
+enum RetentionParser {
+    static func parse(_ text: String) throws -> Retention {
+        var retention = Retention()
+        for part in text.split(separator: ",") {
+            let pieces = part.split(separator: "=", maxSplits: 1).map(String.init)
+            guard pieces.count == 2, let duration = ConfigDuration(parsing: pieces[1]), duration.duration >= .seconds(60) else {
+                throw ValidationError("--retention: '\(part)' is not KEY=DURATION with a duration of at least 1m")
+            }
+            let seconds = duration.duration.components.seconds
+            switch pieces[0] {
+            case "failures": retention.failures = seconds
+            case "1m": retention.minute = seconds
+            case "10m": retention.tenMinutes = seconds
+            case "1h": retention.hour = seconds
+            case "1d": retention.day = seconds
+            default: throw ValidationError("--retention: '\(pieces[0])' is not one of failures, 1m, 10m, 1h, 1d")
+            }
+        }
+        return retention
+    }
+}
