@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import PingmeshAgent
+import PingmeshCollector
 import PingmeshController
 import PingmeshModel
 import ServiceLifecycle
@@ -11,12 +12,14 @@ import Synchronization
 struct UpCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "up",
-        abstract: "Run Pingmesh on this machine: a controller and a simulated data center of agents probing each other over loopback.",
+        abstract: "Run Pingmesh on this machine: a controller, a collector and a simulated data center of agents probing each other over loopback.",
         discussion: """
             The controller plans the simulated topology (8 servers per ToR, 4 ToRs per podset, two DCs from 32 servers \
             on); each simulated server is a real agent with its own loopback address (127.1.x.y) that pulls its \
             pinglist from the controller, answers probes on its own TCP and HTTP responders and serves its own \
-            metrics at http://127.1.x.y:HTTP-PORT/metrics. Stop with Ctrl-C.
+            metrics at http://127.1.x.y:HTTP-PORT/metrics. Every agent uploads its window summaries to the collector, which \
+            keeps them in SQLite under --data (a restart keeps the history) and rolls them up by ToR, podset and DC. \
+            Stop with Ctrl-C.
             """
     )
 
@@ -32,12 +35,24 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "The controller's listener.")
     var controllerListen: String = "127.0.0.1:\(DefaultPorts.controller)"
 
+    @Option(help: "The collector's listener.")
+    var collectorListen: String = "127.0.0.1:\(DefaultPorts.collector)"
+
+    @Option(help: "Directory for the collector's SQLite store and the agents' upload spools.")
+    var data: String = "./pingmesh-data"
+
+    @Option(help: "Seconds per agent summary window (10, 15, 20, 30 or 60).")
+    var window: Int = 60
+
     @OptionGroup var logging: LoggingOptions
 
     func validate() throws {
         guard (2...2000).contains(simulate) else { throw ValidationError("--simulate: \(simulate) is outside 2...2000") }
         guard (1...65535).contains(httpPort) else { throw ValidationError("--http-port: \(httpPort) is outside 1...65535") }
         guard (1...65535).contains(tcpPort) else { throw ValidationError("--tcp-port: \(tcpPort) is outside 1...65535") }
+        guard ResultBatch.allowedWindowSeconds.contains(window) else {
+            throw ValidationError("--window: \(window) is not one of \(ResultBatch.allowedWindowSeconds.sorted()) (seconds)")
+        }
     }
 
     func run() async throws {
@@ -51,14 +66,22 @@ struct UpCommand: AsyncParsableCommand {
                 host: listen.host, port: listen.port, topology: mesh.topology(tcpPort: tcpPort), state: .init(registrationEnabled: false)),
             logger: logger)
 
+        let collectorAddress = try ListenAddressParser.parse(collectorListen, field: "--collector-listen")
+        let collectorURL = "http://\(HostPort.join(collectorAddress.host, collectorAddress.port))"
+        let store = try await StoreFactory.open(.sqlite(path: "\(data)/results.db"), logger: logger)
+        let collector = Collector(
+            configuration: .init(host: collectorAddress.host, port: collectorAddress.port, rollupInterval: .seconds(5)), store: store,
+            logger: logger)
+
         let ready = Mutex(0)
         let total = mesh.servers.count
         let (httpPort, tcpPort) = (self.httpPort, self.tcpPort)
         let agents = mesh.servers.map { server in
             Agent(
                 configuration: AgentConfiguration(
-                    name: server.name, httpListen: ListenAddress(host: server.address, port: httpPort),
-                    tcpListen: ListenAddress(host: server.address, port: tcpPort)),
+                    name: server.name, labels: mesh.placementLabels(of: server), httpListen: ListenAddress(host: server.address, port: httpPort),
+                    tcpListen: ListenAddress(host: server.address, port: tcpPort), collectors: [collectorURL],
+                    spoolDirectory: "\(data)/spool/\(server.name)", windowSeconds: window),
                 source: ControllerPinglistSource(
                     controllers: [controllerURL], agentName: server.name, period: mesh.interval, logger: logger),
                 logger: logger
@@ -68,19 +91,20 @@ struct UpCommand: AsyncParsableCommand {
                     return value
                 }
                 guard count == total else { return }
-                print(Self.banner(mesh: mesh, controller: controllerURL, httpPort: httpPort, tcpPort: tcpPort))
+                print(Self.banner(mesh: mesh, controller: controllerURL, collector: collectorURL, httpPort: httpPort, tcpPort: tcpPort))
             }
         }
-        let group = ServiceGroup(services: [controller] + agents, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let group = ServiceGroup(services: [controller, collector] + agents, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 
-    static func banner(mesh: SimulatedMesh, controller: String, httpPort: Int, tcpPort: Int) -> String {
+    static func banner(mesh: SimulatedMesh, controller: String, collector: String, httpPort: Int, tcpPort: Int) -> String {
         let first = mesh.servers[0]
         let last = mesh.servers[mesh.servers.count - 1]
         return """
             pingmesh up: \(mesh.servers.count) simulated servers (\(first.address) ... \(last.address)), probing every \(ConfigDuration(mesh.interval))
               controller: \(controller)/v1/pinglist/\(first.name)   (agents: \(controller)/v1/agents)
+              collector:  \(collector)/v1/matrix?level=tor&statistic=p99   (agents: \(collector)/v1/agents, metrics: \(collector)/metrics)
               metrics:    http://\(first.address):\(httpPort)/metrics  (each server on its own address, same port)
               responders: TCP \(tcpPort), HTTP \(httpPort)/ping
               try:        pingmesh probe tcp \(first.address):\(tcpPort) --count 3

@@ -56,4 +56,13 @@ public struct SimulatedMesh: Sendable {
                     })
             })
     }
+
+    /// The labels that place `server` as the topology places it, so its uploads say where it sits.
+    public func placementLabels(of server: Server) -> [String: String] {
+        let datacenter = "dc\(server.datacenter + 1)"
+        return [
+            "region": "sim", "dc": datacenter, "podset": "\(datacenter)-podset\(server.podset + 1)", "pod": "\(datacenter)-pod\(server.tor + 1)",
+            "tor": "\(datacenter)-tor\(server.tor + 1)",
+        ]
+    }
 }
