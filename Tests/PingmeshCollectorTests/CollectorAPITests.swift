@@ -135,3 +135,37 @@ struct CollectorAPITests {
         }
     }
 }
+
+@Suite("Collector OpenAPI")
+struct CollectorOpenAPITests {
+    @Test("openapi-collector.yaml documents exactly the routes the collector serves, and each answers")
+    func specAgrees() async throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let text = try String(contentsOf: root.appendingPathComponent("openapi-collector.yaml"), encoding: .utf8)
+        var documented = Set<String>()
+        var path: String?
+        // The spec's paths section is two-space indented paths with four-space indented methods.
+        var inPaths = false
+        for line in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            if line == "paths:" { inPaths = true; continue }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":") { path = String(line.dropFirst(2).dropLast()) }
+            for method in ["get", "post", "put", "delete"] where line == "    \(method):" {
+                documented.insert("\(method.uppercased()) \(path ?? "")")
+            }
+        }
+        let served = Set(CollectorAPI.routes.map { "\($0.method.rawValue) \($0.path)" })
+        #expect(documented == served, "only in the spec: \(documented.subtracting(served)); only in the server: \(served.subtracting(documented))")
+
+        let store = try await TemporaryStore.sqlite()
+        try await CollectorAPITests.app(store: store).test(.router) { client in
+            for route in CollectorAPI.routes {
+                let uri = route.path == "/v1/series" ? "/v1/series?source=a&destination=b" : route.path
+                let body = route.method == .post ? ByteBuffer(string: "{}") : nil
+                try await client.execute(uri: uri, method: route.method, body: body) { response in
+                    #expect(response.status != .notFound && response.status.code < 500, "\(route.method) \(uri): \(response.status)")
+                }
+            }
+        }
+    }
+}
