@@ -123,6 +123,7 @@ let package = Package(
             name: "pingmesh-bench",
             dependencies: [
                 "PingmeshModel",
+                "PingmeshCollector",
                 "PingmeshProbe",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

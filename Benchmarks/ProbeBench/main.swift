@@ -7,6 +7,7 @@ import PingmeshProbe
 
 // pingmesh-bench throughput --target HOST:PORT [--duration S] [--concurrency N]
 //                [--engine epoll|nio] [--api async|callback]
+// pingmesh-bench collector [--agents 1000] [--peers 300] [--minutes 10] [--tors 50]
 // pingmesh-bench plan [--datacenters 2] [--podsets 50] [--tors 2500] [--servers-per-tor 40]
 //
 // plan: computes the controller's whole probe plan for a generated topology (every agent's
@@ -65,6 +66,11 @@ final class Tally: Sendable {
     private let counts = NIOLockedValueBox([ProbeResultClass: Int]())
     func add(_ result: ProbeResultClass) { counts.withLockedValue { $0[result, default: 0] += 1 } }
     var snapshot: [ProbeResultClass: Int] { counts.withLockedValue { $0 } }
+}
+
+if CommandLine.arguments.dropFirst().first == "collector" {
+    try await CollectorBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
+    exit(0)
 }
 
 if CommandLine.arguments.dropFirst().first == "plan" {

@@ -96,9 +96,10 @@ public struct CollectorMaintenance: Sendable {
 
     public func runOnce(now: Int64) async {
         do {
-            let report = try await RollupEngine(store: store, logger: logger).runOnce()
+            let report = try await RollupEngine(store: store, logger: logger).runOnce(now: now)
             metrics.rolledUp(windows: report.windows)
-            let minute = Resolution.minute.windowStart(now) - 60
+            // The newest minute the rollup has settled.
+            let minute = Resolution.minute.windowStart(now - 60 - RollupEngine.settle(.minute))
             var rows: [TopologyLevel: [PairAggregate]] = [:]
             for level in LevelAggregates.levels {
                 rows[level] = try await store.aggregates(level: level, resolution: .minute, from: minute, to: minute + 60)

@@ -37,6 +37,15 @@ struct KubernetesDiscoveryTests {
     final class FakeAPI: Sendable {
         let lists = Mutex(0)
         let watches = Mutex<[String]>([])
+        /// Open quiet watches; finished at the end of a test so the server can shut down.
+        let quiet = Mutex<[AsyncStream<ByteBuffer>.Continuation]>([])
+
+        func finishWatches() {
+            quiet.withLock { streams in
+                streams.forEach { $0.finish() }
+                streams.removeAll()
+            }
+        }
 
         func router() -> Router<BasicRequestContext> {
             let router = Router()
@@ -66,6 +75,7 @@ struct KubernetesDiscoveryTests {
                 }
                 // A quiet watch: bookmarks only, until the client goes away.
                 let (bookmarks, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
+                self.quiet.withLock { $0.append(continuation) }
                 continuation.yield(ByteBuffer(string: event("BOOKMARK", #"{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "", "resourceVersion": "201"}}"#)))
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(asyncSequence: bookmarks))
             }
@@ -83,7 +93,10 @@ struct KubernetesDiscoveryTests {
             let discovery = KubernetesDiscovery(
                 configuration: .init(apiURL: "http://127.0.0.1:\(port)", token: "test-token", watchSeconds: 60))
             let running = Task { try await discovery.run(state: state) }
-            defer { running.cancel() }
+            defer {
+                running.cancel()
+                api.finishWatches()
+            }
 
             let deadline = ContinuousClock.now + .seconds(10)
             var names: [String] = []
@@ -102,6 +115,11 @@ struct KubernetesDiscoveryTests {
             let nodeD = try #require(topology.serverIndex["node-d"])
             #expect(topology.topologyLabels(of: nodeD)["dc"] == "zone-b")
             #expect(topology.servers[nodeD].ipv4 == "10.1.1.4")
+            // Stop discovery and end the open watch, so the server's graceful shutdown has no
+            // response left to wait for.
+            running.cancel()
+            api.finishWatches()
+            _ = await running.result
         }
     }
 

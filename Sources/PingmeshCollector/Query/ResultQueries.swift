@@ -25,23 +25,39 @@ public struct ResultQueries: Sendable {
         let resolution = resolution ?? Self.resolution(for: from, to: to)
         let rows = try await store.aggregates(
             level: level, resolution: resolution, from: resolution.windowStart(from), to: to)
-        var cells: [PairKey: (ResultCounts, LatencySketch)] = [:]
+        // Cells accumulate in arrays indexed through one dictionary lookup per row; most cells
+        // hold a single row (one window), which is then used as it is, without a merge.
+        var index: [PairKey: Int] = [:]
+        index.reserveCapacity(rows.count)
+        var keys: [PairKey] = []
+        var counts: [ResultCounts] = []
+        var sketches: [LatencySketch] = []
+        let needsLatency = statistic.quantile != nil
         for row in rows where kind == nil || row.kind == kind {
             let key = PairKey(source: row.source, destination: row.destination)
-            var cell = cells[key] ?? (ResultCounts(), LatencySketch())
-            cell.0.add(row.counts)
-            cell.1.merge(row.rtt)
-            cells[key] = cell
+            if let at = index[key] {
+                counts[at].add(row.counts)
+                if needsLatency { sketches[at].merge(row.rtt) }
+            } else {
+                index[key] = keys.count
+                keys.append(key)
+                counts.append(row.counts)
+                sketches.append(needsLatency ? row.rtt : LatencySketch())
+            }
         }
-        let sources = Set(cells.keys.map(\.source)).sorted()
-        let destinations = Set(cells.keys.map(\.destination)).sorted()
+        let sources = Set(keys.map(\.source)).sorted()
+        let destinations = Set(keys.map(\.destination)).sorted()
         let sourceIndex = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, $0) })
         let destinationIndex = Dictionary(uniqueKeysWithValues: destinations.enumerated().map { ($1, $0) })
-        let matrixCells = cells.map { key, cell in
-            Matrix.Cell(
-                source: sourceIndex[key.source]!, destination: destinationIndex[key.destination]!,
-                value: statistic.value(of: cell.0, rtt: cell.1), probes: cell.0.total, failed: cell.0.failed)
-        }.sorted { ($0.source, $0.destination) < ($1.source, $1.destination) }
+        var matrixCells: [Matrix.Cell] = []
+        matrixCells.reserveCapacity(keys.count)
+        for (at, key) in keys.enumerated() {
+            matrixCells.append(
+                Matrix.Cell(
+                    source: sourceIndex[key.source]!, destination: destinationIndex[key.destination]!,
+                    value: statistic.value(of: counts[at], rtt: sketches[at]), probes: counts[at].total, failed: counts[at].failed))
+        }
+        matrixCells.sort { ($0.source, $0.destination) < ($1.source, $1.destination) }
         return Matrix(
             level: level, statistic: statistic, resolution: resolution, from: from, to: to, sources: sources, destinations: destinations,
             cells: matrixCells)

@@ -20,13 +20,23 @@ public struct RollupEngine: Sendable {
         public var rowsWritten = 0
     }
 
-    /// Rolls up every dirty window, finest first, so a change flows up to the day in one pass.
+    /// How long after its end a window of `resolution` waits before it is rolled up: agents
+    /// upload a window a few seconds after it closes, and a coarse window recomputed on every
+    /// new minute would read its whole span again and again. Data arriving later marks the
+    /// window dirty again and it is recomputed once more, so nothing is lost by waiting.
+    public static func settle(_ resolution: Resolution) -> Int64 {
+        resolution == .minute ? 20 : 60
+    }
+
+    /// Rolls up every dirty window that has settled (all of them when `now` is nil), finest
+    /// first, so a change flows up to the day in one pass once the coarser windows close.
     @discardableResult
-    public func runOnce(limitPerResolution: Int = 1000) async throws -> Report {
+    public func runOnce(now: Int64? = nil, limitPerResolution: Int = 1000) async throws -> Report {
         var report = Report()
         var placements: [String: [String: String]]?
         for resolution in Resolution.allCases {
             for dirty in try await store.dirtyWindows(resolution: resolution, limit: limitPerResolution) {
+                if let now, dirty.window + resolution.seconds + Self.settle(resolution) > now { continue }
                 if resolution == .minute {
                     if placements == nil { placements = try await store.placements() }
                     report.rowsWritten += try await groupMinute(dirty.window, placements: placements ?? [:])
@@ -55,11 +65,27 @@ public struct RollupEngine: Sendable {
         return written
     }
 
+    /// Whether `level` is kept at `resolution`. Server pairs skip the 10 min rollup: beyond the
+    /// 2 days of minutes they are kept hourly, which keeps what outlives the minutes under a
+    /// byte per probe while ToR pairs and above keep their 10 min history.
+    public static func keeps(_ level: TopologyLevel, at resolution: Resolution) -> Bool {
+        !(level == .server && resolution == .tenMinutes)
+    }
+
+    /// The resolution a level's rows at `resolution` are merged from: the next finer one it keeps.
+    static func source(of level: TopologyLevel, at resolution: Resolution) -> Resolution? {
+        var candidate = Resolution.allCases.first { $0.coarser == resolution }
+        while let finer = candidate, !keeps(level, at: finer) {
+            candidate = Resolution.allCases.first { $0.coarser == finer }
+        }
+        return candidate
+    }
+
     /// Merges the finer rows inside one window of `resolution`, level by level.
     private func merge(_ resolution: Resolution, window: Int64) async throws -> Int {
-        guard let finer = Resolution.allCases.first(where: { $0.coarser == resolution }) else { return 0 }
         var written = 0
-        for level in TopologyLevel.allCases {
+        for level in TopologyLevel.allCases where Self.keeps(level, at: resolution) {
+            guard let finer = Self.source(of: level, at: resolution) else { continue }
             let parts = try await store.aggregates(level: level, resolution: finer, from: window, to: window + resolution.seconds)
             var merged: [PairAggregate.Key: PairAggregate] = [:]
             for part in parts {

@@ -8,7 +8,7 @@ import Synchronization
 /// pair rows are a WITHOUT ROWID table keyed by (resolution, level, minute, source, destination,
 /// kind), which keeps a row of a few probes near 40 bytes.
 public final class SQLiteResultStore: ResultStore {
-    private let pool: DatabasePool
+    let pool: DatabasePool
     public let path: String
     /// name -> id; ids never change once committed, so the cache is only ever added to.
     private let names = Mutex<[String: Int64]>([:])
@@ -91,36 +91,51 @@ public final class SQLiteResultStore: ResultStore {
     }
 
     /// Adds a row to any row of the same key (late data and split windows merge, never clash).
+    /// The common case, a new key, is one cached INSERT; only a clash reads and merges.
     private static func add(_ row: PairAggregate, db: Database, interner: inout NameInterner) throws {
         let key: StatementArguments = [
             row.resolution.code, row.level.code, row.window / 60, try interner.id(row.source, db: db),
             try interner.id(row.destination, db: db), row.kind.code,
         ]
+        let fresh = try db.cachedStatement(
+            sql: """
+                INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                """)
+        try fresh.execute(arguments: key + values(of: row))
+        guard db.changesCount == 0 else { return }
         var merged = row
-        if let existing = try Row.fetchOne(
-            db, sql: "SELECT ok, slow, timeout, refused, unreachable, error, rtt FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?",
+        let existing = try Row.fetchOne(
+            try db.cachedStatement(
+                sql: "SELECT ok, slow, timeout, refused, unreachable, error, rtt FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?"),
             arguments: key)
-        {
+        if let existing {
             merged.counts.add(Self.counts(existing, from: 0))
             merged.rtt.merge(try Self.sketch(existing[6]))
-            try db.execute(
-                sql: "DELETE FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?", arguments: key)
         }
-        try insert(merged, key: key, db: db)
+        try db.cachedStatement(
+            sql: """
+                UPDATE pairs SET ok = ?, slow = ?, timeout = ?, refused = ?, unreachable = ?, error = ?, rtt = ?
+                WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?
+                """
+        ).execute(arguments: values(of: merged) + key)
     }
 
-    private static func insert(_ row: PairAggregate, key: StatementArguments, db: Database) throws {
+    private static func values(of row: PairAggregate) -> StatementArguments {
         let counts = row.counts
-        var arguments = key
-        arguments += [
+        return [
             Int64(clamping: counts.ok), Int64(clamping: counts.slow), Int64(clamping: counts.timeout), Int64(clamping: counts.refused),
             Int64(clamping: counts.unreachable), Int64(clamping: counts.error), row.rtt.isEmpty ? nil : Data(row.rtt.encoded()),
         ]
-        try db.execute(
+    }
+
+    private static func insert(_ row: PairAggregate, key: StatementArguments, db: Database) throws {
+        try db.cachedStatement(
             sql: """
                 INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt)
                 VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                """, arguments: arguments)
+                """
+        ).execute(arguments: key + values(of: row))
     }
 
     public func aggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> [PairAggregate] {
@@ -274,8 +289,7 @@ public final class SQLiteResultStore: ResultStore {
         }
     }
 
-    /// Bytes used by the pair rows of one resolution and level, from SQLite's dbstat table when
-    /// compiled in (it is in Debian's build); for the storage benchmark.
+    /// Pair rows of one resolution and level.
     public func pairRowCount(resolution: Resolution, level: TopologyLevel) async throws -> Int {
         try await pool.read { db in
             try Int.fetchOne(
@@ -347,5 +361,23 @@ enum LabelsJSON {
     static func decode(_ text: String?) -> [String: String] {
         guard let text, let labels = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else { return [:] }
         return labels
+    }
+}
+
+extension SQLiteResultStore {
+    /// Bytes the pair rows of one resolution and level occupy on their own: they are copied into
+    /// a table of the same layout and its pages counted (SQLite's dbstat). For the benchmark.
+    public func pairBytes(resolution: Resolution, level: TopologyLevel) async throws -> Int64 {
+        try await pool.write { db in
+            try db.execute(sql: "DROP TABLE IF EXISTS measured_pairs")
+            let layout = SQLiteSchema.statements.first { $0.contains("CREATE TABLE IF NOT EXISTS pairs") }!
+            try db.execute(sql: layout.replacingOccurrences(of: "IF NOT EXISTS pairs", with: "measured_pairs"))
+            try db.execute(
+                sql: "INSERT INTO measured_pairs SELECT * FROM pairs WHERE resolution = ? AND level = ? ORDER BY resolution, level, minute, src, dst, kind",
+                arguments: [resolution.code, level.code])
+            let bytes = try Int64.fetchOne(db, sql: "SELECT coalesce(sum(pgsize), 0) FROM dbstat WHERE name = 'measured_pairs'") ?? 0
+            try db.execute(sql: "DROP TABLE measured_pairs")
+            return bytes
+        }
     }
 }

@@ -9,11 +9,10 @@ extension LatencySketch {
         var bytes: [UInt8] = []
         bytes.reserveCapacity(buckets.count * 3)
         var previous: UInt64 = 0
-        for bucket in buckets.keys.sorted() {
-            let samples = buckets[bucket]!
-            Varint.append((bucket - previous) << 1 | (samples == 1 ? 0 : 1), to: &bytes)
-            if samples != 1 { Varint.append(samples, to: &bytes) }
-            previous = bucket
+        for bucket in buckets {
+            Varint.append((bucket.value - previous) << 1 | (bucket.samples == 1 ? 0 : 1), to: &bytes)
+            if bucket.samples != 1 { Varint.append(bucket.samples, to: &bytes) }
+            previous = bucket.value
         }
         return bytes
     }
@@ -22,6 +21,7 @@ extension LatencySketch {
     public init(encoded bytes: some Collection<UInt8>) throws(SketchDecodingError) {
         self.init()
         var reader = Varint.Reader(bytes: Array(bytes))
+        buckets.reserveCapacity(bytes.count / 2)
         var previous: UInt64 = 0
         var first = true
         while !reader.isAtEnd {
@@ -37,7 +37,7 @@ extension LatencySketch {
                 samples = many
             }
             guard count <= UInt64.max - samples else { throw .invalidCount }
-            record(microseconds: bucket, count: samples)
+            appendAscending(bucket, samples: samples)
             previous = bucket
             first = false
         }

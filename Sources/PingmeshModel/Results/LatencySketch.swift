@@ -6,10 +6,18 @@ import Histogram
 /// percentile of merged windows equals the percentile of the union of their samples to the
 /// histogram's precision, at every rollup level.
 public struct LatencySketch: Sendable, Hashable {
-    /// Non-empty buckets: the lowest value of the bucket (µs) -> samples in it.
-    public private(set) var buckets: [UInt64: UInt64] = [:]
+    /// Non-empty buckets in ascending order: the lowest value of the bucket (µs) and its samples.
+    /// Sorted arrays rather than a dictionary: merging is a linear walk and a quantile a prefix sum,
+    /// with no hashing or sorting on the collector's hot path.
+    public internal(set) var buckets: [Bucket] = []
     /// Samples recorded.
-    public private(set) var count: UInt64 = 0
+    public internal(set) var count: UInt64 = 0
+
+    /// One non-empty bucket.
+    public struct Bucket: Sendable, Hashable {
+        public var value: UInt64
+        public var samples: UInt64
+    }
 
     /// The bucket layout every sketch shares; only its value-to-bucket arithmetic is used.
     public static let layout = Histogram<UInt32>(
@@ -28,14 +36,50 @@ public struct LatencySketch: Sendable, Hashable {
 
     public mutating func record(microseconds: UInt64, count samples: UInt64 = 1) {
         guard samples > 0 else { return }
-        let clamped = min(max(microseconds, 0), Self.highestMicroseconds)
-        buckets[Self.layout.lowestEquivalentForValue(clamped), default: 0] += samples
+        let bucket = Self.layout.lowestEquivalentForValue(min(microseconds, Self.highestMicroseconds))
         count += samples
+        if let last = buckets.last, last.value < bucket {
+            buckets.append(Bucket(value: bucket, samples: samples))
+            return
+        }
+        var low = 0
+        var high = buckets.count
+        while low < high {
+            let middle = (low + high) / 2
+            if buckets[middle].value < bucket { low = middle + 1 } else { high = middle }
+        }
+        if low < buckets.count, buckets[low].value == bucket {
+            buckets[low].samples += samples
+        } else {
+            buckets.insert(Bucket(value: bucket, samples: samples), at: low)
+        }
     }
 
     /// Adds every sample of `other`.
     public mutating func merge(_ other: LatencySketch) {
-        for (bucket, samples) in other.buckets { buckets[bucket, default: 0] += samples }
+        guard !other.buckets.isEmpty else { return }
+        guard !buckets.isEmpty else {
+            self = other
+            return
+        }
+        var merged: [Bucket] = []
+        merged.reserveCapacity(buckets.count + other.buckets.count)
+        var i = 0
+        var j = 0
+        while i < buckets.count || j < other.buckets.count {
+            if j == other.buckets.count || (i < buckets.count && buckets[i].value < other.buckets[j].value) {
+                merged.append(buckets[i])
+                i += 1
+            } else if i == buckets.count || other.buckets[j].value < buckets[i].value {
+                merged.append(other.buckets[j])
+                j += 1
+            } else {
+                merged.append(Bucket(value: buckets[i].value, samples: buckets[i].samples + other.buckets[j].samples))
+                i += 1
+                j += 1
+            }
+        }
+        buckets = merged
         count += other.count
     }
 
@@ -43,16 +87,15 @@ public struct LatencySketch: Sendable, Hashable {
     /// equivalent to the bucket holding that rank); nil when empty.
     public func quantileMicroseconds(_ quantile: Double) -> UInt64? {
         guard count > 0 else { return nil }
-        let ordered = buckets.keys.sorted()
-        if quantile <= 0 { return ordered.first }
+        if quantile <= 0 { return buckets.first?.value }
         let clampedQuantile = min(quantile, 1).nextDown
         let rank = max(1, UInt64((clampedQuantile * Double(count)).rounded(.up)))
         var seen: UInt64 = 0
-        for bucket in ordered {
-            seen += buckets[bucket]!
-            if seen >= rank { return Self.layout.highestEquivalentForValue(bucket) }
+        for bucket in buckets {
+            seen += bucket.samples
+            if seen >= rank { return Self.layout.highestEquivalentForValue(bucket.value) }
         }
-        return ordered.last.map { Self.layout.highestEquivalentForValue($0) }
+        return buckets.last.map { Self.layout.highestEquivalentForValue($0.value) }
     }
 
     /// The value at `quantile` in seconds, for metrics and the API.
@@ -61,8 +104,8 @@ public struct LatencySketch: Sendable, Hashable {
     }
 
     /// The lowest and highest bucket, in µs.
-    public var minimumMicroseconds: UInt64? { buckets.keys.min() }
-    public var maximumMicroseconds: UInt64? { buckets.keys.max().map { Self.layout.highestEquivalentForValue($0) } }
+    public var minimumMicroseconds: UInt64? { buckets.first?.value }
+    public var maximumMicroseconds: UInt64? { buckets.last.map { Self.layout.highestEquivalentForValue($0.value) } }
 
     /// Whole microseconds of a duration, never negative.
     public static func microseconds(_ duration: Duration) -> UInt64 {
@@ -74,5 +117,11 @@ public struct LatencySketch: Sendable, Hashable {
     /// Whether `value` is the lowest value of a bucket of the shared layout.
     static func isBucket(_ value: UInt64) -> Bool {
         value <= highestMicroseconds && layout.lowestEquivalentForValue(value) == value
+    }
+
+    /// Appends a bucket above every bucket held (decoding builds sketches this way).
+    mutating func appendAscending(_ value: UInt64, samples: UInt64) {
+        buckets.append(Bucket(value: value, samples: samples))
+        count += samples
     }
 }

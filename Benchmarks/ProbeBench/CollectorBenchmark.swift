@@ -1,0 +1,137 @@
+import Foundation
+import PingmeshCollector
+import PingmeshModel
+
+/// `pingmesh-bench collector [--agents 1000] [--peers 300] [--minutes 10] [--tors 50]`
+///
+/// Ingests `minutes` minutes of window summaries from `agents` simulated agents of `peers` peers
+/// each (six probes per pair per minute: a 10 s interval) into a fresh SQLite store, then prints:
+/// summaries ingested per second; bytes per ok probe of the 1 min server-pair rows; the rollup
+/// time of one minute; bytes per probe of what is kept beyond 2 days (10 min rows of ToR pairs and
+/// above, 1 h and 1 day rows of every level; with less than a day of data the 1 day figure is an
+/// upper bound, its rows holding fewer probes than they will); the median time of a ToR-pair matrix and a
+/// server-pair matrix query.
+struct CollectorBenchmark {
+    var agents = 1000
+    var peers = 300
+    var minutes = 10
+    var tors = 50
+    var path = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-bench-\(UUID().uuidString).db").path
+
+    init(_ arguments: [String]) {
+        var iterator = arguments.makeIterator()
+        while let flag = iterator.next() {
+            guard let value = iterator.next().flatMap(Int.init) else { fatalError("usage: pingmesh-bench collector [--agents N] [--peers N] [--minutes N] [--tors N]") }
+            switch flag {
+            case "--agents": agents = value
+            case "--peers": peers = value
+            case "--minutes": minutes = value
+            case "--tors": tors = value
+            default: fatalError("unknown option \(flag)")
+            }
+        }
+    }
+
+    struct SplitMix {
+        var state: UInt64
+        mutating func next() -> UInt64 {
+            state &+= 0x9E37_79B9_7F4A_7C15
+            var z = state
+            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+            return z ^ (z >> 31)
+        }
+    }
+
+    func name(_ index: Int) -> String { String(format: "srv-%05d", index) }
+    func tor(_ index: Int) -> String { "tor-\(index % tors)" }
+
+    func run() async throws {
+        let store = try SQLiteResultStore(path: path)
+        try await store.prepare()
+        let now = Int64(Date().timeIntervalSince1970)
+        // Whole 10 min windows, ending before now.
+        let first = (now / 600 - 2) * 600
+        var random = SplitMix(state: 7)
+        var summaries = 0
+        var okProbes: UInt64 = 0
+        var ingestSeconds = 0.0
+        for minute in 0..<minutes {
+            let start = first + Int64(minute) * 60
+            var batches: [IngestBatch] = []
+            for agent in 0..<agents {
+                var windows: [WindowSummary] = []
+                windows.reserveCapacity(peers)
+                for k in 0..<peers {
+                    let peer = (agent + 1 + k * 3) % agents
+                    var sketch = LatencySketch()
+                    for _ in 0..<6 { sketch.record(microseconds: 150 + random.next() % 600) }
+                    windows.append(
+                        WindowSummary(
+                            start: start, seconds: 60, target: "tcp://\(name(peer)):9301", name: name(peer), kind: .tcp,
+                            labels: ["tor": tor(peer), "dc": "dc1"], counts: ResultCounts(ok: 6), rtt: sketch))
+                }
+                let batch = ResultBatch(
+                    id: "b-\(minute)-\(agent)", agent: name(agent), labels: ["tor": tor(agent), "dc": "dc1"], createdAt: now * 1000, windows: windows)
+                batches.append(IngestBatch(batch, receivedAt: now * 1000))
+                summaries += peers
+                okProbes += UInt64(peers * 6)
+            }
+            let clock = ContinuousClock()
+            let began = clock.now
+            for batch in batches { _ = try await store.ingest(batch) }
+            ingestSeconds += (clock.now - began).seconds
+        }
+        let minuteBytes = try await store.pairBytes(resolution: .minute, level: .server)
+        print(String(format: "collector ingest: %d summaries in %.1f s = %.0f summaries/s (SQLite, sequential batches of %d)", summaries, ingestSeconds, Double(summaries) / ingestSeconds, peers))
+        print(String(format: "1 min server-pair rows: %.2f bytes per ok probe (%lld bytes for %llu probes)", Double(minuteBytes) / Double(okProbes), minuteBytes, okProbes))
+
+        let engine = RollupEngine(store: store)
+        let clock = ContinuousClock()
+        let rollupStart = clock.now
+        let report = try await engine.runOnce(limitPerResolution: 10_000)
+        let rollupSeconds = (clock.now - rollupStart).seconds
+        print(String(format: "rollup of %d minutes through 10 min, 1 h and 1 day: %.1f s (%.2f s a minute of data), %d rows written", minutes, rollupSeconds, rollupSeconds / Double(minutes), report.rowsWritten))
+
+        // Beyond 2 days only the 10 min, 1 h and 1 day rows remain; each is kept for its own
+        // retention, so per probe they cost their bytes over the probes of their window.
+        var beyond = 0.0
+        let probesPerMinute = Double(agents * peers * 6)
+        for resolution in [Resolution.tenMinutes, .hour, .day] {
+            var bytes: Int64 = 0
+            for level in TopologyLevel.allCases { bytes += try await store.pairBytes(resolution: resolution, level: level) }
+            // Every probe sits in exactly one row per level and resolution.
+            let perProbe = Double(bytes) / (probesPerMinute * Double(minutes))
+            beyond += perProbe
+            print(String(format: "  %@ rows (every level): %.3f bytes per probe", resolution.rawValue, perProbe))
+        }
+        print(String(format: "kept beyond 2 days: %.3f bytes per probe", beyond))
+
+        let queries = ResultQueries(store: store)
+        func median(_ body: () async throws -> Void) async rethrows -> Double {
+            var times: [Double] = []
+            for _ in 0..<5 {
+                let began = clock.now
+                try await body()
+                times.append((clock.now - began).seconds)
+            }
+            return times.sorted()[2]
+        }
+        var cells = 0
+        let torMatrix = try await median {
+            cells = try await queries.matrix(level: .tor, statistic: .p99, from: first, to: first + 60, resolution: .minute).cells.count
+        }
+        print(String(format: "ToR matrix (%d cells, one minute, p99): median %.1f ms", cells, torMatrix * 1000))
+        let serverMatrix = try await median {
+            cells = try await queries.matrix(level: .server, statistic: .p99, from: first, to: first + 60, resolution: .minute).cells.count
+        }
+        print(String(format: "server matrix (%d x %d, %d cells, one minute, p99): median %.1f ms", agents, agents, cells, serverMatrix * 1000))
+        let read = try await median { _ = try await store.aggregates(level: .server, resolution: .minute, from: first, to: first + 60) }
+        print(String(format: "  of which reading the rows from the store: median %.1f ms", read * 1000))
+        try? FileManager.default.removeItem(atPath: path)
+    }
+}
+
+extension Duration {
+    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
+}
