@@ -72,6 +72,17 @@ public struct Collector: Service {
             store: store, metrics: metrics, retention: configuration.retention, levelAggregates: LevelAggregates(cap: configuration.levelLabelCap),
             logger: logger)
 
+        do {
+            try await serve(app: app, maintenance: maintenance)
+        } catch {
+            await store.close()
+            throw error
+        }
+        await store.close()
+    }
+
+    private func serve(app: some ApplicationProtocol, maintenance: CollectorMaintenance) async throws {
+        let configuration = self.configuration
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { try await app.run() }
             tasks.addTask {

@@ -43,4 +43,12 @@ public protocol ResultStore: Sendable {
 
     /// Bytes the store occupies (file size or database size).
     func sizeBytes() async throws -> Int64
+
+    /// Releases connections; the collector calls it once it has stopped.
+    func close() async
+}
+
+extension ResultStore {
+    /// Nothing to release (SQLite closes with its last reference).
+    public func close() async {}
 }

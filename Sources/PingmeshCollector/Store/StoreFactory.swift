@@ -9,8 +9,15 @@ public enum StoreFactory {
             let store = try SQLiteResultStore(path: path)
             try await store.prepare()
             return store
-        case .postgres:
-            throw StoreError(message: "--store: PostgreSQL is not available in this build")
+        case .postgres(let url):
+            let store = try PostgresResultStore(url: url, logger: logger)
+            do {
+                try await store.prepare()
+            } catch {
+                await store.shutdown()
+                throw error
+            }
+            return store
         }
     }
 }

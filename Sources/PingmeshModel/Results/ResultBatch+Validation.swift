@@ -14,6 +14,11 @@ extension ResultBatch {
             issues.append(.init(path: "id", reason: "must be 8 to 64 characters of A-Z, a-z, 0-9, '-' or '_'"))
         }
         Self.checkName(agent, path: "agent", issues: &issues)
+        for (value, path) in [(agentVersion, "agent_version"), (pinglistVersion, "pinglist_version")] {
+            if let value, value.utf8.count > 128 || Self.hasControl(value) {
+                issues.append(.init(path: path, reason: "must be at most 128 bytes without control characters"))
+            }
+        }
         PinglistFile.checkLabels(labels, path: "labels", issues: &issues)
         if windows.count + failures.count > Self.maximumEntries {
             issues.append(.init(path: "windows", reason: "more than \(Self.maximumEntries) windows and failures in one batch"))
@@ -31,7 +36,9 @@ extension ResultBatch {
             } else if window.start > now + Self.maximumClockSkew {
                 issues.append(.init(path: "\(path).start", reason: "is in the future (agent clock ahead by more than 5 min)"))
             }
-            if window.target.isEmpty { issues.append(.init(path: "\(path).target", reason: "must not be empty")) }
+            if window.target.isEmpty || window.target.utf8.count > 512 || Self.hasControl(window.target) {
+                issues.append(.init(path: "\(path).target", reason: "must be 1 to 512 bytes without control characters"))
+            }
             Self.checkName(window.name, path: "\(path).name", issues: &issues)
             PinglistFile.checkLabels(window.labels, path: "\(path).labels", issues: &issues)
             if window.counts.total == 0 {
@@ -60,7 +67,9 @@ extension ResultBatch {
         }
         for (index, failure) in failures.enumerated() {
             let path = "failures[\(index)]"
-            if failure.target.isEmpty { issues.append(.init(path: "\(path).target", reason: "must not be empty")) }
+            if failure.target.isEmpty || failure.target.utf8.count > 512 || Self.hasControl(failure.target) {
+                issues.append(.init(path: "\(path).target", reason: "must be 1 to 512 bytes without control characters"))
+            }
             Self.checkName(failure.name, path: "\(path).name", issues: &issues)
             if failure.result == .ok { issues.append(.init(path: "\(path).result", reason: "ok probes are summarised, not recorded")) }
             if failure.at / 1000 < now - Self.maximumAge || failure.at / 1000 > now + Self.maximumClockSkew {
@@ -70,8 +79,8 @@ extension ResultBatch {
             if let port = failure.sourcePort, !(1...65535).contains(port) {
                 issues.append(.init(path: "\(path).source_port", reason: "must be in 1...65535"))
             }
-            if let detail = failure.detail, detail.utf8.count > 512 {
-                issues.append(.init(path: "\(path).detail", reason: "is longer than 512 bytes"))
+            if let detail = failure.detail, detail.utf8.count > 512 || detail.contains("\u{0}") {
+                issues.append(.init(path: "\(path).detail", reason: "is longer than 512 bytes or holds a NUL"))
             }
         }
         return issues
@@ -83,8 +92,14 @@ extension ResultBatch {
     }
 
     static func checkName(_ name: String, path: String, issues: inout [ConfigIssue]) {
-        if name.isEmpty || name.utf8.count > 253 || name.contains(where: { $0.isWhitespace || $0.isNewline }) {
-            issues.append(.init(path: path, reason: "must be 1 to 253 characters without spaces"))
+        if name.isEmpty || name.utf8.count > 253 || name.contains(where: { $0.isWhitespace || $0.isNewline }) || hasControl(name) {
+            issues.append(.init(path: path, reason: "must be 1 to 253 characters without spaces or control characters"))
         }
+    }
+
+    /// Control characters (NUL above all) have no place in names or details, and PostgreSQL
+    /// cannot store NUL in text: refuse them here rather than fail in the store.
+    static func hasControl(_ text: String) -> Bool {
+        text.unicodeScalars.contains { $0.properties.generalCategory == .control && $0 != "\t" }
     }
 }

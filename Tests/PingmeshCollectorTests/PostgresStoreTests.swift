@@ -1,0 +1,156 @@
+import Foundation
+import PingmeshCollector
+import PingmeshModel
+import PingmeshTestSupport
+import Testing
+
+/// The store conformance checks and PostgreSQL's own concerns (several replicas, URLs,
+/// connection errors) against a real server: `PostgresServer` starts one per test process and
+/// every test gets its own database. Without PostgreSQL installed the tests print why and pass.
+@Suite("PostgreSQL store")
+struct PostgresStoreTests {
+    /// The conformance checks on a fresh database, or nil (skipped) without a server.
+    static func conformance() async throws -> StoreConformance? {
+        guard let server = await PostgresServer.shared() else { return nil }
+        let url = try await server.createDatabase()
+        return StoreConformance(
+            open: {
+                let store = try PostgresResultStore(url: url)
+                do {
+                    try await store.prepare()
+                } catch {
+                    await store.shutdown()
+                    throw error
+                }
+                return store
+            },
+            close: { store in await (store as? PostgresResultStore)?.shutdown() })
+    }
+
+    @Test("a batch is stored once: its id again is acknowledged as a duplicate and nothing doubles")
+    func duplicateBatch() async throws {
+        try await Self.conformance()?.duplicateBatchIsIgnored()
+    }
+
+    @Test("two batches with the same pair and minute add up, counts and sketch samples")
+    func sameKeyAddsUp() async throws {
+        try await Self.conformance()?.sameKeyAddsUp()
+    }
+
+    @Test("20 tasks x 5 batches into the same pair keys through one store lose nothing")
+    func concurrentIngests() async throws {
+        try await Self.conformance()?.concurrentIngestsLoseNothing(tasks: 20, batchesPerTask: 5, replicas: 1)
+    }
+
+    @Test("20 tasks x 5 batches into the same pair keys through 4 replicas lose nothing")
+    func concurrentIngestsFromReplicas() async throws {
+        try await Self.conformance()?.concurrentIngestsLoseNothing(tasks: 20, batchesPerTask: 5, replicas: 4)
+    }
+
+    @Test("replaceAggregates replaces one level, resolution and window, nothing else")
+    func replaceAggregates() async throws {
+        try await Self.conformance()?.replaceAggregatesReplacesOneWindow()
+    }
+
+    @Test("40 replacements of one window through 4 replicas at once leave one whole result")
+    func concurrentReplacements() async throws {
+        try await Self.conformance()?.concurrentReplacementsKeepOneWholeResult(tasks: 40, replicas: 4)
+    }
+
+    @Test("dirty windows: oldest first, generations, a stale clear is a no-op")
+    func dirtyGenerations() async throws {
+        try await Self.conformance()?.dirtyGenerations()
+    }
+
+    @Test("failures by source, destination and time, newest first, every field kept")
+    func failures() async throws {
+        try await Self.conformance()?.failureQueries()
+    }
+
+    @Test("agents in byte order with their latest upload")
+    func agents() async throws {
+        try await Self.conformance()?.agentsKeepTheirLatestUpload()
+    }
+
+    @Test("placements follow the latest batch")
+    func placements() async throws {
+        try await Self.conformance()?.placementsFollowTheLatestBatch()
+    }
+
+    @Test("retention deletes old rows only and counts them")
+    func retention() async throws {
+        try await Self.conformance()?.retentionDeletesOnlyOldRows()
+    }
+
+    @Test("a new store object on the same database sees everything and adds to it")
+    func restart() async throws {
+        try await Self.conformance()?.restartKeepsEverything()
+    }
+
+    @Test("4 replicas preparing an empty database at once")
+    func concurrentPrepare() async throws {
+        try await Self.conformance()?.concurrentPrepare(replicas: 4)
+    }
+
+    @Test("StoreFactory opens --store postgres://... prepared and ready")
+    func factory() async throws {
+        guard let server = await PostgresServer.shared() else { return }
+        let url = try await server.createDatabase()
+        let store = try await StoreFactory.open(try StoreLocation(parsing: url), logger: .init(label: "test"))
+        let postgres = try #require(store as? PostgresResultStore)
+        #expect(try await store.ingest(StoreConformance.batch(id: "f-1")))
+        #expect(try await store.agents().map(\.name) == ["s1"])
+        await postgres.shutdown()
+    }
+
+    @Test("an unreachable server fails prepare at once, naming --store and without the password")
+    func unreachable() async throws {
+        // A port that was free a moment ago: nothing listens there.
+        let port = try { () throws -> Int in
+            let (socket, port) = try BlockingSocket.listener(backlog: 1)
+            _ = socket
+            return port
+        }()
+        let store = try PostgresResultStore(url: "postgres://pingmesh:secret@127.0.0.1:\(port)/pingmesh")
+        let started = ContinuousClock.now
+        let error = await #expect(throws: StoreError.self) { try await store.prepare() }
+        #expect(ContinuousClock.now - started < .seconds(10))
+        let message = error?.message ?? ""
+        #expect(message.contains("--store"))
+        #expect(message.contains("127.0.0.1:\(port)"))
+        #expect(!message.contains("secret"))
+        await store.shutdown()
+    }
+
+    @Test(
+        "a malformed --store URL is rejected with the reason, never the password",
+        arguments: [
+            ("postgres://127.0.0.1:5432/pingmesh", "no user"),
+            ("postgres://user:secret@:5432/pingmesh", "no host"),
+            ("postgres://user:secret@host:99999/pingmesh", "port"),
+            ("postgres://user:secret@host/pingmesh/extra", "one segment"),
+            ("postgres://user:secret@host/pingmesh?sslmode=require", "sslmode=require"),
+            ("postgres://user:secret@host/pingmesh?pool_max_conns=0", "pool_max_conns"),
+            ("postgres://user:secret@host/pingmesh?bogus=1", "unknown URL parameter 'bogus'"),
+            ("mysql://user:secret@host/pingmesh", "not a PostgreSQL URL"),
+        ])
+    func badURL(url: String, reason: String) throws {
+        let error = #expect(throws: StoreError.self) { try PostgresResultStore(url: url) }
+        let message = error?.message ?? ""
+        #expect(message.hasPrefix("--store"), "\(message)")
+        #expect(message.contains(reason), "\(message)")
+        #expect(!message.contains("secret"), "\(message)")
+    }
+
+    @Test("a good URL: user, password, host, port, database and parameters are accepted")
+    func goodURLs() async throws {
+        for url in [
+            "postgres://user:p%40ss@127.0.0.1:5433/pingmesh", "postgresql://user@db.example/pingmesh?sslmode=disable&pool_max_conns=4",
+            "postgres://user@[::1]:5432/pingmesh", "postgres://user@localhost",
+        ] {
+            let store = try PostgresResultStore(url: url)
+            #expect(!store.location.contains("p%40ss"))
+            await store.shutdown()
+        }
+    }
+}
