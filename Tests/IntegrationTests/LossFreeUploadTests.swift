@@ -111,18 +111,28 @@ struct LossFreeUploadTests {
             return sum("pingmesh_collector_batches_total", in: text.split(separator: "\n").filter { $0.contains("stored") }.joined(separator: "\n"))
         }
 
+        func waiting() async -> Double {
+            guard let text = await get(agentMetrics) else { return -1 }
+            return sum("pingmesh_upload_spool_batches", in: text)
+        }
+        // The outage lasts until the agent holds a batch it could not deliver: that is the
+        // moment a collector restart has something to lose.
+        func outageHoldsABatch() async -> Bool {
+            await eventually(.seconds(40)) { await waiting() >= 1 }
+        }
+
         // 1. Batches flow.
         #expect(await eventually(.seconds(40)) { await stored() >= 1 }, "the collector stored a first batch")
         // 2. SIGKILL: no chance to finish anything in flight; the agent spools and retries.
         kill(collector.processIdentifier, SIGKILL)
         collector.waitUntilExit()
-        try await Task.sleep(for: .seconds(12))
+        #expect(await outageHoldsABatch(), "the agent spooled a batch while the collector was dead")
         collector = try launch(binary, collectorArguments, log: "\(directory)/collector.log")
         #expect(await eventually(.seconds(40)) { await stored() >= 1 }, "the restarted collector takes the spooled batches")
         // 3. SIGTERM: a graceful stop, then a restart.
         collector.terminate()
         collector.waitUntilExit()
-        try await Task.sleep(for: .seconds(12))
+        #expect(await outageHoldsABatch(), "the agent spooled a batch while the collector was stopped")
         collector = try launch(binary, collectorArguments, log: "\(directory)/collector.log")
         #expect(await eventually(.seconds(40)) { await stored() >= 1 })
 
