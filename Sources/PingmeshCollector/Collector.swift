@@ -96,32 +96,3 @@ public struct Collector: Service {
         }
     }
 }
-
-/// One round of the collector's background work: roll up, expire, refresh the level metrics.
-public struct CollectorMaintenance: Sendable {
-    let store: any ResultStore
-    let metrics: CollectorMetrics
-    let retention: Retention
-    let levelAggregates: LevelAggregates
-    let logger: Logger
-
-    public func runOnce(now: Int64) async {
-        do {
-            let report = try await RollupEngine(store: store, logger: logger).runOnce(now: now)
-            metrics.rolledUp(windows: report.windows)
-            // The newest minute the rollup has settled.
-            let minute = Resolution.minute.windowStart(now - 60 - RollupEngine.settle(.minute))
-            var rows: [TopologyLevel: [PairAggregate]] = [:]
-            for level in LevelAggregates.levels {
-                rows[level] = try await store.aggregates(level: level, resolution: .minute, from: minute, to: minute + 60)
-            }
-            metrics.setLevels(levelAggregates.render(rows))
-            let deleted = try await store.enforceRetention(retention, now: now)
-            if deleted > 0 { logger.debug("retention", metadata: ["deleted": "\(deleted)"]) }
-            metrics.storeSize(try await store.sizeBytes())
-        } catch {
-            metrics.rollupFailed()
-            logger.error("rollup failed", metadata: ["error": "\(error)"])
-        }
-    }
-}

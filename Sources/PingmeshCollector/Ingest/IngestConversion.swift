@@ -1,8 +1,9 @@
 import PingmeshModel
 
-/// Labels that place a server in the topology; the collector keeps these per server.
+/// Labels that place a server in the topology (the topology's own, less its name); the
+/// collector keeps these per server.
 enum PlacementLabels {
-    static let keys: Set<String> = ["region", "dc", "podset", "pod", "tor"]
+    static let keys = TopologyFile.placementLabels.subtracting(["name"])
 
     static func of(_ labels: [String: String]) -> [String: String] {
         labels.filter { keys.contains($0.key) }

@@ -289,19 +289,6 @@ public final class SQLiteResultStore: ResultStore {
         }
     }
 
-    /// Pair rows of one resolution and level.
-    public func pairRowCount(resolution: Resolution, level: TopologyLevel) async throws -> Int {
-        try await pool.read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT count(*) FROM pairs WHERE resolution = ? AND level = ?", arguments: [resolution.code, level.code]) ?? 0
-        }
-    }
-
-    /// Compacts the file (VACUUM) so that its size reflects what is stored.
-    public func vacuum() async throws {
-        try await pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "VACUUM") }
-    }
-
     // MARK: Row helpers
 
     private static func counts(_ row: Row, from index: Int) -> ResultCounts {
@@ -340,27 +327,6 @@ struct NameInterner {
         }
         added[name] = id
         return id
-    }
-}
-
-/// A store failure that is not SQLite's or PostgreSQL's own.
-public struct StoreError: Error, CustomStringConvertible {
-    public var message: String
-    public init(message: String) { self.message = message }
-    public var description: String { message }
-}
-
-/// Label maps as JSON text, with sorted keys so equal maps compare equal in SQL.
-enum LabelsJSON {
-    static func encode(_ labels: [String: String]) throws -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        return String(decoding: try encoder.encode(labels), as: UTF8.self)
-    }
-
-    static func decode(_ text: String?) -> [String: String] {
-        guard let text, let labels = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else { return [:] }
-        return labels
     }
 }
 

@@ -1,0 +1,25 @@
+/// One pair over time.
+public struct Series: Sendable, Codable, Hashable {
+    public struct Point: Sendable, Codable, Hashable {
+        public var window: Int64
+        public var probes: UInt64
+        public var failed: UInt64
+        public var loss: Double?
+        public var p50: Double?
+        public var p90: Double?
+        public var p99: Double?
+        public var p999: Double?
+        public var max: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case window, probes, failed, loss, p50, p90, p99, max
+            case p999 = "p99_9"
+        }
+    }
+
+    public var level: TopologyLevel
+    public var resolution: Resolution
+    public var source: String
+    public var destination: String
+    public var points: [Point]
+}
