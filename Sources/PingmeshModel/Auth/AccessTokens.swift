@@ -1,5 +1,4 @@
 import Foundation
-import PingmeshModel
 
 /// What a bearer token may do.
 public enum TokenScope: String, Sendable, Hashable, Codable, CaseIterable {

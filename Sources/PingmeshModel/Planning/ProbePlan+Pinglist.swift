@@ -24,7 +24,7 @@ extension ProbePlan {
             groups.append(TargetGroupFile(name: "extra:\(group.name)", labels: ["level": MeshLevel.extra.rawValue], targets: group.targets))
         }
         var file = PinglistFile(agent: topology.servers[agent].name, settings: topology.settings, groups: groups)
-        file.version = StableHash.hex(Self.encode(file))
+        file.version = StableHash.hex(file.canonicalJSON())
         return file
     }
 
@@ -35,9 +35,6 @@ extension ProbePlan {
 
     /// Canonical JSON: sorted keys, so equal lists are equal bytes in every process.
     public static func encode(_ file: PinglistFile) -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        // Encoding plain value types cannot fail.
-        return (try? encoder.encode(file)) ?? Data()
+        Data(file.canonicalJSON())
     }
 }
