@@ -45,6 +45,12 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Kubernetes API URL for discovery from outside the cluster (e.g. http://127.0.0.1:8001 behind kubectl proxy).")
     var kubernetesApi: String?
 
+    @Option(help: "Reach the Kubernetes API as this kubeconfig says (server, CA, token or client certificate), from outside the cluster.")
+    var kubeconfig: String?
+
+    @Option(help: "The kubeconfig context to use (default: its current-context).")
+    var kubeconfigContext: String?
+
     @Option(help: "File with the bearer token for --kubernetes-api.")
     var kubernetesTokenFile: String?
 
@@ -102,6 +108,18 @@ struct ControllerCommand: AsyncParsableCommand {
 extension ControllerCommand {
     private func kubernetesConfiguration() throws -> KubernetesDiscovery.Configuration? {
         let placement = KubernetesPlacement(torLabel: kubernetesTorLabel, podsetLabel: kubernetesPodsetLabel)
+        if let kubeconfig {
+            guard kubernetesApi == nil else { throw ValidationError("--kubeconfig and --kubernetes-api exclude each other") }
+            let access = try KubernetesAccess.load(kubeconfig: kubeconfig, context: kubeconfigContext)
+            let configuration = KubernetesDiscovery.Configuration.kubeconfig(
+                access, placement: placement, agentSelector: kubernetesAgentSelector, namespace: kubernetesNamespace)
+            do {
+                _ = try KubernetesDiscovery.tlsConfiguration(configuration)
+            } catch {
+                throw ValidationError("--kubeconfig \(kubeconfig): the certificate material is not usable PEM: \(error)")
+            }
+            return configuration
+        }
         if let api = kubernetesApi {
             guard URL(string: api)?.scheme.map({ ["http", "https"].contains($0) }) == true else {
                 throw ValidationError("--kubernetes-api: '\(api)' is not an http:// or https:// URL")

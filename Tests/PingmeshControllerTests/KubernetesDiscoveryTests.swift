@@ -123,6 +123,69 @@ struct KubernetesDiscoveryTests {
         }
     }
 
+    @Test("a kubeconfig context reaches the API with its token file and namespace")
+    func kubeconfigContext() async throws {
+        let api = FakeAPI()
+        let app = Application(router: api.router(), configuration: .init(address: .hostname("127.0.0.1", port: 0)))
+        try await app.test(.live) { client in
+            let port = try #require(client.port)
+            let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kube-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+            try "test-token\n".write(to: directory.appendingPathComponent("token"), atomically: true, encoding: .utf8)
+            let kubeconfig = directory.appendingPathComponent("config").path
+            try """
+                current-context: lab
+                clusters: [{name: c, cluster: {server: "http://127.0.0.1:\(port)"}}]
+                contexts: [{name: lab, context: {cluster: c, user: u, namespace: pingmesh}}]
+                users: [{name: u, user: {tokenFile: token}}]
+                """.write(toFile: kubeconfig, atomically: true, encoding: .utf8)
+            var configuration = KubernetesDiscovery.Configuration.kubeconfig(try KubernetesAccess.load(kubeconfig: kubeconfig))
+            configuration.watchSeconds = 60
+            #expect(configuration.namespace == "pingmesh")
+            let state = ControllerState(configuration: .init(registrationEnabled: false), metrics: ControllerMetrics(), logger: Logger(label: "test"))
+            let running = Task { try await KubernetesDiscovery(configuration: configuration).run(state: state) }
+            let deadline = ContinuousClock.now + .seconds(10)
+            var names: [String] = []
+            while ContinuousClock.now < deadline, names.count < 2 {
+                state.rebuild()
+                names = state.snapshot.map { $0.plan.topology.servers.map(\.name).sorted() } ?? []
+                try await Task.sleep(for: .milliseconds(50))
+            }
+            #expect(names.starts(with: ["node-a", "node-b"]))
+            running.cancel()
+            api.finishWatches()
+            _ = await running.result
+        }
+    }
+
+    @Test("TLS material from a kubeconfig: real PEM is accepted, anything else is refused")
+    func kubeconfigTLS() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kube-tls-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let key = directory.appendingPathComponent("key.pem").path
+        let certificate = directory.appendingPathComponent("cert.pem").path
+        let openssl = Process()
+        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+                             "-subj", "/CN=pingmesh-test", "-keyout", key, "-out", certificate]
+        openssl.standardError = FileHandle.nullDevice
+        guard (try? openssl.run()) != nil else {
+            print("skipping: /usr/bin/openssl is not available to make a test certificate")
+            return
+        }
+        openssl.waitUntilExit()
+        let pem = try #require(FileManager.default.contents(atPath: certificate))
+        let keyPEM = try #require(FileManager.default.contents(atPath: key))
+        var configuration = KubernetesDiscovery.Configuration(apiURL: "https://127.0.0.1:6443")
+        configuration.caPEM = Array(pem)
+        configuration.clientCertificatePEM = Array(pem)
+        configuration.clientKeyPEM = Array(keyPEM)
+        let tls = try KubernetesDiscovery.tlsConfiguration(configuration)
+        #expect(tls.certificateChain.count == 1)
+        configuration.caPEM = Array("not a certificate".utf8)
+        #expect(throws: (any Error).self) { try KubernetesDiscovery.tlsConfiguration(configuration) }
+    }
+
     @Test("agent pods: only nodes running one take part, at the pod's address")
     func agentPods() throws {
         let nodes = [

@@ -16,6 +16,11 @@ public struct KubernetesDiscovery: Sendable {
         public var token: String?
         /// CA bundle that signed the API server's certificate (in-cluster: the service account's).
         public var caFile: String?
+        /// From a kubeconfig: PEM bytes of the CA, and of a client certificate and key.
+        public var caPEM: [UInt8]?
+        public var clientCertificatePEM: [UInt8]?
+        public var clientKeyPEM: [UInt8]?
+        public var insecureSkipTLSVerify = false
         public var placement: KubernetesPlacement
         /// Label selector of the agent pods (e.g. `app=pingmesh-agent`); nil: every node, at its InternalIP.
         public var agentSelector: String?
@@ -34,6 +39,22 @@ public struct KubernetesDiscovery: Sendable {
             self.agentSelector = agentSelector
             self.namespace = namespace
             self.watchSeconds = watchSeconds
+        }
+
+        /// The configuration a kubeconfig context gives; the context's namespace applies to the
+        /// agent pods unless `namespace` is given.
+        public static func kubeconfig(
+            _ access: KubernetesAccess, placement: KubernetesPlacement = KubernetesPlacement(), agentSelector: String? = nil,
+            namespace: String? = nil
+        ) -> Configuration {
+            var configuration = Configuration(
+                apiURL: access.server, token: access.token, placement: placement, agentSelector: agentSelector,
+                namespace: namespace ?? access.namespace)
+            configuration.caPEM = access.certificateAuthority
+            configuration.clientCertificatePEM = access.clientCertificate
+            configuration.clientKeyPEM = access.clientKey
+            configuration.insecureSkipTLSVerify = access.insecureSkipTLSVerify
+            return configuration
         }
 
         /// The in-cluster configuration: the API server from the environment Kubernetes sets in
@@ -63,6 +84,22 @@ public struct KubernetesDiscovery: Sendable {
     public let configuration: Configuration
     private let logger: Logger
 
+    /// TLS as the configuration asks: the CA from a file or bytes, an optional client
+    /// certificate, or (only when a kubeconfig says insecure-skip-tls-verify) no verification.
+    public static func tlsConfiguration(_ configuration: Configuration) throws -> TLSConfiguration {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        if let caFile = configuration.caFile { tls.trustRoots = .file(caFile) }
+        if let caPEM = configuration.caPEM {
+            tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMBytes(caPEM))
+        }
+        if let certificate = configuration.clientCertificatePEM, let key = configuration.clientKeyPEM {
+            tls.certificateChain = try NIOSSLCertificate.fromPEMBytes(certificate).map { .certificate($0) }
+            tls.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: key, format: .pem))
+        }
+        if configuration.insecureSkipTLSVerify { tls.certificateVerification = .none }
+        return tls
+    }
+
     public init(configuration: Configuration, logger: Logger = Logger(label: "pingmesh.controller.kubernetes")) {
         self.configuration = configuration
         self.logger = logger
@@ -70,8 +107,7 @@ public struct KubernetesDiscovery: Sendable {
 
     /// Feeds `state` with what the cluster holds, until cancelled.
     public func run(state: ControllerState) async throws {
-        var tls = TLSConfiguration.makeClientConfiguration()
-        if let caFile = configuration.caFile { tls.trustRoots = .file(caFile) }
+        let tls = try Self.tlsConfiguration(configuration)
         let client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: tls))
         do {
             try await followAll(state: state, client: client)
