@@ -160,6 +160,7 @@ let package = Package(
                 "PingmeshCollector", "PingmeshModel", "PingmeshTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ]
         ),
         .testTarget(

@@ -42,28 +42,70 @@ struct LatencySketchTests {
         }
     }
 
-    @Test("the compact form round-trips and costs about two bytes a probe for a few distinct RTTs")
+    @Test("the compact form round-trips: about ten bytes for a minute of six probes")
     func compactForm() throws {
         let sketch = BatchFactory.sketch([180, 185, 190, 201, 240, 240])
         let bytes = sketch.encoded()
         #expect(try LatencySketch(encoded: bytes) == sketch)
-        #expect(bytes.count <= 12, "\(bytes.count) bytes for 6 probes")
+        #expect(bytes.count <= 8, "\(bytes.count) bytes for 6 probes")
         #expect(try LatencySketch(base64: sketch.base64) == sketch)
         #expect(LatencySketch().encoded().isEmpty)
+        #expect(try LatencySketch(encoded: [UInt8]()) == LatencySketch())
+    }
+
+    @Test("an hour of 360 probes spread over 150-750 µs costs under 130 bytes, a third of a byte a probe")
+    func compactHour() throws {
+        var random = SplitMix(state: 7)
+        var sketch = LatencySketch()
+        for _ in 0..<360 { sketch.record(microseconds: 150 + random.next() % 600) }
+        let bytes = sketch.encoded()
+        #expect(try LatencySketch(encoded: bytes) == sketch)
+        #expect(bytes.count < 130, "\(bytes.count) bytes for \(sketch.buckets.count) buckets")
+    }
+
+    @Test("every value, from 0 µs to beyond 60 s, and huge counts round-trip")
+    func roundTripExtremes() throws {
+        var random = SplitMix(state: 11)
+        for _ in 0..<300 {
+            var sketch = LatencySketch()
+            for _ in 0..<Int.random(in: 1...50, using: &random) {
+                let magnitude = UInt64.random(in: 0...27, using: &random)
+                sketch.record(microseconds: UInt64.random(in: 0...(1 << magnitude), using: &random), count: UInt64.random(in: 1...1_000_000, using: &random))
+            }
+            #expect(try LatencySketch(encoded: sketch.encoded()) == sketch)
+        }
+        var extremes = LatencySketch()
+        extremes.record(microseconds: 0, count: 1 << 40)
+        extremes.record(microseconds: LatencySketch.highestMicroseconds, count: 1 << 40)
+        #expect(try LatencySketch(encoded: extremes.encoded()) == extremes)
     }
 
     @Test("malformed sketches are errors that say why, never a crash")
     func malformed() {
-        #expect(throws: SketchDecodingError.truncated) { try LatencySketch(encoded: [0x80]) }
-        #expect(throws: SketchDecodingError.unordered) { try LatencySketch(encoded: [0x0A, 0x00]) }
+        // A code that starts and then runs out of bits.
+        #expect(throws: SketchDecodingError.truncated) { try LatencySketch(encoded: [0x01]) }
         #expect(throws: SketchDecodingError.notBase64) { try LatencySketch(base64: "!!!") }
-        #expect(throws: SketchDecodingError.invalidCount) { try LatencySketch(encoded: [0x03, 0x01]) }
-        // 2^40 µs is beyond the 60 s layout.
-        var huge: [UInt8] = []
-        var value: UInt64 = (1 << 40) << 1
-        while value >= 0x80 { huge.append(UInt8(value & 0x7F) | 0x80); value >>= 7 }
-        huge.append(UInt8(value))
-        #expect(throws: SketchDecodingError.self) { try LatencySketch(encoded: huge) }
+        // A gap of 2^20 buckets, far beyond the 60 s layout.
+        #expect(throws: SketchDecodingError.invalidBucket(.max)) { try LatencySketch(encoded: [0x00, 0x00, 0x08, 0x00, 0x00, 0x40]) }
+        // Two buckets of 2^63 samples: the total would overflow.
+        let overflow: [UInt8] = (0..<4).flatMap { _ in [0x80] + [UInt8](repeating: 0, count: 7) }
+        #expect(throws: SketchDecodingError.invalidCount) { try LatencySketch(encoded: overflow) }
+        // Random bytes decode or throw; none crashes.
+        var random = SplitMix(state: 3)
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int(random.next() % 24)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            _ = try? LatencySketch(encoded: bytes)
+        }
+    }
+
+    @Test("the legacy varint form of stores written by earlier releases still decodes")
+    func legacyForm() throws {
+        // 180 µs once, 240 µs twice: varint(180 << 1), varint((60 << 1) | 1), varint(2).
+        let legacy: [UInt8] = [0xE8, 0x02, 0x79, 0x02]
+        let sketch = try LatencySketch(legacyEncoded: legacy)
+        #expect(sketch == BatchFactory.sketch([180, 240, 240]))
+        #expect(throws: SketchDecodingError.truncated) { try LatencySketch(legacyEncoded: [0x80]) }
+        #expect(throws: SketchDecodingError.unordered) { try LatencySketch(legacyEncoded: [0x0A, 0x00]) }
     }
 
     @Test("an RTT above 60 s is clamped, not lost")

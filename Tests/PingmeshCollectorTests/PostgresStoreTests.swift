@@ -27,6 +27,28 @@ struct PostgresStoreTests {
             close: { store in await (store as? PostgresResultStore)?.shutdown() })
     }
 
+    @Test("a schema 1 database (legacy sketches) is migrated to schema 2 on open, every sketch intact")
+    func migratesLegacySketches() async throws {
+        guard let server = await PostgresServer.shared() else { return }
+        let url = try await server.createDatabase()
+        let minute = BatchFactory.minute(2)
+        let rtts: [UInt64] = [100, 150, 150, 200, 4_000, 90_000]
+        let first = try PostgresResultStore(url: url)
+        try await first.prepare()
+        _ = try await first.ingest(IngestBatch(BatchFactory.batch(agent: "a1", windows: [BatchFactory.summary(to: "b1", start: minute, rtts: rtts)]), receivedAt: BatchFactory.now * 1000))
+        await first.shutdown()
+        try await server.execute(
+            "UPDATE pairs SET rtt = '\\x\(BatchFactory.legacyHex(BatchFactory.sketch(rtts)))'; DELETE FROM schema_version WHERE version = 2", in: url)
+
+        for _ in 0..<2 {
+            let store = try PostgresResultStore(url: url)
+            try await store.prepare()
+            let rows = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
+            await store.shutdown()
+            #expect(rows.map(\.rtt) == [BatchFactory.sketch(rtts)])
+        }
+    }
+
     @Test("a batch is stored once: its id again is acknowledged as a duplicate and nothing doubles")
     func duplicateBatch() async throws {
         try await Self.conformance()?.duplicateBatchIsIgnored()

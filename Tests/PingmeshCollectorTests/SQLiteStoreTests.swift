@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import PingmeshCollector
 import PingmeshModel
 import Testing
@@ -20,6 +21,34 @@ struct SQLiteStoreTests {
         #expect(rows.count == 1)
         #expect(rows.first?.counts.ok == 3)
         #expect(rows.first?.rtt.count == 3)
+    }
+
+    @Test("a store of the first release (legacy sketches, user_version 0) is migrated on open, every sketch intact")
+    func migratesLegacySketches() async throws {
+        let path = TemporaryStore.path()
+        let minute = BatchFactory.minute(2)
+        let rtts: [UInt64] = [100, 150, 150, 200, 4_000, 90_000]
+        do {
+            let store = try await TemporaryStore.sqlite(at: path)
+            _ = try await Self.ingest(store, BatchFactory.batch(agent: "a1", windows: [BatchFactory.summary(to: "b1", start: minute, rtts: rtts)]))
+        }
+        // Turn it into what the first release wrote.
+        let legacy = BatchFactory.legacyHex(BatchFactory.sketch(rtts))
+        let database = try DatabaseQueue(path: path)
+        try await database.write { db in
+            try db.execute(sql: "UPDATE pairs SET rtt = X'\(legacy)'")
+            try db.execute(sql: "PRAGMA user_version = 0")
+        }
+        try await database.close()
+
+        let store = try await TemporaryStore.sqlite(at: path)
+        let rows = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
+        #expect(rows.map(\.rtt) == [BatchFactory.sketch(rtts)])
+        let version = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
+        #expect(version == 2)
+        // Opening again changes nothing.
+        let again = try await TemporaryStore.sqlite(at: path)
+        #expect(try await again.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60).map(\.rtt) == [BatchFactory.sketch(rtts)])
     }
 
     @Test("two batches for the same pair and minute add up (an agent restarted mid-window)")

@@ -94,9 +94,30 @@ public final class PostgresResultStore: ResultStore {
                 for statement in migration.statements {
                     try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
+                if migration.version == 2 && current >= 1 { try await Self.reencodeLegacySketches(connection, logger: logger) }
                 try await connection.run("INSERT INTO schema_version (version) VALUES (\(migration.version))", logger: logger)
                 logger.info("store schema migrated", metadata: ["schema_version": "\(migration.version)"])
             }
+        }
+    }
+
+    /// Rewrites every sketch stored in the legacy varint form (schema 1) in the current form.
+    private static func reencodeLegacySketches(_ connection: PostgresConnection, logger: Logger) async throws {
+        var rewritten: [(Int16, Int16, Int32, Int64, Int64, Int16, ByteBuffer)] = []
+        let rows = try await connection.query(
+            "SELECT resolution, level, minute, src, dst, kind, rtt FROM pairs WHERE rtt IS NOT NULL AND length(rtt) > 0", logger: logger)
+        for try await (resolution, level, minute, source, destination, kind, rtt) in rows.decode(
+            (Int16, Int16, Int32, Int64, Int64, Int16, ByteBuffer).self)
+        {
+            let sketch = try LatencySketch(legacyEncoded: rtt.readableBytesView)
+            rewritten.append((resolution, level, minute, source, destination, kind, ByteBuffer(bytes: sketch.encoded())))
+        }
+        for (resolution, level, minute, source, destination, kind, rtt) in rewritten {
+            try await connection.query(
+                """
+                UPDATE pairs SET rtt = \(rtt) WHERE resolution = \(resolution) AND level = \(level) AND minute = \(minute)
+                  AND src = \(source) AND dst = \(destination) AND kind = \(kind)
+                """, logger: logger)
         }
     }
 

@@ -52,7 +52,10 @@ enum PostgresSchema {
                   resolution smallint NOT NULL, minute integer NOT NULL, generation bigint NOT NULL, PRIMARY KEY (resolution, minute))
                 """,
             ]
-        )
+        ),
+        // Sketches became bit-packed; `PostgresResultStore.reencodeLegacySketches` rewrites the
+        // stored ones in the migration's transaction.
+        (2, []),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }

@@ -28,7 +28,28 @@ public final class SQLiteResultStore: ResultStore {
 
     public func prepare() async throws {
         try await pool.write { db in
+            // user_version 0 with tables is a store of the first release (legacy sketches).
+            let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
+            let existed = try db.tableExists("pairs")
             for statement in SQLiteSchema.statements { try db.execute(sql: statement) }
+            guard version < SQLiteSchema.version else { return }
+            if existed && version < 2 { try Self.reencodeLegacySketches(db) }
+            try db.execute(sql: "PRAGMA user_version = \(SQLiteSchema.version)")
+        }
+    }
+
+    /// Schema 2 changed the sketch encoding: every stored sketch is rewritten, in the same
+    /// transaction as the version bump, so a crash leaves either all old or all new.
+    private static func reencodeLegacySketches(_ db: Database) throws {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT resolution, level, minute, src, dst, kind, rtt FROM pairs WHERE rtt IS NOT NULL AND length(rtt) > 0")
+        for row in rows {
+            let legacy: Data = row[6]
+            try db.execute(
+                sql: "UPDATE pairs SET rtt = ? WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?",
+                arguments: [
+                    Data(try LatencySketch(legacyEncoded: legacy).encoded()), row[0], row[1], row[2], row[3], row[4], row[5],
+                ])
         }
     }
 

@@ -1,6 +1,9 @@
 /// The SQLite schema, created idempotently at every start. Windows are stored as Unix minutes
 /// (four bytes for millennia), levels, resolutions and kinds as small codes.
 enum SQLiteSchema {
+    /// `PRAGMA user_version`: 2 since sketches are bit-packed (`LatencySketch.encoded()`).
+    static let version = 2
+
     static let statements = [
         "PRAGMA journal_mode = WAL",
         "CREATE TABLE IF NOT EXISTS names (id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE)",

@@ -14,6 +14,26 @@ enum BatchFactory {
         return sketch
     }
 
+    /// A sketch in the legacy varint form of schema 1, as the first release stored it.
+    static func legacyHex(_ sketch: LatencySketch) -> String {
+        var bytes: [UInt8] = []
+        func varint(_ value: UInt64) {
+            var value = value
+            while value >= 0x80 {
+                bytes.append(UInt8(value & 0x7F) | 0x80)
+                value >>= 7
+            }
+            bytes.append(UInt8(value))
+        }
+        var previous: UInt64 = 0
+        for bucket in sketch.buckets {
+            varint((bucket.value - previous) << 1 | (bucket.samples == 1 ? 0 : 1))
+            if bucket.samples != 1 { varint(bucket.samples) }
+            previous = bucket.value
+        }
+        return bytes.map { String(format: "%02x", $0) }.joined()
+    }
+
     static func summary(
         to peer: String, start: Int64, rtts: [UInt64], timeouts: UInt64 = 0, tor: String? = nil, dc: String = "dc1", podset: String = "ps1"
     ) -> WindowSummary {

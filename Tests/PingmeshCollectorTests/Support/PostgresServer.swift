@@ -57,6 +57,18 @@ final class PostgresServer: Sendable {
         return "postgres://\(Self.superuser)@127.0.0.1:\(port)/\(name)"
     }
 
+    /// Runs SQL with psql in the database a `createDatabase()` URL names.
+    func execute(_ sql: String, in url: String) async throws {
+        let name = String(url.split(separator: "/").last ?? "")
+        let result = try await Self.offThread {
+            try Self.spawn(
+                "\(self.binaries)/psql",
+                ["-h", "127.0.0.1", "-p", "\(self.port)", "-U", Self.superuser, "-d", name, "-v", "ON_ERROR_STOP=1", "-c", sql],
+                in: self.directory)
+        }
+        guard result.status == 0 else { throw ServerError("psql failed: \(result.output)") }
+    }
+
     // MARK: Starting and stopping
 
     private static func start() throws -> PostgresServer {
