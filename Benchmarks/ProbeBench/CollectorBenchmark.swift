@@ -4,12 +4,13 @@ import PingmeshModel
 
 /// `pingmesh-bench collector [--agents 1000] [--peers 300] [--minutes 10] [--tors 50]`
 ///
+/// `--minutes 1440` fills one whole UTC day, so the 1 day rows hold all their probes.
+///
 /// Ingests `minutes` minutes of window summaries from `agents` simulated agents of `peers` peers
 /// each (six probes per pair per minute: a 10 s interval) into a fresh SQLite store, then prints:
 /// summaries ingested per second; bytes per ok probe of the 1 min server-pair rows; the rollup
 /// time of one minute; bytes per probe of what is kept beyond 2 days (10 min rows of ToR pairs and
-/// above, 1 h and 1 day rows of every level; with less than a day of data the 1 day figure is an
-/// upper bound, its rows holding fewer probes than they will); the median time of a ToR-pair matrix and a
+/// above, 1 h and 1 day rows of every level); the median time of a ToR-pair matrix and a
 /// server-pair matrix query.
 struct CollectorBenchmark {
     var agents = 1000
@@ -50,8 +51,10 @@ struct CollectorBenchmark {
         let store = try SQLiteResultStore(path: path)
         try await store.prepare()
         let now = Int64(Date().timeIntervalSince1970)
-        // Whole 10 min windows, ending before now.
-        let first = (now / 600 - 2) * 600
+        // Whole windows of the coarsest resolution the run fills (10 min, 1 h or 1 day), ending
+        // before now, so the rollup sees them settled and every row holds all its probes.
+        let alignment: Int64 = minutes >= 1440 ? 86_400 : minutes >= 60 ? 3600 : 600
+        let first = (now - Int64(minutes) * 60 - 120) / alignment * alignment
         var random = SplitMix(state: 7)
         var summaries = 0
         var okProbes: UInt64 = 0
@@ -126,9 +129,9 @@ struct CollectorBenchmark {
             cells = try await queries.matrix(level: .server, statistic: .p99, from: first, to: first + 60, resolution: .minute).cells.count
         }
         print(String(format: "server matrix (%d x %d, %d cells, one minute, p99): median %.1f ms", agents, agents, cells, serverMatrix * 1000))
-        let read = try await median { _ = try await store.aggregates(level: .server, resolution: .minute, from: first, to: first + 60) }
+        let read = try await median { _ = try await store.compactAggregates(level: .server, resolution: .minute, from: first, to: first + 60) }
         print(String(format: "  of which reading the rows from the store: median %.1f ms", read * 1000))
-        try? FileManager.default.removeItem(atPath: path)
+        if ProcessInfo.processInfo.environment["BENCH_KEEP_DB"] == nil { try? FileManager.default.removeItem(atPath: path) } else { print("kept \(path)") }
     }
 }
 

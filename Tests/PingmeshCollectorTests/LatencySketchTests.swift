@@ -80,6 +80,29 @@ struct LatencySketchTests {
         #expect(try LatencySketch(encoded: extremes.encoded()) == extremes)
     }
 
+    @Test("a percentile read straight from the encoded bytes equals the decoded sketch's")
+    func quantileFromBytes() throws {
+        var random = SplitMix(state: 5)
+        for _ in 0..<200 {
+            var sketch = LatencySketch()
+            for _ in 0..<Int.random(in: 0...60, using: &random) {
+                sketch.record(microseconds: UInt64.random(in: 0...3_000_000, using: &random), count: UInt64.random(in: 1...5, using: &random))
+            }
+            // Inside a larger buffer, as the matrix query holds them.
+            let prefix: [UInt8] = [0xFF, 0x01]
+            let bytes = prefix + sketch.encoded() + [0xAB]
+            let range = prefix.count..<(bytes.count - 1)
+            for quantile in [0.0, 0.01, 0.5, 0.9, 0.99, 0.999, 1.0] {
+                let expected = sketch.quantileMicroseconds(quantile)
+                #expect(LatencySketch.quantileMicroseconds(encoded: bytes, range: range, quantile: quantile) == expected)
+                // With the right count, and with a wrong one (read again with its own).
+                #expect(LatencySketch.quantileMicroseconds(encoded: bytes, range: range, quantile: quantile, expectedCount: sketch.count) == expected)
+                #expect(LatencySketch.quantileMicroseconds(encoded: bytes, range: range, quantile: quantile, expectedCount: sketch.count + 3) == expected)
+            }
+        }
+        #expect(LatencySketch.quantileMicroseconds(encoded: [0x01], range: 0..<1, quantile: 0.5) == nil, "bytes that do not decode")
+    }
+
     @Test("malformed sketches are errors that say why, never a crash")
     func malformed() {
         // A code that starts and then runs out of bits.

@@ -14,6 +14,9 @@ struct SketchBucketIndexTests {
             #expect(SketchBucketIndex.value(at: index) == value, "index \(index)")
             // Every value inside the bucket has the bucket's number.
             #expect(SketchBucketIndex.index(of: layout.highestEquivalentForValue(value)) == index)
+            if index < SketchBucketIndex.highestIndex {
+                #expect(SketchBucketIndex.value(at: index + 1) - 1 == layout.highestEquivalentForValue(value), "index \(index)")
+            }
             value = layout.nextNonEquivalentForValue(value)
             index += 1
         }

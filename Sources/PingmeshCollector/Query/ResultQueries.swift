@@ -23,44 +23,36 @@ public struct ResultQueries: Sendable {
         level: TopologyLevel, statistic: Statistic, from: Int64, to: Int64, resolution: Resolution? = nil, kind: ProbeKind? = nil
     ) async throws -> Matrix {
         let resolution = resolution ?? Self.resolution(for: from, to: to)
-        let rows = try await store.aggregates(
-            level: level, resolution: resolution, from: resolution.windowStart(from), to: to)
-        // Cells accumulate in arrays indexed through one dictionary lookup per row; most cells
-        // hold a single row (one window), which is then used as it is, without a merge.
-        var index: [PairKey: Int] = [:]
-        index.reserveCapacity(rows.count)
-        var keys: [PairKey] = []
-        var counts: [ResultCounts] = []
-        var sketches: [LatencySketch] = []
-        let needsLatency = statistic.quantile != nil
-        for row in rows where kind == nil || row.kind == kind {
-            let key = PairKey(source: row.source, destination: row.destination)
-            if let at = index[key] {
-                counts[at].add(row.counts)
-                if needsLatency { sketches[at].merge(row.rtt) }
-            } else {
-                index[key] = keys.count
-                keys.append(key)
-                counts.append(row.counts)
-                sketches.append(needsLatency ? row.rtt : LatencySketch())
-            }
-        }
-        let sources = Set(keys.map(\.source)).sorted()
-        let destinations = Set(keys.map(\.destination)).sorted()
-        let sourceIndex = Dictionary(uniqueKeysWithValues: sources.enumerated().map { ($1, $0) })
-        let destinationIndex = Dictionary(uniqueKeysWithValues: destinations.enumerated().map { ($1, $0) })
-        var matrixCells: [Matrix.Cell] = []
-        matrixCells.reserveCapacity(keys.count)
-        for (at, key) in keys.enumerated() {
-            matrixCells.append(
+        let compact = try await store.compactAggregates(level: level, resolution: resolution, from: resolution.windowStart(from), to: to)
+        // A cell of one row (one window, one kind: the common case) reads its percentile from
+        // the encoded bytes; only cells of several rows decode and merge sketches.
+        let builder = MatrixBuilder(compact, kind: kind)
+        let columns = builder.destinations.count
+        var cells: [Matrix.Cell] = []
+        cells.reserveCapacity(builder.cells.count)
+        for cell in builder.cells {
+            cells.append(
                 Matrix.Cell(
-                    source: sourceIndex[key.source]!, destination: destinationIndex[key.destination]!,
-                    value: statistic.value(of: counts[at], rtt: sketches[at]), probes: counts[at].total, failed: counts[at].failed))
+                    source: cell.slot / columns, destination: cell.slot % columns,
+                    value: try value(of: cell, statistic: statistic, in: compact), probes: cell.counts.total, failed: cell.counts.failed))
         }
-        matrixCells.sort { ($0.source, $0.destination) < ($1.source, $1.destination) }
         return Matrix(
-            level: level, statistic: statistic, resolution: resolution, from: from, to: to, sources: sources, destinations: destinations,
-            cells: matrixCells)
+            level: level, statistic: statistic, resolution: resolution, from: from, to: to,
+            sources: builder.sources.map { compact.names[$0] ?? "#\($0)" }, destinations: builder.destinations.map { compact.names[$0] ?? "#\($0)" },
+            cells: cells)
+    }
+
+    private func value(of cell: MatrixBuilder.Cell, statistic: Statistic, in compact: CompactAggregates) throws -> Double? {
+        guard let quantile = statistic.quantile else { return statistic.value(of: cell.counts, rtt: LatencySketch()) }
+        if cell.moreRows.isEmpty {
+            let row = compact.rows[cell.firstRow]
+            return LatencySketch.quantileMicroseconds(
+                encoded: compact.sketchBytes, range: row.sketch, quantile: quantile, expectedCount: row.counts.answered)
+                .map { Double($0) / 1e6 }
+        }
+        var merged = try compact.sketch(of: compact.rows[cell.firstRow])
+        for at in cell.moreRows { merged.merge(try compact.sketch(of: compact.rows[at])) }
+        return statistic.value(of: cell.counts, rtt: merged)
     }
 
     /// One pair's statistics per window.
@@ -85,10 +77,5 @@ public struct ResultQueries: Sendable {
                 max: rtt.maximumMicroseconds.map { Double($0) / 1e6 })
         }
         return Series(level: level, resolution: resolution, source: source, destination: destination, points: points)
-    }
-
-    struct PairKey: Hashable {
-        var source: String
-        var destination: String
     }
 }

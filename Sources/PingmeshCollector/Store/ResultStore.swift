@@ -16,6 +16,10 @@ public protocol ResultStore: Sendable {
     /// Rows of one level and resolution with window start in `from..<to`.
     func aggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> [PairAggregate]
 
+    /// The same rows as `aggregates`, names as ids and sketches still encoded (see
+    /// `CompactAggregates`), for queries over many rows.
+    func compactAggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> CompactAggregates
+
     /// Replaces every row of `level` and `resolution` at `window` with `rows` (a rollup result).
     func replaceAggregates(level: TopologyLevel, resolution: Resolution, window: Int64, with rows: [PairAggregate]) async throws
 

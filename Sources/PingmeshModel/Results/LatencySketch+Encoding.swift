@@ -112,46 +112,80 @@ struct BitWriter {
     }
 }
 
-/// Reads what `BitWriter` wrote.
+/// Reads what `BitWriter` wrote, from `bytes[range]`, through a 64-bit buffer refilled a byte
+/// at a time, so a one-bit code costs a shift, not a load.
 struct BitReader {
     let bytes: [UInt8]
-    private var position = 0
+    /// The next byte to load into the buffer, and the end of the range.
+    private var nextByte: Int
+    private let endByte: Int
+    /// Upcoming bits, left-aligned; `buffered` of them are valid, the rest zero.
+    private var buffer: UInt64 = 0
+    private var buffered = 0
 
-    init(bytes: [UInt8]) {
+    init(bytes: [UInt8], range: Range<Int>? = nil) {
         self.bytes = bytes
+        let range = range ?? 0..<bytes.count
+        nextByte = range.lowerBound
+        endByte = range.upperBound
     }
+
+    private var remainingBits: Int { buffered + (endByte - nextByte) * 8 }
 
     /// True at the end, or when only the last byte's zero padding is left: a code always holds a
-    /// one bit, so trailing zeros inside the last byte cannot start one.
+    /// one bit, so fewer than eight trailing zeros cannot start one.
     var onlyPaddingLeft: Bool {
-        let total = bytes.count * 8
-        guard position < total else { return true }
-        guard position / 8 == bytes.count - 1 else { return false }
-        let remaining = UInt8(truncatingIfNeeded: Int(bytes[bytes.count - 1]) << (position % 8))
-        return remaining == 0
+        mutating get {
+            refill()
+            return remainingBits < 8 && buffer == 0
+        }
     }
 
-    private mutating func readBit() -> UInt64? {
-        guard position < bytes.count * 8 else { return nil }
-        let bit = (bytes[position >> 3] >> (7 - UInt8(position & 7))) & 1
-        position += 1
-        return UInt64(bit)
+    private mutating func refill() {
+        while buffered <= 56 && nextByte < endByte {
+            buffer |= UInt64(bytes[nextByte]) << UInt64(56 - buffered)
+            buffered += 8
+            nextByte += 1
+        }
+    }
+
+    private mutating func consume(_ count: Int) {
+        buffer = count >= 64 ? 0 : buffer << UInt64(count)
+        buffered -= count
+    }
+
+    /// `count` (1...64) bits as a number; the caller has checked that they are there.
+    private mutating func read(_ count: Int) -> UInt64 {
+        var value: UInt64 = 0
+        var left = count
+        while left > 0 {
+            refill()
+            let take = min(left, 56)
+            value = (take == 64 ? 0 : value << UInt64(take)) | buffer >> UInt64(64 - take)
+            consume(take)
+            left -= take
+        }
+        return value
     }
 
     /// Nil when the bits end inside the code or it would not fit 64 bits.
     mutating func readExpGolomb() -> UInt64? {
         var zeros = 0
         while true {
-            guard let bit = readBit() else { return nil }
-            if bit == 1 { break }
-            zeros += 1
+            refill()
+            guard buffered > 0 else { return nil }
+            if buffer != 0 {
+                let run = buffer.leadingZeroBitCount
+                zeros += run
+                consume(run)
+                break
+            }
+            // A run of zeros longer than the buffer: only a corrupt or a huge value has one.
+            zeros += buffered
+            consume(buffered)
             guard zeros < 64 else { return nil }
         }
-        var value: UInt64 = 1
-        for _ in 0..<zeros {
-            guard let bit = readBit() else { return nil }
-            value = value << 1 | bit
-        }
-        return value
+        guard zeros < 64, remainingBits >= zeros + 1 else { return nil }
+        return read(zeros + 1)
     }
 }

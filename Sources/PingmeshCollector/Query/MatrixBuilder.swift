@@ -1,0 +1,108 @@
+import PingmeshModel
+
+/// Groups compact rows into matrix cells. Name ids are small dense integers (the store interns
+/// names), so sources and destinations get their matrix positions through flat arrays, and a
+/// cell is found at `row * columns + column` in a flat table, already in output order: no
+/// hashing and no sort for the 300,000 cells of a 1,000 x 1,000 server matrix. Very large or
+/// sparse id spaces fall back to a dictionary.
+struct MatrixBuilder {
+    struct Cell {
+        var slot: Int
+        var counts: ResultCounts
+        var firstRow: Int
+        var moreRows: [Int] = []
+    }
+
+    private(set) var sources: [Int64] = []
+    private(set) var destinations: [Int64] = []
+    /// Cells in slot order: by source position, then destination position.
+    private(set) var cells: [Cell] = []
+
+    /// Flat tables up to this many entries (64 MiB of Int32).
+    static let flatLimit = 1 << 24
+
+    init(_ compact: CompactAggregates, kind: ProbeKind?) {
+        let rows = compact.rows.indices.filter { kind == nil || compact.rows[$0].kind == kind }
+        self = Self.flat(compact, rows: rows) ?? Self.hashing(compact, rows: rows)
+    }
+
+    private init() {}
+
+    /// The flat-table path, or nil when the ids or the matrix are too large for it.
+    private static func flat(_ compact: CompactAggregates, rows: [Int]) -> MatrixBuilder? {
+        var built = MatrixBuilder()
+        let idLimit = Int(max(compact.names.keys.max() ?? 0, compact.rows.map { max($0.source, $0.destination) }.max() ?? 0)) + 1
+        guard compact.rows.allSatisfy({ $0.source >= 0 && $0.destination >= 0 }), idLimit <= Self.flatLimit else { return nil }
+        var isSource = [Bool](repeating: false, count: idLimit)
+        var isDestination = [Bool](repeating: false, count: idLimit)
+        for at in rows {
+            isSource[Int(compact.rows[at].source)] = true
+            isDestination[Int(compact.rows[at].destination)] = true
+        }
+        let sources = sortedByName(isSource.indices.filter { isSource[$0] }.map(Int64.init), names: compact.names)
+        let destinations = sortedByName(isDestination.indices.filter { isDestination[$0] }.map(Int64.init), names: compact.names)
+        let columns = destinations.count
+        guard sources.count * columns <= flatLimit else { return nil }
+        var sourcePosition = [Int32](repeating: -1, count: idLimit)
+        var destinationPosition = [Int32](repeating: -1, count: idLimit)
+        for (position, id) in sources.enumerated() { sourcePosition[Int(id)] = Int32(position) }
+        for (position, id) in destinations.enumerated() { destinationPosition[Int(id)] = Int32(position) }
+        var cellAt = [Int32](repeating: -1, count: sources.count * columns)
+        var unordered: [Cell] = []
+        unordered.reserveCapacity(rows.count)
+        for at in rows {
+            let row = compact.rows[at]
+            let slot = Int(sourcePosition[Int(row.source)]) * columns + Int(destinationPosition[Int(row.destination)])
+            let existing = cellAt[slot]
+            if existing < 0 {
+                cellAt[slot] = Int32(unordered.count)
+                unordered.append(Cell(slot: slot, counts: row.counts, firstRow: at))
+            } else {
+                unordered[Int(existing)].counts.add(row.counts)
+                unordered[Int(existing)].moreRows.append(at)
+            }
+        }
+        built.sources = sources
+        built.destinations = destinations
+        built.cells.reserveCapacity(unordered.count)
+        for index in cellAt where index >= 0 { built.cells.append(unordered[Int(index)]) }
+        return built
+    }
+
+    /// The general path: dictionaries keyed by id, then a sort by slot.
+    private static func hashing(_ compact: CompactAggregates, rows: [Int]) -> MatrixBuilder {
+        var built = MatrixBuilder()
+        built.sources = sortedByName(Array(Set(rows.map { compact.rows[$0].source })), names: compact.names)
+        built.destinations = sortedByName(Array(Set(rows.map { compact.rows[$0].destination })), names: compact.names)
+        let sourcePosition = Dictionary(uniqueKeysWithValues: built.sources.enumerated().map { ($1, $0) })
+        let destinationPosition = Dictionary(uniqueKeysWithValues: built.destinations.enumerated().map { ($1, $0) })
+        var cellAt: [Int: Int] = [:]
+        for at in rows {
+            let row = compact.rows[at]
+            let slot = sourcePosition[row.source]! * built.destinations.count + destinationPosition[row.destination]!
+            if let existing = cellAt[slot] {
+                built.cells[existing].counts.add(row.counts)
+                built.cells[existing].moreRows.append(at)
+            } else {
+                cellAt[slot] = built.cells.count
+                built.cells.append(Cell(slot: slot, counts: row.counts, firstRow: at))
+            }
+        }
+        built.cells.sort { $0.slot < $1.slot }
+        return built
+    }
+
+    /// Ids in the order of their names (unnamed ids last, which a consistent store never has).
+    private static func sortedByName(_ ids: [Int64], names: [Int64: String]) -> [Int64] {
+        ids.map { (id: $0, name: names[$0]) }
+            .sorted { a, b in
+                switch (a.name, b.name) {
+                case let (x?, y?): return x < y
+                case (.some, nil): return true
+                case (nil, .some): return false
+                case (nil, nil): return a.id < b.id
+                }
+            }
+            .map(\.id)
+    }
+}
