@@ -126,6 +126,7 @@ let package = Package(
                 "PingmeshModel",
                 "PingmeshCollector",
                 "PingmeshProbe",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import PingmeshCollector
 import PingmeshModel
 
@@ -18,10 +19,16 @@ struct CollectorBenchmark {
     var minutes = 10
     var tors = 50
     var path = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-bench-\(UUID().uuidString).db").path
+    /// `--postgres URL`: ingest, rollup and matrices on PostgreSQL instead (an empty database).
+    var postgres: String?
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
         while let flag = iterator.next() {
+            if flag == "--postgres", let url = iterator.next() {
+                postgres = url
+                continue
+            }
             guard let value = iterator.next().flatMap(Int.init) else { fatalError("usage: pingmesh-bench collector [--agents N] [--peers N] [--minutes N] [--tors N]") }
             switch flag {
             case "--agents": agents = value
@@ -48,8 +55,16 @@ struct CollectorBenchmark {
     func tor(_ index: Int) -> String { "tor-\(index % tors)" }
 
     func run() async throws {
-        let store = try SQLiteResultStore(path: path)
-        try await store.prepare()
+        let store: any ResultStore
+        if let postgres {
+            store = try await StoreFactory.open(.postgres(url: postgres), logger: Logger(label: "bench"))
+        } else {
+            let sqlite = try SQLiteResultStore(path: path)
+            try await sqlite.prepare()
+            store = sqlite
+        }
+        let sqlite = store as? SQLiteResultStore
+        let storeName = postgres == nil ? "SQLite" : "PostgreSQL"
         let now = Int64(Date().timeIntervalSince1970)
         // Whole windows of the coarsest resolution the run fills (10 min, 1 h or 1 day), ending
         // before now, so the rollup sees them settled and every row holds all its probes.
@@ -85,9 +100,11 @@ struct CollectorBenchmark {
             for batch in batches { _ = try await store.ingest(batch) }
             ingestSeconds += (clock.now - began).seconds
         }
-        let minuteBytes = try await store.pairBytes(resolution: .minute, level: .server)
-        print(String(format: "collector ingest: %d summaries in %.1f s = %.0f summaries/s (SQLite, sequential batches of %d)", summaries, ingestSeconds, Double(summaries) / ingestSeconds, peers))
-        print(String(format: "1 min server-pair rows: %.2f bytes per ok probe (%lld bytes for %llu probes)", Double(minuteBytes) / Double(okProbes), minuteBytes, okProbes))
+        print(String(format: "collector ingest: %d summaries in %.1f s = %.0f summaries/s (%@, sequential batches of %d)", summaries, ingestSeconds, Double(summaries) / ingestSeconds, storeName, peers))
+        if let sqlite {
+            let minuteBytes = try await sqlite.pairBytes(resolution: .minute, level: .server)
+            print(String(format: "1 min server-pair rows: %.2f bytes per ok probe (%lld bytes for %llu probes)", Double(minuteBytes) / Double(okProbes), minuteBytes, okProbes))
+        }
 
         let engine = RollupEngine(store: store)
         let clock = ContinuousClock()
@@ -96,41 +113,46 @@ struct CollectorBenchmark {
         let rollupSeconds = (clock.now - rollupStart).seconds
         print(String(format: "rollup of %d minutes through 10 min, 1 h and 1 day: %.1f s (%.2f s a minute of data), %d rows written", minutes, rollupSeconds, rollupSeconds / Double(minutes), report.rowsWritten))
 
-        // Beyond 2 days only the 10 min, 1 h and 1 day rows remain; each is kept for its own
-        // retention, so per probe they cost their bytes over the probes of their window.
-        var beyond = 0.0
-        let probesPerMinute = Double(agents * peers * 6)
-        for resolution in [Resolution.tenMinutes, .hour, .day] {
-            var bytes: Int64 = 0
-            for level in TopologyLevel.allCases { bytes += try await store.pairBytes(resolution: resolution, level: level) }
-            // Every probe sits in exactly one row per level and resolution.
-            let perProbe = Double(bytes) / (probesPerMinute * Double(minutes))
-            beyond += perProbe
-            print(String(format: "  %@ rows (every level): %.3f bytes per probe", resolution.rawValue, perProbe))
+        if let sqlite {
+            // Beyond 2 days only the 10 min, 1 h and 1 day rows remain; each is kept for its own
+            // retention, so per probe they cost their bytes over the probes of their window.
+            var beyond = 0.0
+            let probesPerMinute = Double(agents * peers * 6)
+            for resolution in [Resolution.tenMinutes, .hour, .day] {
+                var bytes: Int64 = 0
+                for level in TopologyLevel.allCases { bytes += try await sqlite.pairBytes(resolution: resolution, level: level) }
+                // Every probe sits in exactly one row per level and resolution.
+                let perProbe = Double(bytes) / (probesPerMinute * Double(minutes))
+                beyond += perProbe
+                print(String(format: "  %@ rows (every level): %.3f bytes per probe", resolution.rawValue, perProbe))
+            }
+            print(String(format: "kept beyond 2 days: %.3f bytes per probe", beyond))
         }
-        print(String(format: "kept beyond 2 days: %.3f bytes per probe", beyond))
 
         let queries = ResultQueries(store: store)
+        // BENCH_MATRIX_REPS raises the repetitions, for profiling the queries.
+        let repetitions = Int(ProcessInfo.processInfo.environment["BENCH_MATRIX_REPS"] ?? "") ?? 5
         func median(_ body: () async throws -> Void) async rethrows -> Double {
             var times: [Double] = []
-            for _ in 0..<5 {
+            for _ in 0..<repetitions {
                 let began = clock.now
                 try await body()
                 times.append((clock.now - began).seconds)
             }
-            return times.sorted()[2]
+            return times.sorted()[times.count / 2]
         }
         var cells = 0
         let torMatrix = try await median {
             cells = try await queries.matrix(level: .tor, statistic: .p99, from: first, to: first + 60, resolution: .minute).cells.count
         }
-        print(String(format: "ToR matrix (%d cells, one minute, p99): median %.1f ms", cells, torMatrix * 1000))
+        print(String(format: "ToR matrix (%d cells, one minute, p99, %@): median %.1f ms", cells, storeName, torMatrix * 1000))
         let serverMatrix = try await median {
             cells = try await queries.matrix(level: .server, statistic: .p99, from: first, to: first + 60, resolution: .minute).cells.count
         }
-        print(String(format: "server matrix (%d x %d, %d cells, one minute, p99): median %.1f ms", agents, agents, cells, serverMatrix * 1000))
+        print(String(format: "server matrix (%d x %d, %d cells, one minute, p99, %@): median %.1f ms", agents, agents, cells, storeName, serverMatrix * 1000))
         let read = try await median { _ = try await store.compactAggregates(level: .server, resolution: .minute, from: first, to: first + 60) }
         print(String(format: "  of which reading the rows from the store: median %.1f ms", read * 1000))
+        await (store as? PostgresResultStore)?.shutdown()
         if ProcessInfo.processInfo.environment["BENCH_KEEP_DB"] == nil { try? FileManager.default.removeItem(atPath: path) } else { print("kept \(path)") }
     }
 }

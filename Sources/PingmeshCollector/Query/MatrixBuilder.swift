@@ -22,22 +22,24 @@ struct MatrixBuilder {
     static let flatLimit = 1 << 24
 
     init(_ compact: CompactAggregates, kind: ProbeKind?) {
-        let rows = compact.rows.indices.filter { kind == nil || compact.rows[$0].kind == kind }
-        self = Self.flat(compact, rows: rows) ?? Self.hashing(compact, rows: rows)
+        self = Self.flat(compact, kind: kind) ?? Self.hashing(compact, rows: compact.rows.indices.filter { kind == nil || compact.rows[$0].kind == kind })
     }
 
     private init() {}
 
     /// The flat-table path, or nil when the ids or the matrix are too large for it.
-    private static func flat(_ compact: CompactAggregates, rows: [Int]) -> MatrixBuilder? {
+    private static func flat(_ compact: CompactAggregates, kind: ProbeKind?) -> MatrixBuilder? {
         var built = MatrixBuilder()
-        let idLimit = Int(max(compact.names.keys.max() ?? 0, compact.rows.map { max($0.source, $0.destination) }.max() ?? 0)) + 1
-        guard compact.rows.allSatisfy({ $0.source >= 0 && $0.destination >= 0 }), idLimit <= Self.flatLimit else { return nil }
+        // Stores name every id their rows use, so the largest named id bounds them all; a row
+        // beyond it (or negative) sends the whole query down the general path.
+        let idLimit = Int(compact.names.keys.max() ?? -1) + 1
+        guard idLimit <= flatLimit else { return nil }
         var isSource = [Bool](repeating: false, count: idLimit)
         var isDestination = [Bool](repeating: false, count: idLimit)
-        for at in rows {
-            isSource[Int(compact.rows[at].source)] = true
-            isDestination[Int(compact.rows[at].destination)] = true
+        for row in compact.rows where kind == nil || row.kind == kind {
+            guard (0..<Int64(idLimit)).contains(row.source), (0..<Int64(idLimit)).contains(row.destination) else { return nil }
+            isSource[Int(row.source)] = true
+            isDestination[Int(row.destination)] = true
         }
         let sources = sortedByName(isSource.indices.filter { isSource[$0] }.map(Int64.init), names: compact.names)
         let destinations = sortedByName(isDestination.indices.filter { isDestination[$0] }.map(Int64.init), names: compact.names)
@@ -49,9 +51,8 @@ struct MatrixBuilder {
         for (position, id) in destinations.enumerated() { destinationPosition[Int(id)] = Int32(position) }
         var cellAt = [Int32](repeating: -1, count: sources.count * columns)
         var unordered: [Cell] = []
-        unordered.reserveCapacity(rows.count)
-        for at in rows {
-            let row = compact.rows[at]
+        unordered.reserveCapacity(compact.rows.count)
+        for (at, row) in compact.rows.enumerated() where kind == nil || row.kind == kind {
             let slot = Int(sourcePosition[Int(row.source)]) * columns + Int(destinationPosition[Int(row.destination)])
             let existing = cellAt[slot]
             if existing < 0 {
@@ -64,8 +65,15 @@ struct MatrixBuilder {
         }
         built.sources = sources
         built.destinations = destinations
-        built.cells.reserveCapacity(unordered.count)
-        for index in cellAt where index >= 0 { built.cells.append(unordered[Int(index)]) }
+        // Rows of one window arrive in key order, sources and destinations ascending by id,
+        // which is name order whenever names were interned in order: then the cells are sorted
+        // already and the table walk is skipped.
+        if unordered.indices.dropFirst().allSatisfy({ unordered[$0 - 1].slot < unordered[$0].slot }) {
+            built.cells = unordered
+        } else {
+            built.cells.reserveCapacity(unordered.count)
+            for index in cellAt where index >= 0 { built.cells.append(unordered[Int(index)]) }
+        }
         return built
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import PingmeshModel
 
 /// The read side of the collector: matrices, pair series, failures and agents, computed from the
@@ -28,14 +29,30 @@ public struct ResultQueries: Sendable {
         // the encoded bytes; only cells of several rows decode and merge sketches.
         let builder = MatrixBuilder(compact, kind: kind)
         let columns = builder.destinations.count
-        var cells: [Matrix.Cell] = []
-        cells.reserveCapacity(builder.cells.count)
-        for cell in builder.cells {
-            cells.append(
-                Matrix.Cell(
-                    source: cell.slot / columns, destination: cell.slot % columns,
-                    value: try value(of: cell, statistic: statistic, in: compact), probes: cell.counts.total, failed: cell.counts.failed))
+        // Cells in chunks, one task each, so every core reads percentiles.
+        let chunkCount = builder.cells.count < 20_000 ? 1 : min(4, max(1, ProcessInfo.processInfo.activeProcessorCount))
+        let chunkSize = (builder.cells.count + chunkCount - 1) / max(chunkCount, 1)
+        let chunks = try await withThrowingTaskGroup(of: (Int, [Matrix.Cell]).self) { group in
+            for chunk in 0..<chunkCount {
+                group.addTask {
+                    var cells: [Matrix.Cell] = []
+                    let range = min(chunk * chunkSize, builder.cells.count)..<min((chunk + 1) * chunkSize, builder.cells.count)
+                    cells.reserveCapacity(range.count)
+                    for cell in builder.cells[range] {
+                        cells.append(
+                            Matrix.Cell(
+                                source: cell.slot / columns, destination: cell.slot % columns,
+                                value: try self.value(of: cell, statistic: statistic, in: compact), probes: cell.counts.total,
+                                failed: cell.counts.failed))
+                    }
+                    return (chunk, cells)
+                }
+            }
+            var chunks = [[Matrix.Cell]](repeating: [], count: chunkCount)
+            for try await (chunk, cells) in group { chunks[chunk] = cells }
+            return chunks
         }
+        let cells = Array(chunks.joined())
         return Matrix(
             level: level, statistic: statistic, resolution: resolution, from: from, to: to,
             sources: builder.sources.map { compact.names[$0] ?? "#\($0)" }, destinations: builder.destinations.map { compact.names[$0] ?? "#\($0)" },

@@ -22,6 +22,20 @@ public struct CompactAggregates: Sendable {
 
     public init() {}
 
+    /// The rows of `pieces` one after another (names are not carried over).
+    public init(concatenating pieces: [CompactAggregates]) {
+        rows.reserveCapacity(pieces.reduce(0) { $0 + $1.rows.count })
+        sketchBytes.reserveCapacity(pieces.reduce(0) { $0 + $1.sketchBytes.count })
+        for piece in pieces {
+            let offset = sketchBytes.count
+            sketchBytes.append(contentsOf: piece.sketchBytes)
+            for var row in piece.rows {
+                row.sketch = (row.sketch.lowerBound + offset)..<(row.sketch.upperBound + offset)
+                rows.append(row)
+            }
+        }
+    }
+
     /// Appends a row whose sketch is `encoded`.
     public mutating func append(
         window: Int64, source: Int64, destination: Int64, kind: ProbeKind, counts: ResultCounts, encoded: some Collection<UInt8>
@@ -58,5 +72,13 @@ extension ResultStore {
     /// Stores without a faster path answer from `aggregates`.
     public func compactAggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> CompactAggregates {
         CompactAggregates(try await aggregates(level: level, resolution: resolution, from: from, to: to))
+    }
+}
+
+extension Int64 {
+    /// Division rounding toward minus infinity (window arithmetic on times before 1970 too).
+    func floorDivided(by divisor: Int64) -> Int64 {
+        let quotient = self / divisor
+        return (self % divisor != 0 && (self < 0) != (divisor < 0)) ? quotient - 1 : quotient
     }
 }
