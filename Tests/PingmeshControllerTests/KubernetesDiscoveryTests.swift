@@ -37,13 +37,16 @@ struct KubernetesDiscoveryTests {
     final class FakeAPI: Sendable {
         let lists = Mutex(0)
         let watches = Mutex<[String]>([])
-        /// Open quiet watches; finished at the end of a test so the server can shut down.
-        let quiet = Mutex<[AsyncStream<ByteBuffer>.Continuation]>([])
+        /// Open quiet watches; finished at the end of a test so the server can shut down. Once
+        /// finished, a watch that still arrives (discovery racing its cancellation) ends at once,
+        /// or the server's graceful shutdown would wait for it forever.
+        let quiet = Mutex<(finished: Bool, streams: [AsyncStream<ByteBuffer>.Continuation])>((false, []))
 
         func finishWatches() {
-            quiet.withLock { streams in
-                streams.forEach { $0.finish() }
-                streams.removeAll()
+            quiet.withLock { state in
+                state.finished = true
+                state.streams.forEach { $0.finish() }
+                state.streams.removeAll()
             }
         }
 
@@ -75,8 +78,10 @@ struct KubernetesDiscoveryTests {
                 }
                 // A quiet watch: bookmarks only, until the client goes away.
                 let (bookmarks, continuation) = AsyncStream.makeStream(of: ByteBuffer.self)
-                self.quiet.withLock { $0.append(continuation) }
                 continuation.yield(ByteBuffer(string: event("BOOKMARK", #"{"kind": "Node", "apiVersion": "v1", "metadata": {"name": "", "resourceVersion": "201"}}"#)))
+                self.quiet.withLock { state in
+                    if state.finished { continuation.finish() } else { state.streams.append(continuation) }
+                }
                 return Response(status: .ok, headers: [.contentType: "application/json"], body: .init(asyncSequence: bookmarks))
             }
             return router
@@ -103,7 +108,8 @@ struct KubernetesDiscoveryTests {
             while ContinuousClock.now < deadline {
                 state.rebuild()
                 names = state.snapshot.map { $0.plan.topology.servers.map(\.name).sorted() } ?? []
-                if names.count == 4 { break }
+                // The second watch starts just after the relist is applied; wait for both.
+                if names.count == 4 && api.watches.withLock({ $0.count }) >= 2 { break }
                 try await Task.sleep(for: .milliseconds(50))
             }
             #expect(names == ["node-a", "node-b", "node-c", "node-d"])
