@@ -114,6 +114,11 @@ struct PostgresStoreTests {
         try await Self.conformance()?.concurrentPrepare(replicas: 4)
     }
 
+    @Test("compact rows (packed by the database, read in parallel parts) equal the decoded rows")
+    func compactAggregates() async throws {
+        try await Self.conformance()?.compactAggregatesMatchAggregates()
+    }
+
     @Test("StoreFactory opens --store postgres://... prepared and ready")
     func factory() async throws {
         guard let server = await PostgresServer.shared() else { return }

@@ -23,4 +23,5 @@ struct SQLiteConformanceTests {
     @Test func retentionDeletesOnlyOldRows() async throws { try await Self.conformance().retentionDeletesOnlyOldRows() }
     @Test func restartKeepsEverything() async throws { try await Self.conformance().restartKeepsEverything() }
     @Test func concurrentPrepare() async throws { try await Self.conformance().concurrentPrepare() }
+    @Test func compactAggregatesMatchAggregates() async throws { try await Self.conformance().compactAggregatesMatchAggregates() }
 }

@@ -75,6 +75,49 @@ struct StoreConformance: Sendable {
         }
     }
 
+    /// The compact form a matrix reads holds the same rows as `aggregates`: windows, names (by
+    /// id), counts and every sketch byte for byte; other levels, resolutions and windows stay
+    /// out, and rows without latency keep an empty sketch. 40 sources, so that every parallel
+    /// part of a partitioned read has rows.
+    func compactAggregatesMatchAggregates() async throws {
+        try await withStore { store in
+            var rows: [PairAggregate] = []
+            for source in 0..<40 {
+                for destination in 0..<5 where destination != source % 5 {
+                    let rtts = (0..<UInt64(source % 4)).map { 100 + 37 * $0 + UInt64(source * destination) }
+                    for minute in [Self.base, Self.base + 60, Self.base + 120] {
+                        rows.append(
+                            Self.row("s\(source)", "d\(destination)", minute: minute, ok: UInt64(rtts.count), timeout: UInt64(destination), rtts: rtts))
+                    }
+                }
+            }
+            _ = try await store.ingest(Self.batch(id: "compact-1", rows: rows))
+            try await store.replaceAggregates(
+                level: .tor, resolution: .minute, window: Self.base + 60, with: [Self.row("t1", "t2", minute: Self.base + 60, ok: 1, rtts: [50], level: .tor)])
+
+            let from = Self.base + 60
+            let to = Self.base + 180
+            let expected = try await store.aggregates(level: .server, resolution: .minute, from: from, to: to)
+            let compact = try await store.compactAggregates(level: .server, resolution: .minute, from: from, to: to)
+            #expect(expected.count == 40 * 4 * 2)
+            func key(_ window: Int64, _ source: String, _ destination: String) -> String { "\(window) \(source) \(destination)" }
+            let want = Dictionary(uniqueKeysWithValues: expected.map { (key($0.window, $0.source, $0.destination), $0) })
+            var seen = Set<String>()
+            for row in compact.rows {
+                let name = key(row.window, compact.names[row.source] ?? "?", compact.names[row.destination] ?? "?")
+                let decoded = try #require(want[name], "compact row \(name) is not in aggregates")
+                #expect(seen.insert(name).inserted, "row \(name) twice")
+                #expect(row.kind == decoded.kind && row.counts == decoded.counts)
+                #expect(try compact.sketch(of: row) == decoded.rtt)
+                #expect(row.sketch.isEmpty == decoded.rtt.isEmpty)
+            }
+            #expect(seen.count == want.count)
+            let tor = try await store.compactAggregates(level: .tor, resolution: .minute, from: Self.base, to: Self.base + 600)
+            #expect(tor.rows.count == 1 && tor.rows.first.map { tor.names[$0.source] } == "t1")
+            #expect(try await store.compactAggregates(level: .server, resolution: .minute, from: Self.base + 600, to: Self.base + 900).rows.isEmpty)
+        }
+    }
+
     /// Many tasks (spread over `replicas` store objects on the same data, as several collector
     /// replicas would be) ingest batches into the same pair keys at once, and resend some: the
     /// totals are exact, no increment and no dirty mark lost, no batch stored twice.
