@@ -1,0 +1,152 @@
+/// The fabric as analysis sees it: servers under ToRs, ToRs in podsets, podsets in data centers,
+/// built from the placement labels agents upload (dc, podset, tor or pod). Every probe between
+/// two servers crosses a fixed sequence of components, after the Clos layout Pingmesh assumes:
+/// its ToR only inside a ToR; up through the podset's leaves across ToRs; through the data
+/// center's spines across podsets; over the data-center link between data centers. Leaves and
+/// spines are equal-cost sets chosen per flow by hashing, so pair data names a tier (the leaves
+/// of one podset, the spines of one data center), not a device in it.
+public struct FabricModel: Sendable {
+    public struct Server: Sendable, Hashable {
+        public var name: String
+        public var tor: Int32
+        public var podset: Int32
+        public var datacenter: Int32
+    }
+
+    public private(set) var servers: [Server] = []
+    public private(set) var serverIndex: [String: Int32] = [:]
+    public private(set) var tors: [String] = []
+    public private(set) var torPodset: [Int32] = []
+    public private(set) var torServers: [[Int32]] = []
+    public private(set) var podsets: [String] = []
+    public private(set) var podsetDatacenter: [Int32] = []
+    public private(set) var datacenters: [String] = []
+
+    /// Builds the model from `name -> labels`. Servers are indexed in name order and groups in
+    /// order of first appearance among them, so the same placements give the same model on
+    /// every collector replica. A server without a label falls into an "unknown" group of that
+    /// level, which keeps it in the mesh without inventing a place for it.
+    public init(placements: [String: [String: String]]) {
+        var torIndex: [String: Int32] = [:]
+        var podsetIndex: [String: Int32] = [:]
+        var datacenterIndex: [String: Int32] = [:]
+        for name in placements.keys.sorted() {
+            let labels = placements[name] ?? [:]
+            let datacenterName = labels["dc"] ?? "unknown"
+            let datacenter: Int32
+            if let known = datacenterIndex[datacenterName] {
+                datacenter = known
+            } else {
+                datacenter = Int32(datacenters.count)
+                datacenters.append(datacenterName)
+                datacenterIndex[datacenterName] = datacenter
+            }
+            // Podset and ToR names are qualified by their parents: two data centers may both
+            // have a "podset-1".
+            let podsetLabel = labels["podset"] ?? "unknown"
+            let podsetKey = datacenterName + "/" + podsetLabel
+            let podset: Int32
+            if let known = podsetIndex[podsetKey] {
+                podset = known
+            } else {
+                podset = Int32(podsets.count)
+                podsets.append(podsetLabel)
+                podsetDatacenter.append(datacenter)
+                podsetIndex[podsetKey] = podset
+            }
+            let torLabel = labels["tor"] ?? labels["pod"] ?? "unknown"
+            let torKey = podsetKey + "/" + torLabel
+            let tor: Int32
+            if let known = torIndex[torKey] {
+                tor = known
+            } else {
+                tor = Int32(tors.count)
+                tors.append(torLabel)
+                torPodset.append(podset)
+                torServers.append([])
+                torIndex[torKey] = tor
+            }
+            let index = Int32(servers.count)
+            servers.append(Server(name: name, tor: tor, podset: podset, datacenter: datacenter))
+            serverIndex[name] = index
+            torServers[Int(tor)].append(index)
+        }
+    }
+
+    // MARK: Components as dense ids
+
+    /// ToRs first, then leaf tiers (one per podset), spine tiers (one per data center), then
+    /// data-center links (one per unordered pair).
+    public var componentCount: Int { tors.count + podsets.count + datacenters.count + datacenters.count * datacenters.count }
+
+    func leafTier(_ podset: Int32) -> Int32 { Int32(tors.count) + podset }
+    func spineTier(_ datacenter: Int32) -> Int32 { Int32(tors.count + podsets.count) + datacenter }
+    func link(_ a: Int32, _ b: Int32) -> Int32 {
+        Int32(tors.count + podsets.count + datacenters.count) + min(a, b) * Int32(datacenters.count) + max(a, b)
+    }
+
+    /// The components a probe from `source` to `destination` crosses (not the servers
+    /// themselves), written into `path`; returns how many (at most 7).
+    func path(from source: Int32, to destination: Int32, into path: inout (Int32, Int32, Int32, Int32, Int32, Int32, Int32)) -> Int {
+        let s = servers[Int(source)]
+        let d = servers[Int(destination)]
+        if s.tor == d.tor {
+            path.0 = s.tor
+            return 1
+        }
+        if s.podset == d.podset {
+            path = (s.tor, leafTier(s.podset), d.tor, 0, 0, 0, 0)
+            return 3
+        }
+        if s.datacenter == d.datacenter {
+            path = (s.tor, leafTier(s.podset), spineTier(s.datacenter), leafTier(d.podset), d.tor, 0, 0)
+            return 5
+        }
+        path = (s.tor, leafTier(s.podset), spineTier(s.datacenter), link(s.datacenter, d.datacenter), spineTier(d.datacenter), leafTier(d.podset), d.tor)
+        return 7
+    }
+
+    /// What component id `id` stands for.
+    public func component(_ id: Int32) -> FabricComponent {
+        let id = Int(id)
+        if id < tors.count { return .tor(name: tors[id], podset: podsets[Int(torPodset[id])]) }
+        var rest = id - tors.count
+        if rest < podsets.count { return .leafTier(podset: podsets[rest], datacenter: datacenters[Int(podsetDatacenter[rest])]) }
+        rest -= podsets.count
+        if rest < datacenters.count { return .spineTier(datacenter: datacenters[rest]) }
+        rest -= datacenters.count
+        return .datacenterLink(datacenters[rest / datacenters.count], datacenters[rest % datacenters.count])
+    }
+}
+
+/// A part of the network (or a host) that analysis can name.
+public enum FabricComponent: Sendable, Hashable, Codable, CustomStringConvertible {
+    /// A server: its host, NIC or ToR port (pair data cannot tell these apart).
+    case server(name: String)
+    case tor(name: String, podset: String)
+    /// The leaf switches of one podset, as a tier.
+    case leafTier(podset: String, datacenter: String)
+    /// The spine switches of one data center, as a tier.
+    case spineTier(datacenter: String)
+    /// The links (and border devices) between two data centers.
+    case datacenterLink(String, String)
+
+    public var description: String {
+        switch self {
+        case .server(let name): "server \(name)"
+        case .tor(let name, let podset): "ToR \(name) (podset \(podset))"
+        case .leafTier(let podset, let datacenter): "leaf tier of podset \(podset) (\(datacenter))"
+        case .spineTier(let datacenter): "spine tier of \(datacenter)"
+        case .datacenterLink(let a, let b): "data-center link \(a) - \(b)"
+        }
+    }
+
+    /// True when the component is a set of equal-cost devices of which pair data cannot single
+    /// out one.
+    public var isTier: Bool {
+        switch self {
+        case .leafTier, .spineTier: true
+        default: false
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import PingmeshCollector
+import Testing
+
+/// Every fault kind of the simulator, on a 1,000-server fabric (2 DCs x 5 podsets x 5 ToRs x 20
+/// servers): the first finding names the injected component (or its tier, saying so) in the
+/// first window, and healthy windows name nothing.
+@Suite("Fault localisation")
+struct FaultLocalizerTests {
+    static let simulator: FaultSimulator = {
+        do { return try FaultSimulator() } catch { fatalError("the simulated topology is invalid: \(error)") }
+    }()
+
+    /// The most significant finding: server findings first, then the network's, as `analyze`
+    /// returns them; agent-silent findings are notes, not faults.
+    static func top(_ fault: FaultSimulator.Fault, seed: UInt64) -> [Finding] {
+        FaultLocalizer().analyze(simulator.window(fault, seed: seed)).filter { $0.kind != .agentSilent }
+    }
+
+    static let faults: [(String, FaultSimulator.Fault)] = [
+        ("server down", .serverDown(server: 137)),
+        ("ToR down", .torDown(tor: 7)),
+        ("ToR black hole for 20% of its IP pairs", .torBlackHole(tor: 12, share: 0.2)),
+        ("port-specific black hole on a ToR", .portBlackHole(tor: 31, port: 1)),
+        ("one leaf dropping 2%", .leafDrops(podset: 3, leaf: 2, rate: 0.02)),
+        ("one spine dropping 1%", .spineDrops(datacenter: 1, spine: 0, rate: 0.01)),
+        ("8 ms on the DC link", .linkLatency(a: 0, b: 1, addedMicroseconds: 8_000)),
+    ]
+
+    @Test("each fault kind is named, with its kind, in the first window", arguments: 0..<7)
+    func namesTheInjectedComponent(index: Int) throws {
+        let (label, fault) = Self.faults[index]
+        let expected = try #require(Self.simulator.expected(fault))
+        for seed: UInt64 in [1, 2, 3] {
+            let findings = Self.top(fault, seed: seed)
+            let first = try #require(findings.first, "\(label): nothing found")
+            #expect(first.component == expected.component, "\(label), seed \(seed): named \(first.component), not \(expected.component)")
+            #expect(expected.kinds.contains(first.kind), "\(label), seed \(seed): kind \(first.kind)")
+            #expect(findings.count == 1, "\(label), seed \(seed): more than the one fault: \(findings.map { "\($0.kind) \($0.component)" })")
+            #expect(!first.examples.isEmpty && !first.explanation.isEmpty)
+            if first.component.isTier { #expect(first.explanation.contains("names the tier, not the device")) }
+        }
+    }
+
+    @Test("healthy windows, with background loss, open nothing")
+    func healthyIsQuiet() {
+        for seed: UInt64 in 1...5 {
+            let findings = Self.top(.none, seed: seed)
+            #expect(findings.isEmpty, "seed \(seed): \(findings.map { "\($0.kind) \($0.component)" })")
+        }
+    }
+
+    @Test("a server down and a ToR down are told apart from the network: not network faults, the ToR is one")
+    func serverVersusNetwork() throws {
+        let server = try #require(Self.top(.serverDown(server: 5), seed: 9).first)
+        #expect(server.kind == .serverDown && !server.isNetwork)
+        let tor = try #require(Self.top(.torDown(tor: 2), seed: 9).first)
+        #expect(tor.kind == .torDown && tor.isNetwork)
+    }
+
+    @Test("a silent agent on a reachable server is the agent's problem")
+    func silentAgent() throws {
+        var window = Self.simulator.window(.none, seed: 4)
+        let server = Int32(17)
+        window.reporting[Int(server)] = false
+        window.pairs.removeAll { $0.source == server }
+        let findings = FaultLocalizer().analyze(window)
+        #expect(findings.map(\.kind) == [.agentSilent])
+        #expect(findings.first?.component == .server(name: window.fabric.servers[Int(server)].name))
+    }
+
+    @Test("two faults at once, a leaf and a ToR black hole elsewhere, are both named")
+    func twoFaults() throws {
+        let leaf = FaultSimulator.Fault.leafDrops(podset: 1, leaf: 0, rate: 0.05)
+        let hole = FaultSimulator.Fault.torBlackHole(tor: 40, share: 0.3)
+        var window = Self.simulator.window(leaf, seed: 11)
+        let other = Self.simulator.window(hole, seed: 11)
+        // Where the black hole lost more, it wins: the union of both faults' losses.
+        for index in window.pairs.indices where other.pairs[index].lost > window.pairs[index].lost { window.pairs[index] = other.pairs[index] }
+        let named = Set(FaultLocalizer().analyze(window).map(\.component))
+        #expect(named.contains(try #require(Self.simulator.expected(leaf)).component))
+        #expect(named.contains(try #require(Self.simulator.expected(hole)).component))
+    }
+
+    @Test("the fabric model places servers by their labels, and unlabelled ones in an unknown group")
+    func fabricFromPlacements() {
+        let fabric = FabricModel(placements: [
+            "a": ["dc": "dc1", "podset": "p1", "tor": "t1"], "b": ["dc": "dc1", "podset": "p1", "tor": "t1"],
+            "c": ["dc": "dc2", "podset": "p1", "pod": "t1"], "d": [:],
+        ])
+        #expect(fabric.servers.map(\.name) == ["a", "b", "c", "d"])
+        #expect(fabric.tors.count == 3, "t1 of dc2/p1 is another ToR than t1 of dc1/p1")
+        #expect(fabric.datacenters == ["dc1", "dc2", "unknown"])
+        #expect(fabric.servers[0].tor == fabric.servers[1].tor)
+    }
+}
