@@ -19,11 +19,15 @@ public struct Collector: Service {
         public var rollupInterval: Duration
         /// Label values per label in the level metrics before they fold into "*".
         public var levelLabelCap: Int
+        /// Where incidents are sent (webhooks, Alertmanager); empty: only the incidents API.
+        public var notifications: IncidentNotifier.Configuration
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.collector, tokens: AccessTokens = AccessTokens(),
-            retention: Retention = Retention(), rollupInterval: Duration = .seconds(10), levelLabelCap: Int = 50
+            retention: Retention = Retention(), rollupInterval: Duration = .seconds(10), levelLabelCap: Int = 50,
+            notifications: IncidentNotifier.Configuration = .init()
         ) {
+            self.notifications = notifications
             self.host = host
             self.port = port
             self.tokens = tokens
@@ -60,8 +64,10 @@ public struct Collector: Service {
         }
         let ingestor = Ingestor(store: store, metrics: metrics, logger: logger)
         let queries = ResultQueries(store: store)
+        let notifier = configuration.notifications.isEmpty ? nil : IncidentNotifier(configuration: configuration.notifications, logger: logger)
+        let analyzer = WindowAnalyzer(store: store, notifier: notifier, logger: logger)
         let app = Application(
-            router: CollectorAPI.router(ingest: ingestor, queries: queries, metrics: metrics, tokens: configuration.tokens),
+            router: CollectorAPI.router(ingest: ingestor, queries: queries, metrics: metrics, tokens: configuration.tokens, analyzer: analyzer),
             server: .http1(configuration: .init(idleTimeout: .seconds(120))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "pingmesh-collector",
@@ -70,14 +76,16 @@ public struct Collector: Service {
             eventLoopGroupProvider: .shared(group), logger: logger)
         let maintenance = CollectorMaintenance(
             store: store, metrics: metrics, retention: configuration.retention, levelAggregates: LevelAggregates(cap: configuration.levelLabelCap),
-            logger: logger)
+            logger: logger, analyzer: analyzer)
 
         do {
             try await serve(app: app, maintenance: maintenance)
         } catch {
+            await notifier?.shutdown()
             await store.close()
             throw error
         }
+        await notifier?.shutdown()
         await store.close()
     }
 

@@ -8,6 +8,8 @@ public struct CollectorMaintenance: Sendable {
     let retention: Retention
     let levelAggregates: LevelAggregates
     let logger: Logger
+    /// Analyses each settled window after its rollup; nil in tests of the rollup alone.
+    var analyzer: WindowAnalyzer? = nil
 
     public func runOnce(now: Int64) async {
         do {
@@ -26,6 +28,15 @@ public struct CollectorMaintenance: Sendable {
         } catch {
             metrics.rollupFailed()
             logger.error("rollup failed", metadata: ["error": "\(error)"])
+        }
+        // Analysis reads the server-pair minute rows, which ingest writes; a failed rollup does
+        // not hold it back.
+        if let analyzer {
+            do {
+                try await analyzer.runOnce(now: now)
+            } catch {
+                logger.error("analysis failed", metadata: ["error": "\(error)"])
+            }
         }
     }
 }

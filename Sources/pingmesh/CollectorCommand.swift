@@ -32,6 +32,15 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "Seconds between rollup passes.")
     var rollupInterval: Int = 10
 
+    @Option(help: "A URL that receives every incident opened and resolved as JSON (repeatable).")
+    var webhook: [String] = []
+
+    @Option(help: "An Alertmanager base URL, e.g. http://alertmanager:9093; incidents are posted to /api/v2/alerts (repeatable).")
+    var alertmanager: [String] = []
+
+    @Option(help: "The collector's URL as people reach it, for links in alerts.")
+    var externalURL: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -45,7 +54,11 @@ struct CollectorCommand: AsyncParsableCommand {
             configuration = Collector.Configuration(
                 host: listen.host, port: listen.port,
                 tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens(),
-                retention: try retention.map { try RetentionParser.parse($0) } ?? Retention(), rollupInterval: .seconds(rollupInterval))
+                retention: try retention.map { try RetentionParser.parse($0) } ?? Retention(), rollupInterval: .seconds(rollupInterval),
+                notifications: .init(
+                    webhooks: try webhook.map { try httpURL($0, field: "--webhook") },
+                    alertmanagers: try alertmanager.map { try httpURL($0, field: "--alertmanager") },
+                    externalURL: try externalURL.map { try httpURL($0, field: "--external-url") }))
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -80,4 +93,11 @@ enum RetentionParser {
         }
         return retention
     }
+}
+
+/// An http(s) URL with a host, or an error naming the option.
+private func httpURL(_ text: String, field: String) throws -> String {
+    guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host?.isEmpty == false
+    else { throw ValidationError("\(field): '\(text)' is not an http:// or https:// URL with a host") }
+    return text
 }

@@ -15,6 +15,8 @@ public enum CollectorAPI {
         (.get, "/v1/series"),
         (.get, "/v1/failures"),
         (.get, "/v1/agents"),
+        (.get, "/v1/incidents"),
+        (.get, "/v1/analysis"),
         (.get, "/metrics"),
         (.get, "/healthz"),
         (.get, "/readyz"),
@@ -24,8 +26,11 @@ public enum CollectorAPI {
     static let maxBodyBytes = 32 * 1024 * 1024
     static let maxDecompressedBytes = 256 * 1024 * 1024
 
-    public static func router(ingest: Ingestor, queries: ResultQueries, metrics: CollectorMetrics, tokens: AccessTokens) -> Router<BasicRequestContext> {
+    public static func router(
+        ingest: Ingestor, queries: ResultQueries, metrics: CollectorMetrics, tokens: AccessTokens, analyzer: WindowAnalyzer? = nil
+    ) -> Router<BasicRequestContext> {
         let router = Router()
+        let analyzer = analyzer ?? WindowAnalyzer(store: queries.store, logger: Logger(label: "pingmesh.collector.analysis"))
         router.add(middleware: BearerAuthMiddleware(tokens: tokens, requirements: [("/v1/results", .post, .agent)]))
 
         router.post("/v1/results") { request, _ -> Response in
@@ -63,6 +68,25 @@ public enum CollectorAPI {
             let now = Int64(Date().timeIntervalSince1970 * 1000)
             let agents = try await queries.store.agents().map { AgentStatus(record: $0, now: now) }
             return try json(AgentList(agents: agents))
+        }
+
+        router.get("/v1/incidents") { request, _ -> Response in
+            let query = request.uri.queryParameters
+            let state = query.get("state") ?? "all"
+            guard ["open", "resolved", "all"].contains(state) else {
+                throw HTTPError(.badRequest, message: "state: '\(state)' is not one of open, resolved, all")
+            }
+            let limit = try QueryParameters(query).integer("limit", default: 200, range: 1...10_000)
+            let open = state == "resolved" ? [] : analyzer.tracker.open
+            let resolved = state == "open" ? [] : analyzer.tracker.resolved
+            return try snakeCaseJSON(IncidentList(analyzedThrough: analyzer.tracker.lastWindow, incidents: Array((open + resolved).prefix(limit))))
+        }
+
+        router.get("/v1/analysis") { request, _ -> Response in
+            let query = try QueryParameters(request.uri.queryParameters)
+            let window = try query.time("at").map { Resolution.minute.windowStart($0) }
+                ?? WindowAnalyzer.settledWindow(now: Int64(Date().timeIntervalSince1970))
+            return try snakeCaseJSON(WindowFindings(window: window, findings: try await analyzer.findings(window: window)))
         }
 
         router.get("/metrics") { _, _ -> Response in
@@ -105,6 +129,24 @@ public enum CollectorAPI {
         return Response(
             status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(data: try encoder.encode(value))))
     }
+
+    /// Incidents and findings in the same form webhooks receive them.
+    static func snakeCaseJSON<Value: Encodable>(_ value: Value) throws -> Response {
+        Response(
+            status: .ok, headers: [.contentType: "application/json"],
+            body: ResponseBody(byteBuffer: ByteBuffer(data: try IncidentNotifier.encoder.encode(value))))
+    }
+}
+
+struct IncidentList: Encodable {
+    /// The latest window analysed, nil before the first.
+    var analyzedThrough: Int64?
+    var incidents: [Incident]
+}
+
+struct WindowFindings: Encodable {
+    var window: Int64
+    var findings: [Finding]
 }
 
 struct FailureList: Encodable {

@@ -20,6 +20,11 @@ struct QueryParameters {
         self.to = to
     }
 
+    /// An optional time parameter in Unix seconds.
+    func time(_ name: String) throws -> Int64? {
+        try Self.time(text(name), name: name)
+    }
+
     private static func time(_ text: String?, name: String) throws -> Int64? {
         guard let text else { return nil }
         guard let value = Int64(text), (0...253_402_300_799).contains(value) else {

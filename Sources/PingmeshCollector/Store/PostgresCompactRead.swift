@@ -9,8 +9,9 @@ extension PostgresResultStore {
     /// source into one bytea of fixed-width big-endian fields (`intNsend`, the binary wire form)
     /// and the collector walks those bytes. Sources are split into ranges read in parallel on
     /// the pool's connections; each part is its own snapshot, which moves whole rows, never half
-    /// of one (as in `SQLiteResultStore`). Rows come in key order, as SQLite's do, so the
-    /// matrix builder finds its cells already sorted.
+    /// of one (as in `SQLiteResultStore`). Sources come in order; within one, rows come in the
+    /// order the primary-key scan reads them, which is key order (a sort inside the aggregate
+    /// cost more than it saved), and the matrix builder checks that before relying on it.
     public func compactAggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> CompactAggregates {
         let (first, last) = (Self.minuteCeiling(from), Self.minuteCeiling(to))
         guard first < last else { return CompactAggregates() }
@@ -58,7 +59,7 @@ extension PostgresResultStore {
                 SELECT src, string_agg(
                   int4send(minute) || int8send(dst) || int2send(kind) || int8send(ok) || int8send(slow) || int8send(timeout)
                   || int8send(refused) || int8send(unreachable) || int8send(error)
-                  || int4send(coalesce(length(rtt), 0)) || coalesce(rtt, ''::bytea), ''::bytea ORDER BY minute, dst, kind)
+                  || int4send(coalesce(length(rtt), 0)) || coalesce(rtt, ''::bytea), ''::bytea)
                 FROM pairs
                 WHERE resolution = \(Int16(resolution.code)) AND level = \(Int16(level.code))
                   AND minute >= \(Int32(clamping: minutes.lowerBound)) AND minute < \(Int32(clamping: minutes.upperBound))

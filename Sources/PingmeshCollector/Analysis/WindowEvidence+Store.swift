@@ -1,0 +1,42 @@
+import PingmeshModel
+
+extension WindowEvidence {
+    /// The evidence of the one-minute window starting at `window`, from the store's server-pair
+    /// rows and the placements agents reported. A server that reported rows this window counts
+    /// as reporting; one known from placements without rows does not. Servers seen in rows but
+    /// never placed join the fabric in an "unknown" group rather than being dropped.
+    public static func load(from store: any ResultStore, window: Int64, latencyQuantile: Double = 0.99) async throws -> WindowEvidence {
+        let compact = try await store.compactAggregates(level: .server, resolution: .minute, from: window, to: window + 60)
+        var placements = try await store.placements()
+        for name in compact.names.values where placements[name] == nil { placements[name] = [:] }
+        let fabric = FabricModel(placements: placements)
+        var index: [Int64: Int32] = [:]
+        for (id, name) in compact.names {
+            if let at = fabric.serverIndex[name] { index[id] = at }
+        }
+        // Rows of one pair and several kinds (tcp and http, say) make one observation.
+        var pairs: [PairKey: PairObservation] = [:]
+        var reporting = [Bool](repeating: false, count: fabric.servers.count)
+        for row in compact.rows {
+            guard let source = index[row.source], let destination = index[row.destination], source != destination else { continue }
+            reporting[Int(source)] = true
+            let counts = row.counts
+            let p99 =
+                LatencySketch.quantileMicroseconds(
+                    encoded: compact.sketchBytes, range: row.sketch, quantile: latencyQuantile, expectedCount: counts.answered) ?? 0
+            let key = PairKey(source: source, destination: destination)
+            var observation = pairs[key] ?? PairObservation(source: source, destination: destination, sent: 0, lost: 0)
+            observation.sent &+= UInt32(clamping: counts.total)
+            observation.lost &+= UInt32(clamping: counts.timeout + counts.unreachable)
+            observation.p99Microseconds = max(observation.p99Microseconds, UInt32(clamping: p99))
+            pairs[key] = observation
+        }
+        let ordered = pairs.values.sorted { ($0.source, $0.destination) < ($1.source, $1.destination) }
+        return WindowEvidence(fabric: fabric, reporting: reporting, pairs: ordered)
+    }
+
+    private struct PairKey: Hashable {
+        var source: Int32
+        var destination: Int32
+    }
+}
