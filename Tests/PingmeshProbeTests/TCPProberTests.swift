@@ -91,7 +91,10 @@ struct TCPProberTests {
             )
             let elapsed = started.duration(to: .now)
             #expect(outcome.result == .timeout, "\(outcome)")
-            #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(2))
+            // The upper bound only catches a probe that ignores its timeout and waits out the
+            // kernel's SYN retries (1 s, 3 s, 7 s...); it is loose because other suites may be
+            // using every core.
+            #expect(elapsed >= .milliseconds(300) && elapsed < .seconds(6))
             withExtendedLifetime((listener, filler)) {}
         }
     }
