@@ -11,6 +11,18 @@ public struct CollectorMaintenance: Sendable {
     /// Analyses each settled window after its rollup; nil in tests of the rollup alone.
     var analyzer: WindowAnalyzer? = nil
 
+    public init(
+        store: any ResultStore, metrics: CollectorMetrics, retention: Retention = Retention(), levelAggregates: LevelAggregates = LevelAggregates(),
+        logger: Logger, analyzer: WindowAnalyzer? = nil
+    ) {
+        self.store = store
+        self.metrics = metrics
+        self.retention = retention
+        self.levelAggregates = levelAggregates
+        self.logger = logger
+        self.analyzer = analyzer
+    }
+
     public func runOnce(now: Int64) async {
         do {
             let report = try await RollupEngine(store: store, logger: logger).runOnce(now: now)
@@ -33,8 +45,10 @@ public struct CollectorMaintenance: Sendable {
         // not hold it back.
         if let analyzer {
             do {
-                try await analyzer.runOnce(now: now)
+                let events = try await analyzer.runOnce(now: now)
+                metrics.analyzed(open: analyzer.tracker.open, events: events, window: analyzer.tracker.lastWindow)
             } catch {
+                metrics.analysisFailed()
                 logger.error("analysis failed", metadata: ["error": "\(error)"])
             }
         }

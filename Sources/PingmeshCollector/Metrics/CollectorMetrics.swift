@@ -16,6 +16,11 @@ public final class CollectorMetrics: Sendable {
     private let rollupErrors: Counter
     private let lastRollup: Gauge
     private let levels = Mutex<[UInt8]>([])
+    private let incidentsOpen: [Finding.Kind: Gauge]
+    private let incidentsOpened: [Finding.Kind: Counter]
+    private let lastAnalysis: Gauge
+    private let analyzedWindow: Gauge
+    private let analysisErrors: Counter
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -46,7 +51,45 @@ public final class CollectorMetrics: Sendable {
         lastRollup = registry.makeGauge(
             descriptor: .init(
                 metricName: "pingmesh_collector_last_rollup_timestamp_seconds", unitName: "", helpText: "When the last rollup pass finished."))
+        // One series per kind, severity fixed by the kind: bounded, and zero when all is well.
+        var open: [Finding.Kind: Gauge] = [:]
+        var opened: [Finding.Kind: Counter] = [:]
+        for kind in Finding.Kind.allCases {
+            let severity = Incident.severity(kind).rawValue
+            open[kind] = registry.makeGauge(
+                descriptor: .init(
+                    metricName: "pingmesh_collector_incidents_open", unitName: "",
+                    helpText: "Open incidents by kind and severity (docs/analysis.md)."),
+                labels: [("kind", kind.rawValue), ("severity", severity)])
+            opened[kind] = registry.makeCounter(
+                descriptor: .init(metricName: "pingmesh_collector_incidents_opened_total", unitName: "", helpText: "Incidents opened, by kind."),
+                labels: [("kind", kind.rawValue)])
+        }
+        incidentsOpen = open
+        incidentsOpened = opened
+        lastAnalysis = registry.makeGauge(
+            descriptor: .init(
+                metricName: "pingmesh_collector_last_analysis_timestamp_seconds", unitName: "",
+                helpText: "When the last analysis pass finished without error."))
+        analyzedWindow = registry.makeGauge(
+            descriptor: .init(
+                metricName: "pingmesh_collector_analyzed_window_timestamp_seconds", unitName: "",
+                helpText: "Start of the newest one-minute window analysed."))
+        analysisErrors = registry.makeCounter(
+            descriptor: .init(metricName: "pingmesh_collector_analysis_errors_total", unitName: "", helpText: "Analysis passes that failed."))
     }
+
+    /// After an analysis pass: the incidents now open, the ones it opened, the newest window.
+    func analyzed(open: [Incident], events: [IncidentEvent], window: Int64?) {
+        var counts: [Finding.Kind: Int] = [:]
+        for incident in open { counts[incident.kind, default: 0] += 1 }
+        for (kind, gauge) in incidentsOpen { gauge.set(to: Double(counts[kind] ?? 0)) }
+        for event in events where event.change == .opened { incidentsOpened[event.incident.kind]?.increment() }
+        lastAnalysis.set(to: Date().timeIntervalSince1970)
+        if let window { analyzedWindow.set(to: Double(window)) }
+    }
+
+    func analysisFailed() { analysisErrors.increment() }
 
     func batch(_ result: String, summaries count: Int = 0, failures failureCount: Int = 0, duration: Duration? = nil) {
         batches[result]?.increment()

@@ -1,12 +1,13 @@
 import PingmeshModel
 
-/// `pingmesh_level_rtt_seconds{level,source,destination,quantile}` and
+/// `pingmesh_level_rtt_seconds{level,source,destination,percentile}` and
 /// `pingmesh_level_loss_ratio{level,source,destination}` for ToR pairs and above, over the last
 /// complete minute. At most `cap` values per label: the rest fold into "*", their sketches
-/// merged, so a large fabric never floods Prometheus with series.
+/// merged, so a large fabric never floods Prometheus with series. The label is `percentile`
+/// (50, 90, 99, 99.9), not `quantile`, which Prometheus keeps for summaries with sum and count.
 public struct LevelAggregates: Sendable {
     public static let levels: [TopologyLevel] = [.tor, .podset, .dc]
-    public static let quantiles: [(label: String, value: Double)] = [("0.5", 0.5), ("0.9", 0.9), ("0.99", 0.99), ("0.999", 0.999)]
+    public static let quantiles: [(label: String, value: Double)] = [("50", 0.5), ("90", 0.9), ("99", 0.99), ("99.9", 0.999)]
 
     public var cap: Int
 
@@ -36,13 +37,13 @@ public struct LevelAggregates: Sendable {
                 let (counts, sketch) = folded[pair]!
                 let labels = "level=\"\(level.rawValue)\",source=\"\(Self.escape(pair.source))\",destination=\"\(Self.escape(pair.destination))\""
                 for (label, quantile) in Self.quantiles {
-                    if let value = sketch.quantileSeconds(quantile) { rtt.append("pingmesh_level_rtt_seconds{\(labels),quantile=\"\(label)\"} \(value)") }
+                    if let value = sketch.quantileSeconds(quantile) { rtt.append("pingmesh_level_rtt_seconds{\(labels),percentile=\"\(label)\"} \(value)") }
                 }
                 if let ratio = counts.lossRatio { loss.append("pingmesh_level_loss_ratio{\(labels)} \(ratio)") }
             }
         }
         var text = ""
-        text += "# HELP pingmesh_level_rtt_seconds RTT quantiles between components over the last complete minute.\n"
+        text += "# HELP pingmesh_level_rtt_seconds RTT percentiles between components over the last complete minute.\n"
         text += "# TYPE pingmesh_level_rtt_seconds gauge\n"
         for line in rtt { text += line + "\n" }
         text += "# HELP pingmesh_level_loss_ratio Share of failed probes between components over the last complete minute.\n"
