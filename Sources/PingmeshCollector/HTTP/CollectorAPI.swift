@@ -17,6 +17,7 @@ public enum CollectorAPI {
         (.get, "/v1/agents"),
         (.get, "/v1/incidents"),
         (.get, "/v1/analysis"),
+        (.get, "/v1/sla"),
         (.get, "/metrics"),
         (.get, "/healthz"),
         (.get, "/readyz"),
@@ -87,6 +88,16 @@ public enum CollectorAPI {
             let window = try query.time("at").map { Resolution.minute.windowStart($0) }
                 ?? WindowAnalyzer.settledWindow(now: Int64(Date().timeIntervalSince1970))
             return try snakeCaseJSON(WindowFindings(window: window, findings: try await analyzer.findings(window: window)))
+        }
+
+        router.get("/v1/sla") { request, _ -> Response in
+            let query = try QueryParameters(request.uri.queryParameters)
+            let level = try query.level(default: .tor)
+            let resolution = try query.resolution() ?? ResultQueries.resolution(for: query.from, to: query.to)
+            let thresholds = SLAReport.Thresholds(
+                p99Seconds: try query.number("p99_ms", default: 5, range: 0.001...60_000) / 1000, loss: try query.number("loss", default: 0.001, range: 0...1))
+            let rows = try await queries.store.aggregates(level: level, resolution: resolution, from: resolution.windowStart(query.from), to: query.to)
+            return try snakeCaseJSON(SLAReport(level: level, resolution: resolution, from: query.from, to: query.to, thresholds: thresholds, rows: rows))
         }
 
         router.get("/metrics") { _, _ -> Response in

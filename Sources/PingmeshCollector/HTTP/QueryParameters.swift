@@ -60,6 +60,14 @@ struct QueryParameters {
         return try choice("kind", default: .tcp)
     }
 
+    func number(_ name: String, default fallback: Double, range: ClosedRange<Double>) throws -> Double {
+        guard let text = text(name) else { return fallback }
+        guard let value = Double(text), value.isFinite, range.contains(value) else {
+            throw HTTPError(.badRequest, message: "\(name): '\(text)' is not a number in \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
     func integer(_ name: String, default fallback: Int, range: ClosedRange<Int>) throws -> Int {
         guard let text = text(name) else { return fallback }
         guard let value = Int(text), range.contains(value) else {
