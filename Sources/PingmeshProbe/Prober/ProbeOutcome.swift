@@ -12,6 +12,8 @@ public struct ProbeOutcome: Sendable, Equatable {
     /// The local port the probe left from, where the kernel had picked one: ECMP hashes on the
     /// 5-tuple, so failures concentrated on some source ports point at one bad path.
     public var sourcePort: Int?
+    /// How long the responder held the probe (UDP echo: its receive to its send), when it says.
+    public var responderDwell: Duration?
 
     public init(
         result: ProbeResultClass, rtt: Duration? = nil, connectRTT: Duration? = nil, detail: String? = nil, sourcePort: Int? = nil
