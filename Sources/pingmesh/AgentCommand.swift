@@ -55,6 +55,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "TCP responder other agents probe.")
     var tcpListen: String = "0.0.0.0:\(DefaultPorts.agentTCP)"
 
+    @Option(help: "UDP echo responder other agents probe; 'off' runs none.")
+    var udpListen: String = "0.0.0.0:\(DefaultPorts.agentUDP)"
+
     @Option(help: "Most connections each responder serves at once.")
     var maxConnections: Int = 1024
 
@@ -88,6 +91,7 @@ struct AgentCommand: AsyncParsableCommand {
                 name: name, labels: try LabelList.parse(labels, field: "--labels"),
                 httpListen: try ListenAddress(parsing: listen, field: "--listen"),
                 tcpListen: try ListenAddress(parsing: tcpListen, field: "--tcp-listen"),
+                udpListen: udpListen == "off" ? nil : try ListenAddress(parsing: udpListen, field: "--udp-listen"),
                 responderLimits: ResponderLimits(maxConnections: try positive(maxConnections, "--max-connections")),
                 metricsPerTarget: metricsPerTarget, version: PingmeshVersion.current
             )

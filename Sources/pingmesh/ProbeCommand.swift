@@ -14,7 +14,7 @@ struct ProbeCommand: AsyncParsableCommand {
         discussion: "Exits 0 when at least one probe was answered, 1 when none was, 2 on bad arguments."
     )
 
-    @Argument(help: "Probe kind: tcp.")
+    @Argument(help: "Probe kind: tcp or udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302).")
     var kind: String
 
     @Argument(help: "Target as HOST:PORT or [IPv6]:PORT.")
@@ -49,13 +49,18 @@ struct ProbeCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode(2)
         }
-        let resolved = await TargetResolver(supportedKinds: [.tcp]).resolve(plan.pinglist)
+        let resolved = await TargetResolver(supportedKinds: Self.kinds).resolve(plan.pinglist)
         guard let scheduled = resolved.targets.first else {
             let reason = resolved.skipped.first?.reason ?? "no target"
             FileHandle.standardError.write(Data("target: \(reason)\n".utf8))
             throw ExitCode(2)
         }
-        let prober: any Prober = EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
+        let prober: any Prober
+        if scheduled.target.kind == .udp {
+            prober = UDPProber()
+        } else {
+            prober = EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
+        }
         let sourceAddress = try plan.pinglist.settings.sourceAddress.map { try SocketAddress(ipAddress: $0, port: 0) }
         var outcomes: [ProbeOutcome] = []
         for sequence in 1...count {
@@ -74,6 +79,8 @@ struct ProbeCommand: AsyncParsableCommand {
         if report.answered == 0 { throw ExitCode.failure }
     }
 
+    static let kinds: Set<ProbeKind> = [.tcp, .udp]
+
     private struct Plan {
         var pinglist: Pinglist
     }
@@ -82,10 +89,10 @@ struct ProbeCommand: AsyncParsableCommand {
     /// governs the mesh, not an operator's one-off probe).
     private func makePlan() throws -> Plan {
         guard let probeKind = ProbeKind(rawValue: kind) else {
-            throw ValidationError("KIND: '\(kind)' is not a probe kind (tcp)")
+            throw ValidationError("KIND: '\(kind)' is not a probe kind (\(Self.kinds.map(\.rawValue).sorted().joined(separator: ", ")))")
         }
-        guard probeKind == .tcp else {
-            throw ValidationError("KIND: \(kind) probes are not available yet; tcp is")
+        guard Self.kinds.contains(probeKind) else {
+            throw ValidationError("KIND: \(kind) probes are not available yet; tcp and udp are")
         }
         guard (1...1000).contains(count) else { throw ValidationError("--count: \(count) is outside 1...1000") }
         guard let gap = ConfigDuration(parsing: interval), gap.duration >= .seconds(1) else {

@@ -32,6 +32,9 @@ struct UpCommand: AsyncParsableCommand {
     @Option(help: "Port of every simulated agent's TCP responder.")
     var tcpPort: Int = DefaultPorts.agentTCP
 
+    @Option(help: "Port of every simulated agent's UDP echo responder.")
+    var udpPort: Int = DefaultPorts.agentUDP
+
     @Option(help: "The controller's listener.")
     var controllerListen: String = "127.0.0.1:\(DefaultPorts.controller)"
 
@@ -80,7 +83,7 @@ struct UpCommand: AsyncParsableCommand {
             Agent(
                 configuration: AgentConfiguration(
                     name: server.name, labels: mesh.placementLabels(of: server), httpListen: ListenAddress(host: server.address, port: httpPort),
-                    tcpListen: ListenAddress(host: server.address, port: tcpPort), collectors: [collectorURL],
+                    tcpListen: ListenAddress(host: server.address, port: tcpPort), udpListen: ListenAddress(host: server.address, port: udpPort), collectors: [collectorURL],
                     spoolDirectory: "\(data)/spool/\(server.name)", windowSeconds: window),
                 source: ControllerPinglistSource(
                     controllers: [controllerURL], agentName: server.name, period: mesh.interval, logger: logger),
@@ -91,14 +94,14 @@ struct UpCommand: AsyncParsableCommand {
                     return value
                 }
                 guard count == total else { return }
-                print(Self.banner(mesh: mesh, controller: controllerURL, collector: collectorURL, httpPort: httpPort, tcpPort: tcpPort))
+                print(Self.banner(mesh: mesh, controller: controllerURL, collector: collectorURL, httpPort: httpPort, tcpPort: tcpPort, udpPort: udpPort))
             }
         }
         let group = ServiceGroup(services: [controller, collector] + agents, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 
-    static func banner(mesh: SimulatedMesh, controller: String, collector: String, httpPort: Int, tcpPort: Int) -> String {
+    static func banner(mesh: SimulatedMesh, controller: String, collector: String, httpPort: Int, tcpPort: Int, udpPort: Int) -> String {
         let first = mesh.servers[0]
         let last = mesh.servers[mesh.servers.count - 1]
         return """
@@ -106,7 +109,7 @@ struct UpCommand: AsyncParsableCommand {
               controller: \(controller)/v1/pinglist/\(first.name)   (agents: \(controller)/v1/agents)
               collector:  \(collector)/v1/matrix?level=tor&statistic=p99   (agents: \(collector)/v1/agents, metrics: \(collector)/metrics)
               metrics:    http://\(first.address):\(httpPort)/metrics  (each server on its own address, same port)
-              responders: TCP \(tcpPort), HTTP \(httpPort)/ping
+              responders: TCP \(tcpPort), UDP echo \(udpPort), HTTP \(httpPort)/ping
               try:        pingmesh probe tcp \(first.address):\(tcpPort) --count 3
             Ctrl-C stops.
             """

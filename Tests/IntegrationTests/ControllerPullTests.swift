@@ -96,7 +96,7 @@ struct ControllerPullTests {
         let (ready, signalReady) = AsyncStream.makeStream(of: AgentEndpoints.self)
         let agent = Agent(
             configuration: AgentConfiguration(
-                name: "agent-1", httpListen: ListenAddress(host: "127.0.90.1", port: 0), tcpListen: ListenAddress(host: "127.0.90.1", port: 0)),
+                name: "agent-1", httpListen: ListenAddress(host: "127.0.90.1", port: 0), tcpListen: ListenAddress(host: "127.0.90.1", port: 0), udpListen: ListenAddress(host: "127.0.90.1", port: 0)),
             source: ControllerPinglistSource(
                 controllers: [controller.url], agentName: "agent-1", period: .milliseconds(100), requestTimeout: .milliseconds(500))
         ) { signalReady.yield($0) }

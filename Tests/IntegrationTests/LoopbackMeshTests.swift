@@ -36,16 +36,28 @@ struct LoopbackMeshTests {
         try await closed.close()
         targets.append(TargetFile(address: "127.0.99.1", port: closedPort, name: "dead-refused"))
 
+        // Ten of the peers answer UDP echo too, probed through the agent's shared UDP socket.
+        var udpTargets: [TargetFile] = []
+        for index in 0..<10 {
+            let host = "127.0.102.\(index + 10)"
+            let channel = try await UDPEchoResponder(host: host, port: 0, group: group).bind()
+            responders.append(channel)
+            udpTargets.append(TargetFile(address: host, port: channel.localAddress!.port!, name: "udp-peer-\(index)"))
+        }
+
         let pinglist = try PinglistFile(
             settings: PinglistSettingsFile(timeout: .seconds(1), delay: .seconds(1)),
-            groups: [TargetGroupFile(name: "tor-a", labels: ["dc": "dc1", "tor": "a"], targets: targets)]
+            groups: [
+                TargetGroupFile(name: "tor-a", labels: ["dc": "dc1", "tor": "a"], targets: targets),
+                TargetGroupFile(name: "tor-a-udp", labels: ["dc": "dc1", "tor": "a"], kind: .udp, targets: udpTargets),
+            ]
         ).validated(file: "test", contentVersion: "v-test")
 
         let (ready, signalReady) = AsyncStream.makeStream(of: AgentEndpoints.self)
         let agent = Agent(
             configuration: AgentConfiguration(
                 name: "agent-under-test", httpListen: ListenAddress(host: "127.0.98.1", port: 0),
-                tcpListen: ListenAddress(host: "127.0.98.1", port: 0)
+                tcpListen: ListenAddress(host: "127.0.98.1", port: 0), udpListen: ListenAddress(host: "127.0.98.1", port: 0)
             ),
             source: FixedPinglist(pinglist)
         ) { signalReady.yield($0) }
@@ -65,10 +77,12 @@ struct LoopbackMeshTests {
             if exposition.contains("pingmesh_agent_rounds_total 1") || exposition.contains("pingmesh_agent_rounds_total 2") { break }
             try await Task.sleep(for: .milliseconds(250))
         }
-        #expect(exposition.contains("pingmesh_agent_targets 51.0") || exposition.contains("pingmesh_agent_targets 51"))
+        #expect(exposition.contains("pingmesh_agent_targets 61.0") || exposition.contains("pingmesh_agent_targets 61"))
         let ok = value(of: #"pingmesh_probes_total{kind="tcp",result="ok"}"#, in: exposition)
         #expect(ok != nil && ok! >= 50, "every live responder answered in the first round: \(ok ?? -1)")
         #expect((value(of: #"pingmesh_probes_total{kind="tcp",result="refused"}"#, in: exposition) ?? 0) >= 1)
+        let udpOK = value(of: #"pingmesh_probes_total{kind="udp",result="ok"}"#, in: exposition)
+        #expect(udpOK != nil && udpOK! >= 10, "every UDP responder echoed in the first round: \(udpOK ?? -1)")
         #expect(exposition.contains(#"target="dead-refused""#), "the dead peer has a failing series")
         #expect(!exposition.contains(#"target="peer-7""#), "healthy peers have no per-target series")
 

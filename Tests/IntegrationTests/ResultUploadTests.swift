@@ -66,7 +66,7 @@ struct ResultUploadTests {
         let agent = Agent(
             configuration: AgentConfiguration(
                 name: "uploader-under-test", labels: ["dc": "dc1"], httpListen: ListenAddress(host: "127.0.97.2", port: 0),
-                tcpListen: ListenAddress(host: "127.0.97.2", port: 0), version: "test",
+                tcpListen: ListenAddress(host: "127.0.97.2", port: 0), udpListen: ListenAddress(host: "127.0.97.2", port: 0), version: "test",
                 collectors: ["http://127.0.97.1:\(collectorPort)"], spoolDirectory: spool),
             source: FixedPinglist(pinglist)
         ) { signalReady.yield($0) }

@@ -54,7 +54,7 @@ public struct Agent: Service {
     }
 
     /// The kinds this agent can probe; targets of other kinds are skipped and counted.
-    public static let probeKinds: Set<ProbeKind> = [.tcp]
+    public static let probeKinds: Set<ProbeKind> = [.tcp, .udp]
 
     public func run() async throws {
         let configuration = self.configuration
@@ -64,6 +64,13 @@ public struct Agent: Service {
         ).bind()
         defer { tcpChannel.close(promise: nil) }
         let tcpPort = tcpChannel.localAddress?.port ?? configuration.tcpListen.port
+        var udpChannel: (any Channel)?
+        if let listen = configuration.udpListen {
+            udpChannel = try await UDPEchoResponder(host: listen.host, port: listen.port, limits: configuration.responderLimits, group: group).bind()
+        }
+        defer { udpChannel?.close(promise: nil) }
+        let udpPort = udpChannel?.localAddress?.port
+        let udpEndpoint = configuration.udpListen.map { ListenAddress(host: $0.host, port: udpPort ?? $0.port) }
 
         // Before anything probes: a spool directory another agent holds is a startup error.
         let uploader = try makeUploader()
@@ -71,9 +78,11 @@ public struct Agent: Service {
 
         // The epoll prober costs a raw loop's CPU per probe; NIO's is the portable fallback.
         let prober: any Prober = EpollTCPProber.shared ?? TCPProber(group: group)
+        let udpProber = UDPProber(group: group)
+        defer { Task { await udpProber.shutdown() } }
         let recorder: any ProbeRecorder = uploader.map { CompositeRecorder([self.metrics, $0.aggregator]) } ?? self.metrics
         let scheduler = ProbeScheduler(
-            clock: ContinuousClock(), probers: [.tcp: prober], recorder: recorder, observer: self.metrics,
+            clock: ContinuousClock(), probers: [.tcp: prober, .udp: udpProber], recorder: recorder, observer: self.metrics,
             logger: logger
         )
         let resolver = TargetResolver(supportedKinds: scheduler.supportedKinds)
@@ -87,7 +96,7 @@ public struct Agent: Service {
             await onReady(
                 AgentEndpoints(
                     name: name, http: ListenAddress(host: configuration.httpListen.host, port: httpPort),
-                    tcp: ListenAddress(host: configuration.tcpListen.host, port: tcpPort)
+                    tcp: ListenAddress(host: configuration.tcpListen.host, port: tcpPort), udp: udpEndpoint
                 )
             )
         }

@@ -33,6 +33,8 @@ public struct AgentConfiguration: Sendable {
     public var httpListen: ListenAddress
     /// The TCP responder other agents probe.
     public var tcpListen: ListenAddress
+    /// The UDP echo responder other agents probe; nil: none.
+    public var udpListen: ListenAddress?
     public var responderLimits: ResponderLimits
     /// Full per-target RTT histograms; for small meshes only.
     public var metricsPerTarget: Bool
@@ -56,6 +58,7 @@ public struct AgentConfiguration: Sendable {
         name: String, labels: [String: String] = [:],
         httpListen: ListenAddress = ListenAddress(host: "0.0.0.0", port: DefaultPorts.agentHTTP),
         tcpListen: ListenAddress = ListenAddress(host: "0.0.0.0", port: DefaultPorts.agentTCP),
+        udpListen: ListenAddress? = ListenAddress(host: "0.0.0.0", port: DefaultPorts.agentUDP),
         responderLimits: ResponderLimits = ResponderLimits(), metricsPerTarget: Bool = false, version: String? = nil,
         collectors: [String] = [], uploadToken: String? = nil, spoolDirectory: String? = nil,
         windowSeconds: Int = AgentConfiguration.defaultWindowSeconds, spoolMaxBytes: Int = AgentConfiguration.defaultSpoolMaxBytes
@@ -64,6 +67,7 @@ public struct AgentConfiguration: Sendable {
         self.labels = labels
         self.httpListen = httpListen
         self.tcpListen = tcpListen
+        self.udpListen = udpListen
         self.responderLimits = responderLimits
         self.metricsPerTarget = metricsPerTarget
         self.version = version
@@ -113,4 +117,6 @@ public struct AgentEndpoints: Sendable {
     public var name: String
     public var http: ListenAddress
     public var tcp: ListenAddress
+    /// The UDP echo responder, when the agent runs one.
+    public var udp: ListenAddress?
 }
