@@ -2,7 +2,7 @@
 # Installs what the build and the tests need on a fresh Debian machine that has only Swift:
 # promtool (package prometheus) checks every metrics exposition; curl for smoke checks;
 # libsqlite3-dev for GRDB (the collector's embedded store); postgresql for the store tests that
-# run against a real PostgreSQL server.
+# run against a real PostgreSQL server; iproute2 and nftables for the packet-loss tests.
 set -euo pipefail
 
 need=()
@@ -11,6 +11,9 @@ command -v curl >/dev/null 2>&1 || need+=(curl)
 command -v taskset >/dev/null 2>&1 || need+=(util-linux)
 dpkg -s libsqlite3-dev >/dev/null 2>&1 || need+=(libsqlite3-dev)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
+# Loss tests build a network namespace (ip) and drop a known share of packets in it (nft).
+command -v ip >/dev/null 2>&1 || need+=(iproute2)
+command -v nft >/dev/null 2>&1 || need+=(nftables)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi

@@ -1,0 +1,144 @@
+import Foundation
+import NIOCore
+import PingmeshModel
+import PingmeshProbe
+import PingmeshTestSupport
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Real packet loss: a network namespace the test creates, joined to this one by a veth pair,
+/// where nftables drops a known share of the UDP echo requests at random. A real agent answers
+/// in the namespace; the UDP prober's loss must match the injected rate within four standard
+/// deviations of a binomial count. Skips with a message without root, ip, nft or the binary.
+@Suite("UDP loss in a namespace", .serialized)
+struct UDPLossTests {
+    static let namespace = "pmloss\(getpid())"
+    static let hostSide = "pml\(getpid() % 100_000)a"
+    static let innerSide = "pml\(getpid() % 100_000)b"
+    static let hostAddress = "10.213.\(getpid() % 200).1"
+    static let innerAddress = "10.213.\(getpid() % 200).2"
+
+    /// Runs `ip`/`nft` and fails the test with their output when they fail.
+    @discardableResult
+    static func run(_ tool: String, _ arguments: [String], stdin: String? = nil) throws -> CommandResult {
+        let result = try Command.run(tool, arguments, stdin: stdin.map { Data($0.utf8) })
+        if result.status != 0 { throw NamespaceError(message: "\(tool) \(arguments.joined(separator: " ")): \(result.stderr)\(result.stdout)") }
+        return result
+    }
+
+    struct NamespaceError: Error, CustomStringConvertible { var message: String; var description: String { message } }
+
+    /// nil (and a printed reason) when this machine cannot run the test.
+    static func tools() -> (ip: String, nft: String, pingmesh: String)? {
+        guard geteuid() == 0 else {
+            print("skipped: UDP loss test needs root for network namespaces (CI runs it as root)")
+            return nil
+        }
+        guard let ip = Command.which("ip"), let nft = Command.which("nft") else {
+            print("skipped: UDP loss test needs ip and nft (apt-get install iproute2 nftables; scripts/setup.sh does)")
+            return nil
+        }
+        guard let pingmesh = PingmeshBinary.path else {
+            print("skipped: UDP loss test needs the built pingmesh binary (swift build)")
+            return nil
+        }
+        return (ip, nft, pingmesh)
+    }
+
+    static func dropRule(permille: Int) -> String {
+        """
+        table inet pmloss {
+          chain input {
+            type filter hook input priority 0; policy accept;
+            udp dport \(DefaultPorts.agentUDP) numgen random mod 1000 < \(permille) drop
+          }
+        }
+        """
+    }
+
+    @Test("1% and 5% random drops: the UDP loss estimate is within 4 sigma of each")
+    func lossMatchesInjected() async throws {
+        guard let (ip, nft, pingmesh) = Self.tools() else { return }
+        let (ns, host, inner) = (Self.namespace, Self.hostSide, Self.innerSide)
+        do {
+            try Self.run(ip, ["netns", "add", ns])
+        } catch {
+            print("skipped: cannot create a network namespace here: \(error)")
+            return
+        }
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-loss-\(getpid())").path
+        var agent: Process?
+        defer {
+            if let agent, agent.isRunning { agent.terminate(); agent.waitUntilExit() }
+            _ = try? Command.run(ip, ["netns", "del", ns])
+            _ = try? Command.run(ip, ["link", "del", host])
+            try? FileManager.default.removeItem(atPath: directory)
+        }
+        try Self.run(ip, ["link", "add", host, "type", "veth", "peer", "name", inner])
+        try Self.run(ip, ["link", "set", inner, "netns", ns])
+        try Self.run(ip, ["addr", "add", "\(Self.hostAddress)/30", "dev", host])
+        try Self.run(ip, ["link", "set", host, "up"])
+        try Self.run(ip, ["netns", "exec", ns, "ip", "addr", "add", "\(Self.innerAddress)/30", "dev", inner])
+        try Self.run(ip, ["netns", "exec", ns, "ip", "link", "set", inner, "up"])
+        try Self.run(ip, ["netns", "exec", ns, "ip", "link", "set", "lo", "up"])
+
+        // A real agent answers in the namespace: an empty pinglist, responders on its address.
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        let pinglist = "\(directory)/pinglist.yaml"
+        try "groups: []\n".write(toFile: pinglist, atomically: true, encoding: .utf8)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: ip)
+        process.arguments = [
+            "netns", "exec", ns, pingmesh, "agent", "--pinglist", pinglist, "--name", "loss-responder",
+            "--listen", "\(Self.innerAddress):\(DefaultPorts.agentHTTP)", "--tcp-listen", "\(Self.innerAddress):\(DefaultPorts.agentTCP)",
+            "--udp-listen", "\(Self.innerAddress):\(DefaultPorts.agentUDP)", "--log-level", "error",
+        ]
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        agent = process
+
+        let prober = UDPProber()
+        let target = try SocketAddress(ipAddress: Self.innerAddress, port: DefaultPorts.agentUDP)
+        var answered = false
+        for _ in 0..<50 where !answered {
+            answered = await prober.probe(ProbeRequest(address: target, timeout: .milliseconds(200))).rtt != nil
+        }
+        try #require(answered, "the agent in the namespace never answered")
+
+        for permille in [10, 50] {
+            try Self.run(ip, ["netns", "exec", ns, nft, "-f", "-"], stdin: Self.dropRule(permille: permille))
+            let probes = 3_000
+            let lost = await Self.lost(probes: probes, to: target, prober: prober)
+            let injected = Double(permille) / 1000
+            let sigma = (injected * (1 - injected) / Double(probes)).squareRoot()
+            let measured = Double(lost) / Double(probes)
+            print("UDP loss: injected \(injected), measured \(measured) (\(lost) of \(probes)), 4 sigma \(4 * sigma)")
+            #expect(abs(measured - injected) <= 4 * sigma, "injected \(injected), measured \(measured) of \(probes) probes")
+            try Self.run(ip, ["netns", "exec", ns, nft, "delete", "table", "inet", "pmloss"])
+        }
+        await prober.shutdown()
+    }
+
+    /// Probes `target` `probes` times, 100 in flight; returns the unanswered.
+    static func lost(probes: Int, to target: SocketAddress, prober: UDPProber) async -> Int {
+        await withTaskGroup(of: Int.self) { group in
+            var sent = 0
+            var lost = 0
+            func add() {
+                guard sent < probes else { return }
+                sent += 1
+                group.addTask { await prober.probe(ProbeRequest(address: target, timeout: .milliseconds(500))).rtt == nil ? 1 : 0 }
+            }
+            for _ in 0..<100 { add() }
+            for await result in group {
+                lost += result
+                add()
+            }
+            return lost
+        }
+    }
+}
