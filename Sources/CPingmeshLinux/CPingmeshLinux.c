@@ -109,3 +109,19 @@ int64_t pm_monotonic_ns(void) {
     clock_gettime(CLOCK_MONOTONIC, &now);
     return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
 }
+
+int pm_tcp_total_retransmits(int fd) {
+#ifdef __linux__
+    struct tcp_info info;
+    socklen_t length = sizeof info;
+    int saved = errno;
+    int result = -1;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0 && length >= sizeof info) {
+        result = (int)info.tcpi_total_retrans;
+    }
+    errno = saved;
+    return result;
+#else
+    return -1;
+#endif
+}

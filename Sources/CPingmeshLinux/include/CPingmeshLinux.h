@@ -22,6 +22,9 @@ int pm_probe_socket(int family);
 int pm_socket_error(int fd);
 /// The local port of a socket (getsockname), or -1 when it has none yet or the call fails.
 int pm_local_port(int fd);
+/// Segments the kernel retransmitted on a TCP socket (TCP_INFO tcpi_total_retrans); right after
+/// a connect, the SYNs sent again because no SYN-ACK came in time. -1 when unavailable.
+int pm_tcp_total_retransmits(int fd);
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t pm_monotonic_ns(void);
 

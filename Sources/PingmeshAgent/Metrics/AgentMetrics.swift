@@ -21,6 +21,8 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let roundDuration: Gauge
     private let rounds: Counter
     private let overruns: Counter
+    private let synRetransmits: Counter
+    private let synAttempts: Counter
     private let inFlight: Gauge
     private let pinglistLoaded: Gauge
     private let pinglistAge: Gauge
@@ -81,6 +83,12 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         overruns = counter(
             "pingmesh_agent_round_overruns_total", "Rounds that ran past their interval; the next round then started at once.")
         inFlight = gauge("pingmesh_agent_probes_in_flight", "Probes sent and not yet answered.")
+        synRetransmits = counter(
+            "pingmesh_tcp_syn_retransmits_total",
+            "SYNs the kernel sent again during TCP probe handshakes (TCP_INFO): each a SYN or SYN-ACK lost on the way (Pingmesh 4.2).")
+        synAttempts = counter(
+            "pingmesh_tcp_syns_total",
+            "SYNs sent by completed TCP probe handshakes, retransmissions included; syn_retransmits / syns estimates the loss rate.")
         pinglistLoaded = gauge("pingmesh_agent_pinglist_loaded_timestamp_seconds", "Unix time the current pinglist was loaded.")
         pinglistAge = gauge("pingmesh_agent_pinglist_age_seconds", "Seconds since the current pinglist was loaded.")
         pinglistReloads = counter("pingmesh_agent_pinglist_reloads_total", "Pinglists loaded and swapped in.")
@@ -105,6 +113,11 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     public func record(_ outcome: ProbeOutcome, for scheduled: ScheduledTarget, sentAt: Date) {
         let kind = scheduled.target.kind
         probes[kind]?[outcome.result]?.increment()
+        // Pingmesh counts loss over handshakes that completed; failed connects are counted apart.
+        if let retransmits = outcome.synRetransmits, outcome.connectRTT != nil {
+            synAttempts.increment(by: Int64(1 + retransmits))
+            if retransmits > 0 { synRetransmits.increment(by: Int64(retransmits)) }
+        }
         if let value = outcome.rtt, !outcome.result.isFailure {
             rtt[kind]?.record(value)
             if perTargetHistograms { perTargetHistogram(for: scheduled).record(value) }

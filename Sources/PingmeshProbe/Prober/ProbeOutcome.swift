@@ -12,6 +12,10 @@ public struct ProbeOutcome: Sendable, Equatable {
     /// The local port the probe left from, where the kernel had picked one: ECMP hashes on the
     /// 5-tuple, so failures concentrated on some source ports point at one bad path.
     public var sourcePort: Int?
+    /// SYNs the kernel sent again before the handshake completed (TCP_INFO), where the prober can
+    /// read it: each is a SYN or SYN-ACK lost on the way (Pingmesh 4.2), and it is why such a
+    /// connect takes the initial retransmission timeout (1 s on Linux) longer.
+    public var synRetransmits: Int?
     /// How long the responder held the probe (UDP echo: its receive to its send), when it says.
     public var responderDwell: Duration?
 

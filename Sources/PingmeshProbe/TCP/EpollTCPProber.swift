@@ -35,6 +35,8 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
         var connectRTT: Duration?
         var phase: Phase
         var sourcePort: Int?
+        /// Read when the handshake completes (TCP_INFO).
+        var synRetransmits: Int?
     }
 
     private let epoll: Int32
@@ -208,6 +210,8 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
         guard var probe = inFlight[key] else { return }
         let rtt = Duration.nanoseconds(now - probe.startedAt)
         probe.connectRTT = rtt
+        let retransmits = pm_tcp_total_retransmits(probe.fd)
+        probe.synRetransmits = retransmits >= 0 ? Int(retransmits) : nil
         guard probe.request.payloadBytes > 0 else {
             inFlight[key] = probe
             finish(key, .answered(rtt: rtt, connectRTT: rtt, delay: probe.request.delay))
@@ -273,6 +277,7 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
         close(probe.fd)
         var outcome = outcome
         outcome.sourcePort = probe.sourcePort
+        outcome.synRetransmits = outcome.synRetransmits ?? probe.synRetransmits
         probe.completion(outcome)
     }
 
