@@ -158,10 +158,10 @@ struct NamespaceLossTests {
                     sent += 1
                     group.addTask { await prober.probe(ProbeRequest(address: target, timeout: .seconds(6), delay: .seconds(10))) }
                 }
-                // 20 in flight: with 200 simultaneous connects from one address to one responder,
-                // about 8% of handshakes retransmit a SYN with no loss injected at all (seen here,
-                // not yet explained), which would pass for network loss. The mesh probes each
-                // pair once per interval, so per-pair bursts like that do not arise there.
+                // 20 in flight: at 200, connects outpace the (debug-build) responder's accepts,
+                // its listen queue overflows (TcpExtListenOverflows in the namespace equalled the
+                // SYN retransmits the prober saw) and the dropped SYNs pass for network loss. The
+                // mesh's inbound-rate cap keeps real load far below that.
                 for _ in 0..<20 { add() }
                 for await outcome in group {
                     all.append(outcome)
