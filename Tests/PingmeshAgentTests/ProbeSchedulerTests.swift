@@ -108,7 +108,11 @@ struct ProbeSchedulerTests {
         let sends = observer.sends
         #expect(sends.filter { oldIDs.contains($0.id) }.allSatisfy { $0.round < swapRound })
         #expect(sends.filter { newIDs.contains($0.id) }.allSatisfy { $0.round >= swapRound })
-        #expect(sends.filter { $0.round == 1 }.count == 6, "the round running at the update finished its whole old list")
+        // A target the pair rule deferred (its round-0 probe went out late on a loaded machine:
+        // 60 ms real is 3 s on this clock) is the only reason one may be missing.
+        #expect(
+            sends.filter { $0.round == 1 }.count + observer.rounds[1].deferred == 6,
+            "the round running at the update finished its whole old list")
     }
 
     @Test("an idle scheduler starts as soon as a list arrives, not a round later")

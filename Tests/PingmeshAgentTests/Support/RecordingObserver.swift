@@ -16,6 +16,8 @@ final class RecordingObserver: SchedulerObserver, ProbeRecorder, Sendable {
         var start: Duration
         var end: Duration?
         var overran = false
+        /// Targets left out of the round by the pair rule (their previous probe was too recent).
+        var deferred = 0
     }
 
     private let state = Mutex<(sends: [Send], rounds: [Round], swaps: [(version: String, round: Int)])>(([], [], []))
@@ -30,7 +32,7 @@ final class RecordingObserver: SchedulerObserver, ProbeRecorder, Sendable {
     }
 
     func roundStarted(at: Duration, targets: Int, deferred: Int) {
-        state.withLock { $0.rounds.append(Round(start: at)) }
+        state.withLock { $0.rounds.append(Round(start: at, deferred: deferred)) }
     }
 
     func roundFinished(at now: Duration, duration: Duration, overran: Bool) {
