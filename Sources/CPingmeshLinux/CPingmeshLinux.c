@@ -5,6 +5,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <time.h>
+#include <poll.h>
 #include <unistd.h>
 
 #ifdef __linux__
@@ -124,4 +125,124 @@ int pm_tcp_total_retransmits(int fd) {
 #else
     return -1;
 #endif
+}
+
+// MARK: ICMP echo
+
+#ifdef __linux__
+#include <netinet/icmp6.h>
+#include <netinet/ip.h>
+#include <netinet/ip_icmp.h>
+#include <string.h>
+
+static uint16_t pm_checksum(const uint8_t *data, size_t length) {
+    uint32_t sum = 0;
+    for (size_t i = 0; i + 1 < length; i += 2) sum += (uint32_t)data[i] << 8 | data[i + 1];
+    if (length & 1) sum += (uint32_t)data[length - 1] << 8;
+    while (sum >> 16) sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)~sum;
+}
+
+int pm_icmp_socket(int family, int *raw) {
+    int protocol = family == AF_INET6 ? IPPROTO_ICMPV6 : IPPROTO_ICMP;
+    int fd = socket(family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+    *raw = 0;
+    if (fd < 0) {
+        fd = socket(family, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, protocol);
+        if (fd < 0) return -1;
+        *raw = 1;
+    }
+    int one = 1;
+    if (family == AF_INET6) {
+        setsockopt(fd, IPPROTO_IPV6, IPV6_RECVHOPLIMIT, &one, sizeof one);
+        if (*raw) {
+            // Only echo replies reach a raw ICMPv6 socket, not every neighbour discovery packet.
+            struct icmp6_filter filter;
+            ICMP6_FILTER_SETBLOCKALL(&filter);
+            ICMP6_FILTER_SETPASS(ICMP6_ECHO_REPLY, &filter);
+            setsockopt(fd, IPPROTO_ICMPV6, ICMP6_FILTER, &filter, sizeof filter);
+        }
+    } else {
+        setsockopt(fd, IPPROTO_IP, IP_RECVTTL, &one, sizeof one);
+    }
+    int buffer = 4 << 20;
+    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+    return fd;
+}
+
+int pm_icmp_send(int fd, int family, const struct sockaddr *to, socklen_t length, uint16_t identifier, uint16_t sequence, int size) {
+    uint8_t packet[8 + 65507];
+    if (size < 0 || size > 65507 - 8) { errno = EMSGSIZE; return -1; }
+    memset(packet, 0, 8 + (size_t)size);
+    packet[0] = family == AF_INET6 ? ICMP6_ECHO_REQUEST : ICMP_ECHO;
+    packet[4] = identifier >> 8;
+    packet[5] = identifier & 0xff;
+    packet[6] = sequence >> 8;
+    packet[7] = sequence & 0xff;
+    for (int i = 0; i < size; i++) packet[8 + i] = (uint8_t)i;
+    // ICMPv6 checksums cover a pseudo-header; the kernel computes them. IPv4's is ours to write
+    // (a ping socket recomputes it after setting its own identifier).
+    if (family == AF_INET) {
+        uint16_t sum = pm_checksum(packet, 8 + (size_t)size);
+        packet[2] = sum >> 8;
+        packet[3] = sum & 0xff;
+    }
+    ssize_t sent = sendto(fd, packet, 8 + (size_t)size, 0, to, length);
+    return sent < 0 ? -1 : 0;
+}
+
+int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from) {
+    uint8_t data[65536];
+    uint8_t control[256];
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+    struct msghdr message = {
+        .msg_name = from, .msg_namelen = sizeof *from, .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t length = recvmsg(fd, &message, 0);
+    if (length < 0) return -1;
+    const uint8_t *icmp = data;
+    ssize_t icmpLength = length;
+    *ttl = -1;
+    // A raw IPv4 socket hands over the IP header too.
+    if (family == AF_INET && raw) {
+        if (length < 20) return 0;
+        size_t header = (size_t)(data[0] & 0x0f) * 4;
+        if ((ssize_t)header + 8 > length) return 0;
+        *ttl = data[8];
+        icmp = data + header;
+        icmpLength = length - (ssize_t)header;
+    }
+    if (icmpLength < 8) return 0;
+    uint8_t reply = family == AF_INET6 ? ICMP6_ECHO_REPLY : ICMP_ECHOREPLY;
+    if (icmp[0] != reply || icmp[1] != 0) return 0;
+    *identifier = (uint16_t)(icmp[4] << 8 | icmp[5]);
+    *sequence = (uint16_t)(icmp[6] << 8 | icmp[7]);
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        if ((c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_TTL) || (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_HOPLIMIT)) {
+            int value;
+            memcpy(&value, CMSG_DATA(c), sizeof value);
+            *ttl = value;
+        }
+    }
+    return 1;
+}
+
+int pm_icmp_identifier(int fd) {
+    // A ping socket's identifier is its local "port", assigned at the first send or bind.
+    return pm_local_port(fd);
+}
+#else
+int pm_icmp_socket(int family, int *raw) { errno = ENOSYS; return -1; }
+int pm_icmp_send(int fd, int family, const struct sockaddr *to, socklen_t length, uint16_t identifier, uint16_t sequence, int size) { errno = ENOSYS; return -1; }
+int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from) { errno = ENOSYS; return -1; }
+int pm_icmp_identifier(int fd) { return -1; }
+#endif
+
+int pm_poll_readable(const int *fds, int count, int timeout_ms, int *ready) {
+    struct pollfd polls[4];
+    if (count > 4) count = 4;
+    for (int i = 0; i < count; i++) { polls[i].fd = fds[i]; polls[i].events = POLLIN; polls[i].revents = 0; }
+    int result = poll(polls, (nfds_t)count, timeout_ms);
+    for (int i = 0; i < count; i++) ready[i] = (polls[i].revents & (POLLIN | POLLERR)) != 0;
+    return result;
 }

@@ -14,10 +14,10 @@ struct ProbeCommand: AsyncParsableCommand {
         discussion: "Exits 0 when at least one probe was answered, 1 when none was, 2 on bad arguments."
     )
 
-    @Argument(help: "Probe kind: tcp or udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302).")
+    @Argument(help: "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302) or icmp (echo; a ping socket or a raw socket).")
     var kind: String
 
-    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT.")
+    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT; for icmp, HOST alone.")
     var target: String
 
     @Option(name: .shortAndLong, help: "Number of probes (1...1000).")
@@ -56,9 +56,17 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let prober: any Prober
-        if scheduled.target.kind == .udp {
+        switch scheduled.target.kind {
+        case .udp:
             prober = UDPProber()
-        } else {
+        case .icmp:
+            do {
+                prober = try ICMPProber.make()
+            } catch {
+                FileHandle.standardError.write(Data("icmp: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        default:
             prober = EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
         }
         let sourceAddress = try plan.pinglist.settings.sourceAddress.map { try SocketAddress(ipAddress: $0, port: 0) }
@@ -79,7 +87,7 @@ struct ProbeCommand: AsyncParsableCommand {
         if report.answered == 0 { throw ExitCode.failure }
     }
 
-    static let kinds: Set<ProbeKind> = [.tcp, .udp]
+    static let kinds: Set<ProbeKind> = [.tcp, .udp, .icmp]
 
     private struct Plan {
         var pinglist: Pinglist
@@ -92,13 +100,13 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ValidationError("KIND: '\(kind)' is not a probe kind (\(Self.kinds.map(\.rawValue).sorted().joined(separator: ", ")))")
         }
         guard Self.kinds.contains(probeKind) else {
-            throw ValidationError("KIND: \(kind) probes are not available yet; tcp and udp are")
+            throw ValidationError("KIND: \(kind) probes are not available yet; tcp, udp and icmp are")
         }
         guard (1...1000).contains(count) else { throw ValidationError("--count: \(count) is outside 1...1000") }
         guard let gap = ConfigDuration(parsing: interval), gap.duration >= .seconds(1) else {
             throw ValidationError("--interval: '\(interval)' is not a duration of at least 1s")
         }
-        guard let (host, port) = HostPort.split(target), let port else {
+        guard let (host, port) = HostPort.split(target), port != nil || probeKind == .icmp else {
             throw ValidationError("TARGET: '\(target)' is not HOST:PORT or [IPv6]:PORT")
         }
         let file = PinglistFile(

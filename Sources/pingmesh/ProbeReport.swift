@@ -15,6 +15,9 @@ struct ProbeReport {
         if let port = outcome.sourcePort { text += " sport=\(port)" }
         text += " \(outcome.result.rawValue)"
         if let rtt = outcome.rtt { text += " rtt=\(milliseconds(rtt)) ms" }
+        if let ttl = outcome.replyTTL { text += " ttl=\(ttl)" }
+        if let dwell = outcome.responderDwell { text += " dwell=\(milliseconds(dwell)) ms" }
+        if let retransmits = outcome.synRetransmits, retransmits > 0 { text += " syn_retransmits=\(retransmits)" }
         if let connect = outcome.connectRTT, target.target.payloadBytes > 0 { text += " connect=\(milliseconds(connect)) ms" }
         if let detail = outcome.detail { text += " (\(detail))" }
         return text
@@ -23,7 +26,8 @@ struct ProbeReport {
     var summary: String {
         let rtts = outcomes.compactMap { $0.result.isFailure ? nil : $0.rtt }
         let lost = outcomes.count - answered
-        var text = "--- \(target.target.host) port \(target.target.port): \(outcomes.count) probes, \(answered) answered, "
+        let place = target.target.kind == .icmp ? target.target.host : "\(target.target.host) port \(target.target.port)"
+        var text = "--- \(place): \(outcomes.count) probes, \(answered) answered, "
         text += "\(lost) failed (\(Int((Double(lost) / Double(max(outcomes.count, 1)) * 100).rounded()))% loss)"
         if let low = rtts.min(), let high = rtts.max() {
             let mean = rtts.reduce(Duration.zero, +) / rtts.count
@@ -68,7 +72,9 @@ struct ProbeReport {
 
     /// `10.0.0.1:9301`, or the name with its address when the target was a host name.
     static func address(_ target: ScheduledTarget) -> String {
-        let resolved = HostPort.join(target.address.ipAddress ?? "?", target.address.port ?? target.target.port)
+        let ip = target.address.ipAddress ?? "?"
+        // ICMP has no port.
+        let resolved = target.target.kind == .icmp ? ip : HostPort.join(ip, target.address.port ?? target.target.port)
         return target.target.host == target.address.ipAddress ? resolved : "\(target.target.host) (\(resolved))"
     }
 

@@ -50,6 +50,10 @@ struct LoopbackMeshTests {
             groups: [
                 TargetGroupFile(name: "tor-a", labels: ["dc": "dc1", "tor": "a"], targets: targets),
                 TargetGroupFile(name: "tor-a-udp", labels: ["dc": "dc1", "tor": "a"], kind: .udp, targets: udpTargets),
+                // The kernel answers ICMP echo on every loopback address.
+                TargetGroupFile(
+                    name: "tor-a-icmp", labels: ["dc": "dc1", "tor": "a"], kind: .icmp,
+                    targets: (0..<5).map { TargetFile(address: "127.0.103.\($0 + 10)", name: "icmp-peer-\($0)") }),
             ]
         ).validated(file: "test", contentVersion: "v-test")
 
@@ -77,10 +81,17 @@ struct LoopbackMeshTests {
             if exposition.contains("pingmesh_agent_rounds_total 1") || exposition.contains("pingmesh_agent_rounds_total 2") { break }
             try await Task.sleep(for: .milliseconds(250))
         }
-        #expect(exposition.contains("pingmesh_agent_targets 61.0") || exposition.contains("pingmesh_agent_targets 61"))
+        #expect(exposition.contains("pingmesh_agent_targets 66.0") || exposition.contains("pingmesh_agent_targets 66"))
         let ok = value(of: #"pingmesh_probes_total{kind="tcp",result="ok"}"#, in: exposition)
         #expect(ok != nil && ok! >= 50, "every live responder answered in the first round: \(ok ?? -1)")
         #expect((value(of: #"pingmesh_probes_total{kind="tcp",result="refused"}"#, in: exposition) ?? 0) >= 1)
+        if let icmp = try? ICMPProber.make() {
+            icmp.shutdown()
+            let icmpOK = value(of: #"pingmesh_probes_total{kind="icmp",result="ok"}"#, in: exposition)
+            #expect(icmpOK != nil && icmpOK! >= 5, "every ICMP peer answered in the first round: \(icmpOK ?? -1)")
+        } else {
+            print("skipped the ICMP part: this machine allows neither ping nor raw sockets")
+        }
         let udpOK = value(of: #"pingmesh_probes_total{kind="udp",result="ok"}"#, in: exposition)
         #expect(udpOK != nil && udpOK! >= 10, "every UDP responder echoed in the first round: \(udpOK ?? -1)")
         #expect(exposition.contains(#"target="dead-refused""#), "the dead peer has a failing series")

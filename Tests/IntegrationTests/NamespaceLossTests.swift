@@ -133,6 +133,62 @@ struct NamespaceLossTests {
         }
     }
 
+    @Test("5% of echo requests dropped: the ICMP loss estimate is within 4 sigma, and a silent host is a timeout")
+    func icmpLossMatchesInjected() async throws {
+        let prober: ICMPProber
+        do {
+            prober = try ICMPProber.make()
+        } catch {
+            print("skipped: \(error)")
+            return
+        }
+        defer { prober.shutdown() }
+        try await Self.withAgentInNamespace { nft in
+            try nft(
+                """
+                table inet pmloss {
+                  chain input {
+                    type filter hook input priority 0; policy accept;
+                    icmp type echo-request numgen random mod 1000 < 50 drop
+                  }
+                }
+                """)
+            let target = try SocketAddress(ipAddress: Self.innerAddress, port: 0)
+            let probes = 3_000
+            let lost = await withTaskGroup(of: Int.self) { group in
+                var sent = 0
+                var lost = 0
+                func add() {
+                    guard sent < probes else { return }
+                    sent += 1
+                    group.addTask { await prober.probe(ProbeRequest(address: target, timeout: .milliseconds(500))).result == .timeout ? 1 : 0 }
+                }
+                for _ in 0..<100 { add() }
+                for await result in group {
+                    lost += result
+                    add()
+                }
+                return lost
+            }
+            let measured = Double(lost) / Double(probes)
+            let sigma = (0.05 * 0.95 / Double(probes)).squareRoot()
+            print("ICMP loss: injected 0.05, measured \(measured) (\(lost) of \(probes)), 4 sigma \(4 * sigma)")
+            #expect(abs(measured - 0.05) <= 4 * sigma)
+            try nft("delete table inet pmloss")
+            try nft(
+                """
+                table inet pmloss {
+                  chain input {
+                    type filter hook input priority 0; policy accept;
+                    icmp type echo-request drop
+                  }
+                }
+                """)
+            let silent = await prober.probe(ProbeRequest(address: target, timeout: .milliseconds(300)))
+            #expect(silent.result == .timeout, "\(silent)")
+        }
+    }
+
     @Test("5% of SYNs dropped: TCP loss from SYN retransmissions (TCP_INFO) is within 4 sigma, each at the initial RTO")
     func tcpLossFromSynRetransmits() async throws {
         guard let prober = EpollTCPProber.shared else {

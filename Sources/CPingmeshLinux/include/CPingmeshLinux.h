@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 #include <sys/socket.h>
+#include <netinet/in.h>
 
 // Thin wrappers over calls whose structs Swift imports awkwardly (epoll_event is packed on
 // x86_64) or whose constants are macros. Linux only; elsewhere they fail with ENOSYS.
@@ -25,6 +26,20 @@ int pm_local_port(int fd);
 /// Segments the kernel retransmitted on a TCP socket (TCP_INFO tcpi_total_retrans); right after
 /// a connect, the SYNs sent again because no SYN-ACK came in time. -1 when unavailable.
 int pm_tcp_total_retransmits(int fd);
+/// An ICMP echo socket for AF_INET or AF_INET6: an unprivileged datagram ping socket where
+/// net.ipv4.ping_group_range allows, else a raw socket (root or CAP_NET_RAW); *raw tells which.
+/// Non-blocking, reply TTL / hop limit delivered with each datagram. -1 with errno from the raw
+/// attempt when neither can be opened.
+int pm_icmp_socket(int family, int *raw);
+/// Sends an echo request (identifier, sequence, `size` payload bytes). 0, or -1 with errno.
+int pm_icmp_send(int fd, int family, const struct sockaddr *to, socklen_t length, uint16_t identifier, uint16_t sequence, int size);
+/// Reads one datagram: 1 for an echo reply (fields filled; ttl -1 when unknown), 0 for anything
+/// else (a raw socket sees every ICMP packet), -1 with errno (EAGAIN: nothing waiting).
+int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from);
+/// The identifier the kernel gives a ping socket's requests (its local port), -1 if none yet.
+int pm_icmp_identifier(int fd);
+/// poll() for readability on up to 4 descriptors; ready[i] is set per descriptor.
+int pm_poll_readable(const int *fds, int count, int timeout_ms, int *ready);
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t pm_monotonic_ns(void);
 

@@ -54,7 +54,7 @@ public struct Agent: Service {
     }
 
     /// The kinds this agent can probe; targets of other kinds are skipped and counted.
-    public static let probeKinds: Set<ProbeKind> = [.tcp, .udp]
+    public static let probeKinds: Set<ProbeKind> = [.tcp, .udp, .icmp]
 
     public func run() async throws {
         let configuration = self.configuration
@@ -80,9 +80,20 @@ public struct Agent: Service {
         let prober: any Prober = EpollTCPProber.shared ?? TCPProber(group: group)
         let udpProber = UDPProber(group: group)
         defer { Task { await udpProber.shutdown() } }
+        var probers: [ProbeKind: any Prober] = [.tcp: prober, .udp: udpProber]
+        // ICMP needs a ping socket or a raw one; without either, ICMP targets are skipped and
+        // counted, and the log says how to allow them.
+        var icmpProber: ICMPProber?
+        do {
+            icmpProber = try ICMPProber.make()
+            probers[.icmp] = icmpProber
+        } catch {
+            logger.warning("ICMP targets will not be probed", metadata: ["reason": "\(error)"])
+        }
+        defer { icmpProber?.shutdown() }
         let recorder: any ProbeRecorder = uploader.map { CompositeRecorder([self.metrics, $0.aggregator]) } ?? self.metrics
         let scheduler = ProbeScheduler(
-            clock: ContinuousClock(), probers: [.tcp: prober, .udp: udpProber], recorder: recorder, observer: self.metrics,
+            clock: ContinuousClock(), probers: probers, recorder: recorder, observer: self.metrics,
             logger: logger
         )
         let resolver = TargetResolver(supportedKinds: scheduler.supportedKinds)

@@ -16,6 +16,9 @@ public struct ProbeOutcome: Sendable, Equatable {
     /// read it: each is a SYN or SYN-ACK lost on the way (Pingmesh 4.2), and it is why such a
     /// connect takes the initial retransmission timeout (1 s on Linux) longer.
     public var synRetransmits: Int?
+    /// The TTL (IPv4) or hop limit (IPv6) the reply arrived with, where the prober sees it (ICMP):
+    /// a change means the path changed.
+    public var replyTTL: Int?
     /// How long the responder held the probe (UDP echo: its receive to its send), when it says.
     public var responderDwell: Duration?
 

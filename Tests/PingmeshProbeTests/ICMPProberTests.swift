@@ -1,0 +1,71 @@
+import NIOCore
+import PingmeshModel
+import Testing
+
+@testable import PingmeshProbe
+
+/// ICMP echo against the loopback interface, which the kernel answers itself.
+@Suite("ICMP prober")
+struct ICMPProberTests {
+    static func prober() -> ICMPProber? {
+        do {
+            return try ICMPProber.make()
+        } catch {
+            print("skipped: \(error)")
+            return nil
+        }
+    }
+
+    @Test("an echo to 127.0.0.1 is ok, with its RTT and the reply's TTL")
+    func loopbackV4() async throws {
+        guard let prober = Self.prober() else { return }
+        defer { prober.shutdown() }
+        let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), timeout: .seconds(2)))
+        #expect(outcome.result == .ok, "\(outcome)")
+        #expect((outcome.rtt ?? .zero) > .zero)
+        #expect(outcome.replyTTL == 64, "Linux answers with TTL 64")
+        let payload = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), payloadBytes: 1_400))
+        #expect(payload.result == .ok)
+    }
+
+    @Test("300 echoes in flight to 100 loopback addresses: every reply matched to its own probe")
+    func manyInFlight() async throws {
+        guard let prober = Self.prober() else { return }
+        defer { prober.shutdown() }
+        let addresses = try (0..<100).map { try SocketAddress(ipAddress: "127.0.94.\($0 + 1)", port: 0) }
+        let outcomes = await withTaskGroup(of: ProbeOutcome.self) { group in
+            for _ in 0..<3 {
+                for address in addresses { group.addTask { await prober.probe(ProbeRequest(address: address, timeout: .seconds(3))) } }
+            }
+            var all: [ProbeOutcome] = []
+            for await outcome in group { all.append(outcome) }
+            return all
+        }
+        #expect(outcomes.count == 300 && outcomes.allSatisfy { $0.result == .ok }, "\(outcomes.filter { $0.result != .ok }.prefix(3))")
+    }
+
+    @Test("IPv6 loopback, where the machine has it")
+    func loopbackV6() async throws {
+        guard let prober = Self.prober() else { return }
+        defer { prober.shutdown() }
+        guard prober.modes.contains(where: { $0.hasPrefix("IPv6") }) else {
+            print("skipped: no ICMPv6 socket here")
+            return
+        }
+        let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "::1", port: 0), timeout: .seconds(2)))
+        if outcome.result == .unreachable || outcome.result == .error {
+            print("skipped: ::1 not usable here: \(outcome.detail ?? "")")
+            return
+        }
+        #expect(outcome.result == .ok, "\(outcome)")
+        #expect(outcome.replyTTL == 64, "Linux answers with hop limit 64")
+    }
+
+    @Test("after shutdown a probe ends at once as an error")
+    func shutdown() async throws {
+        guard let prober = Self.prober() else { return }
+        prober.shutdown()
+        let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0)))
+        #expect(outcome.result == .error)
+    }
+}
