@@ -61,7 +61,10 @@ struct ProbeCommand: AsyncParsableCommand {
             prober = UDPProber()
         case .icmp:
             do {
-                prober = try ICMPProber.make()
+                let icmp = try ICMPProber.make()
+                // Which socket answers matters to an operator setting up permissions.
+                if !json { print("icmp sockets: \(icmp.modes.joined(separator: ", "))") }
+                prober = icmp
             } catch {
                 FileHandle.standardError.write(Data("icmp: \(error)\n".utf8))
                 throw ExitCode(2)

@@ -133,6 +133,27 @@ struct NamespaceLossTests {
         }
     }
 
+    @Test("ICMP through an unprivileged ping socket, where net.ipv4.ping_group_range allows it")
+    func icmpPingSocket() throws {
+        guard let (ip, _, pingmesh) = Self.tools() else { return }
+        let ns = Self.namespace + "p"
+        do {
+            try Self.run(ip, ["netns", "add", ns])
+        } catch {
+            print("skipped: cannot create a network namespace here: \(error)")
+            return
+        }
+        defer { _ = try? Command.run(ip, ["netns", "del", ns]) }
+        try Self.run(ip, ["netns", "exec", ns, "ip", "link", "set", "lo", "up"])
+        // Every group may open ping sockets in this namespace, so even root gets one (the prober
+        // tries a ping socket before a raw one).
+        try Self.run(ip, ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647"])
+        let probe = try Command.run(ip, ["netns", "exec", ns, pingmesh, "probe", "icmp", "127.0.0.1", "--count", "2", "--interval", "1s"])
+        #expect(probe.status == 0, "\(probe.stdout)\(probe.stderr)")
+        #expect(probe.stdout.contains("IPv4 datagram"), "\(probe.stdout)")
+        #expect(probe.stdout.contains("2 answered") && probe.stdout.contains("ttl=64"), "\(probe.stdout)")
+    }
+
     @Test("5% of echo requests dropped: the ICMP loss estimate is within 4 sigma, and a silent host is a timeout")
     func icmpLossMatchesInjected() async throws {
         let prober: ICMPProber

@@ -20,11 +20,11 @@ struct ICMPProberTests {
     func loopbackV4() async throws {
         guard let prober = Self.prober() else { return }
         defer { prober.shutdown() }
-        let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), timeout: .seconds(2)))
+        let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), timeout: .seconds(2), delay: .seconds(5)))
         #expect(outcome.result == .ok, "\(outcome)")
         #expect((outcome.rtt ?? .zero) > .zero)
         #expect(outcome.replyTTL == 64, "Linux answers with TTL 64")
-        let payload = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), payloadBytes: 1_400))
+        let payload = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), delay: .seconds(5), payloadBytes: 1_400))
         #expect(payload.result == .ok)
     }
 
@@ -35,7 +35,7 @@ struct ICMPProberTests {
         let addresses = try (0..<100).map { try SocketAddress(ipAddress: "127.0.94.\($0 + 1)", port: 0) }
         let outcomes = await withTaskGroup(of: ProbeOutcome.self) { group in
             for _ in 0..<3 {
-                for address in addresses { group.addTask { await prober.probe(ProbeRequest(address: address, timeout: .seconds(3))) } }
+                for address in addresses { group.addTask { await prober.probe(ProbeRequest(address: address, timeout: .seconds(3), delay: .seconds(5))) } }
             }
             var all: [ProbeOutcome] = []
             for await outcome in group { all.append(outcome) }
@@ -52,7 +52,7 @@ struct ICMPProberTests {
             print("skipped: no ICMPv6 socket here")
             return
         }
-        let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "::1", port: 0), timeout: .seconds(2)))
+        let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "::1", port: 0), timeout: .seconds(2), delay: .seconds(5)))
         if outcome.result == .unreachable || outcome.result == .error {
             print("skipped: ::1 not usable here: \(outcome.detail ?? "")")
             return

@@ -22,7 +22,8 @@ struct UDPEchoTests {
     func echo() async throws {
         let prober = UDPProber()
         let (channel, address) = try await Self.responder()
-        let outcome = await prober.probe(ProbeRequest(address: address, timeout: .seconds(2)))
+        // A delay far above any RTT: on a loaded machine a 10 ms one would make it "slow".
+        let outcome = await prober.probe(ProbeRequest(address: address, timeout: .seconds(2), delay: .seconds(5)))
         #expect(outcome.result == .ok, "\(outcome)")
         let rtt = try #require(outcome.rtt)
         let dwell = try #require(outcome.responderDwell)
@@ -105,7 +106,7 @@ struct UDPEchoTests {
         }
         let prober = UDPProber()
         let (channel, address) = try await Self.responder(host: "::1")
-        #expect(await prober.probe(ProbeRequest(address: address)).result == .ok)
+        #expect(await prober.probe(ProbeRequest(address: address, delay: .seconds(5))).result == .ok)
         try await channel.close()
         await prober.shutdown()
     }
