@@ -246,3 +246,10 @@ int pm_poll_readable(const int *fds, int count, int timeout_ms, int *ready) {
     for (int i = 0; i < count; i++) ready[i] = (polls[i].revents & (POLLIN | POLLERR)) != 0;
     return result;
 }
+
+#ifdef __GLIBC__
+#include <malloc.h>
+int pm_limit_malloc_arenas(int count) { return mallopt(M_ARENA_MAX, count); }
+#else
+int pm_limit_malloc_arenas(int count) { return 0; }
+#endif

@@ -82,6 +82,9 @@ struct AgentCommand: AsyncParsableCommand {
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
+        // Every server pays the agent's resident memory; two malloc arenas serve its few,
+        // small allocations (Benchmarks/README.md, "Agent memory").
+        ProcessMemory.limitMallocArenas(2)
         try logging.bootstrap()
         let logger = Logger(label: "pingmesh.agent")
         let configuration: AgentConfiguration

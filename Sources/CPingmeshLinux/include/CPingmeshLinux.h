@@ -40,6 +40,8 @@ int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t 
 int pm_icmp_identifier(int fd);
 /// poll() for readability on up to 4 descriptors; ready[i] is set per descriptor.
 int pm_poll_readable(const int *fds, int count, int timeout_ms, int *ready);
+/// Caps glibc's malloc arenas (mallopt M_ARENA_MAX); 1 on success, 0 where unsupported.
+int pm_limit_malloc_arenas(int count);
 /// CLOCK_MONOTONIC in nanoseconds.
 int64_t pm_monotonic_ns(void);
 
