@@ -40,17 +40,6 @@ struct CollectorBenchmark {
         }
     }
 
-    struct SplitMix {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     func name(_ index: Int) -> String { String(format: "srv-%05d", index) }
     func tor(_ index: Int) -> String { "tor-\(index % tors)" }
 
@@ -70,7 +59,7 @@ struct CollectorBenchmark {
         // before now, so the rollup sees them settled and every row holds all its probes.
         let alignment: Int64 = minutes >= 1440 ? 86_400 : minutes >= 60 ? 3600 : 600
         let first = (now - Int64(minutes) * 60 - 120) / alignment * alignment
-        var random = SplitMix(state: 7)
+        var random = SplitMix64(seed: 7)
         var summaries = 0
         var okProbes: UInt64 = 0
         var ingestSeconds = 0.0

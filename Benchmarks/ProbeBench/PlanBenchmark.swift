@@ -31,27 +31,8 @@ struct PlanBenchmark {
 
     /// The topology as the controller would hold it after reading its file.
     func topologyFile() -> TopologyFile {
-        var serial = 0
-        let podsetsPerDC = podsets / datacenters
-        let torsPerPodset = tors / podsets
-        return TopologyFile(
-            settings: PinglistSettingsFile(interval: .seconds(10)), interDC: .init(serversPerPodset: 1),
-            datacenters: (0..<datacenters).map { d in
-                .init(
-                    name: "dc\(d)", region: "r\(d)",
-                    podsets: (0..<podsetsPerDC).map { p in
-                        .init(
-                            name: "dc\(d)-ps\(p)",
-                            pods: (0..<torsPerPodset).map { t in
-                                .init(
-                                    name: "dc\(d)-ps\(p)-pod\(t)",
-                                    servers: (0..<serversPerToR).map { _ in
-                                        serial += 1
-                                        return .init(name: "s\(serial)", ipv4: "10.\(serial >> 16 & 255).\(serial >> 8 & 255).\(serial & 255)")
-                                    })
-                            })
-                    })
-            })
+        TopologyFile.uniform(
+            datacenters: datacenters, podsetsPerDatacenter: podsets / datacenters, podsPerPodset: tors / podsets, serversPerPod: serversPerToR)
     }
 
     func run() {

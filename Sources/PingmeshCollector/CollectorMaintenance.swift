@@ -9,7 +9,7 @@ public struct CollectorMaintenance: Sendable {
     let levelAggregates: LevelAggregates
     let logger: Logger
     /// Analyses each settled window after its rollup; nil in tests of the rollup alone.
-    var analyzer: WindowAnalyzer? = nil
+    let analyzer: WindowAnalyzer?
 
     public init(
         store: any ResultStore, metrics: CollectorMetrics, retention: Retention = Retention(), levelAggregates: LevelAggregates = LevelAggregates(),

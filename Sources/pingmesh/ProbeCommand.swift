@@ -90,7 +90,8 @@ struct ProbeCommand: AsyncParsableCommand {
         if report.answered == 0 { throw ExitCode.failure }
     }
 
-    static let kinds: Set<ProbeKind> = [.tcp, .udp, .icmp]
+    /// The kinds an agent probes, no more and no less.
+    static let kinds = Agent.probeKinds
 
     private struct Plan {
         var pinglist: Pinglist

@@ -121,7 +121,9 @@ struct NamespaceLossTests {
             for permille in [10, 50] {
                 try nft(Self.dropRule(permille: permille))
                 let probes = 3_000
-                let lost = await Self.lost(probes: probes, to: target, prober: prober)
+                let lost = await Self.probe(probes, inFlight: 100) {
+                    await prober.probe(ProbeRequest(address: target, timeout: .milliseconds(500)))
+                }.filter { $0.rtt == nil }.count
                 let injected = Double(permille) / 1000
                 let sigma = (injected * (1 - injected) / Double(probes)).squareRoot()
                 let measured = Double(lost) / Double(probes)
@@ -176,21 +178,9 @@ struct NamespaceLossTests {
                 """)
             let target = try SocketAddress(ipAddress: Self.innerAddress, port: 0)
             let probes = 3_000
-            let lost = await withTaskGroup(of: Int.self) { group in
-                var sent = 0
-                var lost = 0
-                func add() {
-                    guard sent < probes else { return }
-                    sent += 1
-                    group.addTask { await prober.probe(ProbeRequest(address: target, timeout: .milliseconds(500))).result == .timeout ? 1 : 0 }
-                }
-                for _ in 0..<100 { add() }
-                for await result in group {
-                    lost += result
-                    add()
-                }
-                return lost
-            }
+            let lost = await Self.probe(probes, inFlight: 100) {
+                await prober.probe(ProbeRequest(address: target, timeout: .milliseconds(500)))
+            }.filter { $0.result == .timeout }.count
             let measured = Double(lost) / Double(probes)
             let sigma = (0.05 * 0.95 / Double(probes)).squareRoot()
             print("ICMP loss: injected 0.05, measured \(measured) (\(lost) of \(probes)), 4 sigma \(4 * sigma)")
@@ -227,24 +217,12 @@ struct NamespaceLossTests {
                 }
                 """)
             let target = try SocketAddress(ipAddress: Self.innerAddress, port: DefaultPorts.agentTCP)
-            let outcomes = await withTaskGroup(of: ProbeOutcome.self) { group in
-                var sent = 0
-                var all: [ProbeOutcome] = []
-                func add() {
-                    guard sent < 1_500 else { return }
-                    sent += 1
-                    group.addTask { await prober.probe(ProbeRequest(address: target, timeout: .seconds(6), delay: .seconds(10))) }
-                }
-                // 20 in flight: at 200, connects outpace the (debug-build) responder's accepts,
-                // its listen queue overflows (TcpExtListenOverflows in the namespace equalled the
-                // SYN retransmits the prober saw) and the dropped SYNs pass for network loss. The
-                // mesh's inbound-rate cap keeps real load far below that.
-                for _ in 0..<20 { add() }
-                for await outcome in group {
-                    all.append(outcome)
-                    add()
-                }
-                return all
+            // 20 in flight: at 200, connects outpace the (debug-build) responder's accepts,
+            // its listen queue overflows (TcpExtListenOverflows in the namespace equalled the
+            // SYN retransmits the prober saw) and the dropped SYNs pass for network loss. The
+            // mesh's inbound-rate cap keeps real load far below that.
+            let outcomes = await Self.probe(1_500, inFlight: 20) {
+                await prober.probe(ProbeRequest(address: target, timeout: .seconds(6), delay: .seconds(10)))
             }
             let completed = outcomes.filter { $0.connectRTT != nil }
             let retransmits = completed.reduce(0) { $0 + ($1.synRetransmits ?? 0) }
@@ -264,22 +242,22 @@ struct NamespaceLossTests {
         }
     }
 
-    /// Probes `target` `probes` times, 100 in flight; returns the unanswered.
-    static func lost(probes: Int, to target: SocketAddress, prober: UDPProber) async -> Int {
-        await withTaskGroup(of: Int.self) { group in
-            var sent = 0
-            var lost = 0
-            func add() {
-                guard sent < probes else { return }
-                sent += 1
-                group.addTask { await prober.probe(ProbeRequest(address: target, timeout: .milliseconds(500))).rtt == nil ? 1 : 0 }
+    /// Runs `probe` `count` times with `inFlight` at once; returns every outcome.
+    static func probe(_ count: Int, inFlight: Int, _ probe: @escaping @Sendable () async -> ProbeOutcome) async -> [ProbeOutcome] {
+        await withTaskGroup(of: ProbeOutcome.self) { group in
+            var started = 0
+            var outcomes: [ProbeOutcome] = []
+            func startNext() {
+                guard started < count else { return }
+                started += 1
+                group.addTask(operation: probe)
             }
-            for _ in 0..<100 { add() }
-            for await result in group {
-                lost += result
-                add()
+            for _ in 0..<inFlight { startNext() }
+            for await outcome in group {
+                outcomes.append(outcome)
+                startNext()
             }
-            return lost
+            return outcomes
         }
     }
 }

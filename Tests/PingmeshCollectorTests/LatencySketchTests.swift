@@ -5,21 +5,9 @@ import Testing
 
 @Suite("Latency sketch")
 struct LatencySketchTests {
-    /// A deterministic pseudo-random source, so a failure reproduces.
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     @Test("merged windows give the percentiles of the union of their samples, as an HDR histogram of the union does")
     func mergeMatchesUnion() {
-        var random = SplitMix(state: 42)
+        var random = SplitMix64(seed: 42)
         var union = Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: LatencySketch.highestMicroseconds, numberOfSignificantValueDigits: .two)
         var merged = LatencySketch()
         for _ in 0..<200 {
@@ -55,7 +43,7 @@ struct LatencySketchTests {
 
     @Test("an hour of 360 probes spread over 150-750 µs costs under 130 bytes, a third of a byte a probe")
     func compactHour() throws {
-        var random = SplitMix(state: 7)
+        var random = SplitMix64(seed: 7)
         var sketch = LatencySketch()
         for _ in 0..<360 { sketch.record(microseconds: 150 + random.next() % 600) }
         let bytes = sketch.encoded()
@@ -65,7 +53,7 @@ struct LatencySketchTests {
 
     @Test("every value, from 0 µs to beyond 60 s, and huge counts round-trip")
     func roundTripExtremes() throws {
-        var random = SplitMix(state: 11)
+        var random = SplitMix64(seed: 11)
         for _ in 0..<300 {
             var sketch = LatencySketch()
             for _ in 0..<Int.random(in: 1...50, using: &random) {
@@ -82,7 +70,7 @@ struct LatencySketchTests {
 
     @Test("a percentile read straight from the encoded bytes equals the decoded sketch's")
     func quantileFromBytes() throws {
-        var random = SplitMix(state: 5)
+        var random = SplitMix64(seed: 5)
         for _ in 0..<200 {
             var sketch = LatencySketch()
             for _ in 0..<Int.random(in: 0...60, using: &random) {
@@ -114,7 +102,7 @@ struct LatencySketchTests {
         let overflow: [UInt8] = (0..<4).flatMap { _ in [0x80] + [UInt8](repeating: 0, count: 7) }
         #expect(throws: SketchDecodingError.invalidCount) { try LatencySketch(encoded: overflow) }
         // Random bytes decode or throw; none crashes.
-        var random = SplitMix(state: 3)
+        var random = SplitMix64(seed: 3)
         for _ in 0..<2_000 {
             let bytes = (0..<Int(random.next() % 24)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
             _ = try? LatencySketch(encoded: bytes)

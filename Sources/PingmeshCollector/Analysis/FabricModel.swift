@@ -33,44 +33,40 @@ public struct FabricModel: Sendable {
         for name in placements.keys.sorted() {
             let labels = placements[name] ?? [:]
             let datacenterName = labels["dc"] ?? "unknown"
-            let datacenter: Int32
-            if let known = datacenterIndex[datacenterName] {
-                datacenter = known
-            } else {
-                datacenter = Int32(datacenters.count)
+            let datacenter = Self.intern(datacenterName, in: &datacenterIndex) {
                 datacenters.append(datacenterName)
-                datacenterIndex[datacenterName] = datacenter
+                return datacenters.count - 1
             }
             // Podset and ToR names are qualified by their parents: two data centers may both
             // have a "podset-1".
             let podsetLabel = labels["podset"] ?? "unknown"
             let podsetKey = datacenterName + "/" + podsetLabel
-            let podset: Int32
-            if let known = podsetIndex[podsetKey] {
-                podset = known
-            } else {
-                podset = Int32(podsets.count)
+            let podset = Self.intern(podsetKey, in: &podsetIndex) {
                 podsets.append(podsetLabel)
                 podsetDatacenter.append(datacenter)
-                podsetIndex[podsetKey] = podset
+                return podsets.count - 1
             }
             let torLabel = labels["tor"] ?? labels["pod"] ?? "unknown"
-            let torKey = podsetKey + "/" + torLabel
-            let tor: Int32
-            if let known = torIndex[torKey] {
-                tor = known
-            } else {
-                tor = Int32(tors.count)
+            let tor = Self.intern(podsetKey + "/" + torLabel, in: &torIndex) {
                 tors.append(torLabel)
                 torPodset.append(podset)
                 torServers.append([])
-                torIndex[torKey] = tor
+                return tors.count - 1
             }
             let index = Int32(servers.count)
             servers.append(Server(name: name, tor: tor, podset: podset, datacenter: datacenter))
             serverIndex[name] = index
             torServers[Int(tor)].append(index)
         }
+    }
+
+    /// The index `key` has in `index`; a new key gets the index `add` returns once it has
+    /// appended the group.
+    private static func intern(_ key: String, in index: inout [String: Int32], adding add: () -> Int) -> Int32 {
+        if let known = index[key] { return known }
+        let new = Int32(add())
+        index[key] = new
+        return new
     }
 
     // MARK: Components as dense ids

@@ -96,27 +96,25 @@ public struct FaultLocalizer: Sendable {
                 continue
             }
             for server in servers {
-                let name = fabric.servers[Int(server)].name
-                if !reporting(server) && unreachable(server) {
-                    excluded[Int(server)] = true
-                    findings.append(
-                        Finding(
-                            kind: .serverDown, component: .server(name: name), confidence: 0.9, badPairs: 0, pairs: 0, ratio: 1,
-                            examples: [figures(server)],
-                            explanation: "its agent is silent and nobody reaches it while its ToR's other servers are fine: the server is down, not the network"))
-                } else if reporting(server) && unreachable(server) {
-                    excluded[Int(server)] = true
-                    findings.append(
-                        Finding(
-                            kind: .serverUnreachable, component: .server(name: name), confidence: 0.8, badPairs: 0, pairs: 0, ratio: 1,
-                            examples: [figures(server)],
-                            explanation: "its agent reports but nobody reaches it: its host network stack, NIC or ToR port"))
-                } else if !reporting(server) && inboundSent[Int(server)] > 0 {
-                    findings.append(
-                        Finding(
-                            kind: .agentSilent, component: .server(name: name), confidence: 0.7, badPairs: 0, pairs: 0, ratio: 0,
-                            examples: [figures(server)], explanation: "it answers probes but its agent uploads nothing: the agent, not the network"))
-                }
+                let (silent, unreached) = (!reporting(server), unreachable(server))
+                // Whose fault, when it is one server's: silent and unreachable is the server;
+                // reporting but unreachable, its host stack or ToR port; silent but answering,
+                // its agent.
+                let verdict: (Finding.Kind, Double, String)? =
+                    switch (silent, unreached) {
+                    case (true, true):
+                        (.serverDown, 0.9, "its agent is silent and nobody reaches it while its ToR's other servers are fine: the server is down, not the network")
+                    case (false, true): (.serverUnreachable, 0.8, "its agent reports but nobody reaches it: its host network stack, NIC or ToR port")
+                    case (true, false) where inboundSent[Int(server)] > 0:
+                        (.agentSilent, 0.7, "it answers probes but its agent uploads nothing: the agent, not the network")
+                    default: nil
+                    }
+                guard let (kind, confidence, explanation) = verdict else { continue }
+                if unreached { excluded[Int(server)] = true }
+                findings.append(
+                    Finding(
+                        kind: kind, component: .server(name: fabric.servers[Int(server)].name), confidence: confidence, badPairs: 0, pairs: 0,
+                        ratio: unreached ? 1 : 0, examples: [figures(server)], explanation: explanation))
             }
         }
         return findings

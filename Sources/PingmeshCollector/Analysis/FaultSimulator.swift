@@ -48,25 +48,8 @@ public struct FaultSimulator: Sendable {
 
     /// A topology of `datacenters` x `podsetsPerDatacenter` x `torsPerPodset` x `serversPerTor`.
     public init(datacenters: Int = 2, podsetsPerDatacenter: Int = 5, torsPerPodset: Int = 5, serversPerTor: Int = 20) throws {
-        var serial = 0
-        let file = TopologyFile(
-            settings: PinglistSettingsFile(interval: .seconds(10)), interDC: .init(serversPerPodset: 1),
-            datacenters: (0..<datacenters).map { d in
-                .init(
-                    name: "dc\(d)", region: "r\(d)",
-                    podsets: (0..<podsetsPerDatacenter).map { p in
-                        .init(
-                            name: "dc\(d)-ps\(p)",
-                            pods: (0..<torsPerPodset).map { t in
-                                .init(
-                                    name: "dc\(d)-ps\(p)-tor\(t)",
-                                    servers: (0..<serversPerTor).map { _ in
-                                        serial += 1
-                                        return .init(name: "s\(serial)", ipv4: "10.\(serial >> 16 & 255).\(serial >> 8 & 255).\(serial & 255)")
-                                    })
-                            })
-                    })
-            })
+        let file = TopologyFile.uniform(
+            datacenters: datacenters, podsetsPerDatacenter: podsetsPerDatacenter, podsPerPodset: torsPerPodset, serversPerPod: serversPerTor)
         topology = try file.validated(file: "simulated")
         plan = ProbePlanner.plan(topology)
         let topology = self.topology
@@ -169,15 +152,15 @@ public struct FaultSimulator: Sendable {
         let s = place(source)
         let d = place(destination)
         // The 5-tuple's hash, as a switch would compute it, picks the equal-cost next hops.
-        let flow = Self.mix(UInt64(source) << 40 ^ UInt64(destination) << 16 ^ UInt64(port))
+        let flow = SplitMix64.mix(UInt64(source) << 40 ^ UInt64(destination) << 16 ^ UInt64(port))
         switch fault {
         case .none: return false
         case .serverDown(let down): return destination == down
         case .torDown(let pod): return d.pod == pod
         case .torBlackHole(let pod, let share):
-            return (s.pod == pod || d.pod == pod) && Double(Self.mix(UInt64(source) << 32 ^ UInt64(destination)) % 1000) < share * 1000
+            return (s.pod == pod || d.pod == pod) && Double(SplitMix64.mix(UInt64(source) << 32 ^ UInt64(destination)) % 1000) < share * 1000
         case .portBlackHole(let pod, let blocked):
-            return (s.pod == pod || d.pod == pod) && port == blocked && Self.mix(UInt64(source) << 32 ^ UInt64(destination) ^ 0x5eed) % 2 == 0
+            return (s.pod == pod || d.pod == pod) && port == blocked && SplitMix64.mix(UInt64(source) << 32 ^ UInt64(destination) ^ 0x5eed) % 2 == 0
         case .leafDrops(let podset, let leaf, let rate):
             guard s.pod != d.pod else { return false }
             let up = s.podset == podset && Int(flow % UInt64(leavesPerPodset)) == leaf
@@ -201,29 +184,4 @@ public struct FaultSimulator: Sendable {
         }
         return UInt32(p99)
     }
-
-    static func mix(_ value: UInt64) -> UInt64 {
-        var z = value &+ 0x9E37_79B9_7F4A_7C15
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// A small, fast, seedable generator (SplitMix64), so a simulated window is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<1.
-    mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
 }

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import PingmeshModel
 
 /// Sends incidents out: each opening and resolution as JSON to every webhook, and the state of
 /// every incident to Alertmanager's API (`POST /api/v2/alerts`). Alertmanager forgets a firing
@@ -61,10 +62,7 @@ public final class IncidentNotifier: Sendable {
     public func refreshAlerts(open: [Incident], resolved: [Incident], now: Date) async -> Int {
         guard !configuration.alertmanagers.isEmpty, !(open.isEmpty && resolved.isEmpty) else { return 0 }
         let alerts = open.map { alert($0, endsAt: now.addingTimeInterval(300)) } + resolved.map { alert($0, endsAt: nil) }
-        // Alertmanager's keys are camelCase (startsAt, generatorURL): not the snake_case encoder.
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        guard let body = try? encoder.encode(alerts) else { return 0 }
+        guard let body = try? Self.alertEncoder.encode(alerts) else { return 0 }
         var failures = 0
         for base in configuration.alertmanagers {
             let url = base.hasSuffix("/") ? base + "api/v2/alerts" : base + "/api/v2/alerts"
@@ -112,7 +110,7 @@ public final class IncidentNotifier: Sendable {
         request.headers.add(name: "User-Agent", value: "pingmesh-collector")
         request.body = .bytes(ByteBuffer(bytes: body))
         do {
-            let response = try await client.execute(request, timeout: .init(configuration.timeout))
+            let response = try await client.execute(request, timeout: .nanoseconds(configuration.timeout.nanoseconds))
             _ = try await response.body.collect(upTo: 64 * 1024)
             guard (200..<300).contains(Int(response.status.code)) else {
                 logger.warning("incident notification refused", metadata: ["url": "\(url)", "status": "\(response.status.code)"])
@@ -132,14 +130,14 @@ public final class IncidentNotifier: Sendable {
         return encoder
     }()
 
+    /// Alertmanager's keys are camelCase (startsAt, generatorURL): not the snake_case encoder.
+    static let alertEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        return encoder
+    }()
+
     static func timestamp(_ date: Date) -> String {
         date.formatted(.iso8601)
-    }
-}
-
-extension TimeAmount {
-    init(_ duration: Duration) {
-        let (seconds, attoseconds) = duration.components
-        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
     }
 }

@@ -1,3 +1,4 @@
+import PingmeshModel
 import Synchronization
 
 /// A fault over time: opened by the first window whose analysis names a component, updated while
@@ -102,7 +103,7 @@ public final class IncidentTracker: Sendable {
                     state.open[key] = incident
                 } else {
                     let incident = Incident(
-                        id: "\(window)-\(Self.hash(key))", state: .open, severity: Incident.severity(finding.kind), kind: finding.kind,
+                        id: "\(window)-\(String(StableHash.fnv1a64(key), radix: 16))", state: .open, severity: Incident.severity(finding.kind), kind: finding.kind,
                         component: finding.component, scope: finding.component.description, network: finding.isNetwork, startedAt: window,
                         lastSeenAt: window, endedAt: nil, confidence: finding.confidence, evidence: finding, timeline: [point])
                     state.open[key] = incident
@@ -124,15 +125,5 @@ public final class IncidentTracker: Sendable {
             }
             return events
         }
-    }
-
-    /// FNV-1a, 64 bits, as hex: a stable id part that does not depend on the process.
-    static func hash(_ text: String) -> String {
-        var value: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in text.utf8 {
-            value ^= UInt64(byte)
-            value &*= 0x100_0000_01b3
-        }
-        return String(value, radix: 16)
     }
 }

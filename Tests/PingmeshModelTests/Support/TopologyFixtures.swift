@@ -1,17 +1,5 @@
 @testable import PingmeshModel
 
-/// Deterministic pseudo-random numbers (SplitMix64), so generated topologies are reproducible.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 enum TopologyFixtures {
     /// A topology of `datacenters` DCs with the given shape; with a seed, pod sizes vary
     /// between 1 and `serversPerPod` so ToRs of unequal size are covered.
@@ -19,7 +7,7 @@ enum TopologyFixtures {
         datacenters: Int, podsetsPerDC: Int, podsPerPodset: Int, serversPerPod: Int, seed: UInt64? = nil,
         interDC: Int = 1, caps: TopologyFile.CapsFile? = nil, dualStack: Bool = false
     ) -> TopologyFile {
-        var random = SeededGenerator(state: seed ?? 0)
+        var random = SplitMix64(seed: seed ?? 0)
         var serial = 0
         let dcs = (0..<datacenters).map { d in
             TopologyFile.DataCenterFile(

@@ -1,0 +1,26 @@
+/// SplitMix64: a small, fast, seedable generator, so simulations, benchmarks and generated test
+/// data are reproducible from a seed (unlike `SystemRandomNumberGenerator`).
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        return Self.finalize(state)
+    }
+
+    /// Uniform in 0..<1.
+    public mutating func unit() -> Double { Double(next() >> 11) * 0x1.0p-53 }
+
+    /// One value mixed on its own, e.g. a hash of a flow's 5-tuple: the first output of a
+    /// generator seeded with it.
+    public static func mix(_ value: UInt64) -> UInt64 { finalize(value &+ 0x9E37_79B9_7F4A_7C15) }
+
+    private static func finalize(_ value: UInt64) -> UInt64 {
+        var z = value
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
