@@ -106,7 +106,9 @@ let package = Package(
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            ]
+            ],
+            // The web UI's files, compiled into the binary: an air-gapped collector needs nothing else.
+            resources: [.embedInCode("WebUI/Assets")]
         ),
         .executableTarget(
             name: "pingmesh",
@@ -120,6 +122,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ],
             // Every agent runs this binary, so its resident pages count on every server. Linked
             // by lld without exporting every symbol (the dynamic loader otherwise touches a

@@ -2,7 +2,8 @@
 # Installs what the build and the tests need on a fresh Debian machine that has only Swift:
 # promtool (package prometheus) checks every metrics exposition; curl for smoke checks;
 # libsqlite3-dev for GRDB (the collector's embedded store); postgresql for the store tests that
-# run against a real PostgreSQL server; iproute2 and nftables for the packet-loss tests.
+# run against a real PostgreSQL server; iproute2 and nftables for the packet-loss tests;
+# chromium and Playwright for the web UI tests.
 set -euo pipefail
 
 need=()
@@ -14,6 +15,8 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # Loss tests build a network namespace (ip) and drop a known share of packets in it (nft).
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+# The web UI tests drive Debian's Chromium through Playwright (PyPI); no browser download.
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
 if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" -ne 0 ]; then SUDO=sudo; else SUDO=; fi
@@ -21,4 +24,9 @@ if [ ${#need[@]} -gt 0 ]; then
   $SUDO apt-get update -qq
   # The prometheus package would start a server; policy-rc.d keeps services from starting.
   DEBIAN_FRONTEND=noninteractive RUNLEVEL=1 $SUDO apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
+fi
+
+if ! python3 -c "import playwright" >/dev/null 2>&1; then
+  echo "setup: installing playwright (PyPI) for the web UI tests"
+  python3 -m pip install -q playwright 2>/dev/null || python3 -m pip install -q --break-system-packages playwright
 fi

@@ -21,12 +21,15 @@ public struct Collector: Service {
         public var levelLabelCap: Int
         /// Where incidents are sent (webhooks, Alertmanager); empty: only the incidents API.
         public var notifications: IncidentNotifier.Configuration
+        /// The web UI's source, the manual probe and (under `pingmesh up`) fault injection.
+        public var tools: OperatorTools
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.collector, tokens: AccessTokens = AccessTokens(),
             retention: Retention = Retention(), rollupInterval: Duration = .seconds(10), levelLabelCap: Int = 50,
-            notifications: IncidentNotifier.Configuration = .init()
+            notifications: IncidentNotifier.Configuration = .init(), tools: OperatorTools = OperatorTools()
         ) {
+            self.tools = tools
             self.notifications = notifications
             self.host = host
             self.port = port
@@ -67,7 +70,8 @@ public struct Collector: Service {
         let notifier = configuration.notifications.isEmpty ? nil : IncidentNotifier(configuration: configuration.notifications, logger: logger)
         let analyzer = WindowAnalyzer(store: store, notifier: notifier, logger: logger)
         let app = Application(
-            router: CollectorAPI.router(ingest: ingestor, queries: queries, metrics: metrics, tokens: configuration.tokens, analyzer: analyzer),
+            router: CollectorAPI.router(ingest: ingestor, queries: queries, metrics: metrics, tokens: configuration.tokens, analyzer: analyzer,
+                tools: configuration.tools),
             server: .http1(configuration: .init(idleTimeout: .seconds(120))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "pingmesh-collector",

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import PingmeshAgent
 import PingmeshCollector
 import PingmeshModel
 import ServiceLifecycle
@@ -41,6 +42,12 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "The collector's URL as people reach it, for links in alerts.")
     var externalURL: String?
 
+    @Flag(help: "Let the web UI's probe form (POST /v1/probe, admin token when tokens are set) probe from this host.")
+    var manualProbe = false
+
+    @Option(help: "Serve the web UI from this directory instead of the copy built into the binary (for UI work).")
+    var uiDir: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -58,7 +65,8 @@ struct CollectorCommand: AsyncParsableCommand {
                 notifications: .init(
                     webhooks: try webhook.map { try httpURL($0, field: "--webhook") },
                     alertmanagers: try alertmanager.map { try httpURL($0, field: "--alertmanager") },
-                    externalURL: try externalURL.map { try httpURL($0, field: "--external-url") }))
+                    externalURL: try externalURL.map { try httpURL($0, field: "--external-url") }),
+                tools: OperatorTools(uiDirectory: try uiDir.map { try UpCommand.directory($0, field: "--ui-dir") }, manualProbe: manualProbe ? ManualProbe() : nil))
         } catch let error as ValidationError {
             throw error
         } catch {

@@ -56,22 +56,14 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let prober: any Prober
-        switch scheduled.target.kind {
-        case .udp:
-            prober = UDPProber()
-        case .icmp:
-            do {
-                let icmp = try ICMPProber.make()
-                // Which socket answers matters to an operator setting up permissions.
-                if !json { print("icmp sockets: \(icmp.modes.joined(separator: ", "))") }
-                prober = icmp
-            } catch {
-                FileHandle.standardError.write(Data("icmp: \(error)\n".utf8))
-                throw ExitCode(2)
-            }
-        default:
-            prober = EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
+        do {
+            prober = try ManualProbe.prober(for: scheduled.target.kind)
+        } catch {
+            FileHandle.standardError.write(Data("\(scheduled.target.kind.rawValue): \(error)\n".utf8))
+            throw ExitCode(2)
         }
+        // Which socket answers matters to an operator setting up permissions.
+        if let icmp = prober as? ICMPProber, !json { print("icmp sockets: \(icmp.modes.joined(separator: ", "))") }
         let sourceAddress = try plan.pinglist.settings.sourceAddress.map { try SocketAddress(ipAddress: $0, port: 0) }
         var outcomes: [ProbeOutcome] = []
         for sequence in 1...count {
@@ -100,29 +92,24 @@ struct ProbeCommand: AsyncParsableCommand {
     /// The arguments, checked with the same rules as a pinglist (except the 10 s interval, which
     /// governs the mesh, not an operator's one-off probe).
     private func makePlan() throws -> Plan {
-        guard let probeKind = ProbeKind(rawValue: kind) else {
-            throw ValidationError("KIND: '\(kind)' is not a probe kind (\(Self.kinds.map(\.rawValue).sorted().joined(separator: ", ")))")
-        }
-        guard Self.kinds.contains(probeKind) else {
-            throw ValidationError("KIND: \(kind) probes are not available yet; tcp, udp and icmp are")
-        }
         guard (1...1000).contains(count) else { throw ValidationError("--count: \(count) is outside 1...1000") }
         guard let gap = ConfigDuration(parsing: interval), gap.duration >= .seconds(1) else {
             throw ValidationError("--interval: '\(interval)' is not a duration of at least 1s")
         }
-        guard let (host, port) = HostPort.split(target), port != nil || probeKind == .icmp else {
-            throw ValidationError("TARGET: '\(target)' is not HOST:PORT or [IPv6]:PORT")
+        do {
+            var pinglist = try ManualProbe.pinglist(
+                kind: kind, target: target, timeout: try duration(timeout, "--timeout").duration, delay: try duration(delay, "--delay").duration,
+                payloadBytes: payload, sourceAddress: source)
+            pinglist.settings.interval = gap.duration
+            return Plan(pinglist: pinglist)
+        } catch let error as ManualProbeError {
+            // On the command line the fields are the arguments KIND and TARGET.
+            var message = error.description
+            for (field, argument) in [("kind:", "KIND:"), ("target:", "TARGET:")] where message.hasPrefix(field) {
+                message = argument + message.dropFirst(field.count)
+            }
+            throw ValidationError(message)
         }
-        let file = PinglistFile(
-            settings: PinglistSettingsFile(
-                interval: ConfigDuration(SafetyLimits.minimumPairInterval), timeout: try duration(timeout, "--timeout"),
-                delay: try duration(delay, "--delay"), payloadBytes: payload, sourceAddress: source
-            ),
-            groups: [TargetGroupFile(name: "manual", kind: probeKind, targets: [TargetFile(address: host, port: port)])]
-        )
-        var pinglist = try file.validated(file: "command line", contentVersion: "manual")
-        pinglist.settings.interval = gap.duration
-        return Plan(pinglist: pinglist)
     }
 
     private func duration(_ text: String, _ field: String) throws -> ConfigDuration {

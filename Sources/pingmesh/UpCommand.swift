@@ -24,7 +24,7 @@ struct UpCommand: AsyncParsableCommand {
     )
 
     @Option(help: "Number of simulated servers (2...2000).")
-    var simulate: Int = 16
+    var simulate: Int = 64
 
     @Option(help: "Port of every simulated agent's HTTP listener (metrics, /ping).")
     var httpPort: Int = DefaultPorts.agentHTTP
@@ -45,7 +45,10 @@ struct UpCommand: AsyncParsableCommand {
     var data: String = "./pingmesh-data"
 
     @Option(help: "Seconds per agent summary window (10, 15, 20, 30 or 60).")
-    var window: Int = 60
+    var window: Int = 20
+
+    @Option(help: "Serve the web UI from this directory instead of the copy built into the binary (for UI work).")
+    var uiDir: String?
 
     @OptionGroup var logging: LoggingOptions
 
@@ -62,6 +65,7 @@ struct UpCommand: AsyncParsableCommand {
         try logging.bootstrap()
         let logger = Logger(label: "pingmesh.up")
         let mesh = SimulatedMesh(count: simulate)
+        let faults = FaultInjector(mesh: mesh)
         let listen = try ListenAddressParser.parse(controllerListen, field: "--controller-listen")
         let controllerURL = "http://\(HostPort.join(listen.host, listen.port))"
         let controller = Controller(
@@ -73,7 +77,10 @@ struct UpCommand: AsyncParsableCommand {
         let collectorURL = "http://\(HostPort.join(collectorAddress.host, collectorAddress.port))"
         let store = try await StoreFactory.open(.sqlite(path: "\(data)/results.db"), logger: logger)
         let collector = Collector(
-            configuration: .init(host: collectorAddress.host, port: collectorAddress.port, rollupInterval: .seconds(5)), store: store,
+            configuration: .init(
+                host: collectorAddress.host, port: collectorAddress.port, rollupInterval: .seconds(5),
+                tools: OperatorTools(uiDirectory: try uiDir.map { try Self.directory($0, field: "--ui-dir") }, manualProbe: ManualProbe(), faults: faults)),
+            store: store,
             logger: logger)
 
         let ready = Mutex(0)
@@ -87,18 +94,29 @@ struct UpCommand: AsyncParsableCommand {
                     spoolDirectory: "\(data)/spool/\(server.name)", windowSeconds: window),
                 source: ControllerPinglistSource(
                     controllers: [controllerURL], agentName: server.name, period: mesh.interval, logger: logger),
-                logger: logger
+                logger: logger, faults: faults
             ) { _ in
                 let count = ready.withLock { value -> Int in
                     value += 1
                     return value
                 }
                 guard count == total else { return }
-                print(Self.banner(mesh: mesh, controller: controllerURL, collector: collectorURL, httpPort: httpPort, tcpPort: tcpPort, udpPort: udpPort))
+                // Written at once (not buffered as print is when stdout is a file or a pipe).
+                let banner = Self.banner(mesh: mesh, controller: controllerURL, collector: collectorURL, httpPort: httpPort, tcpPort: tcpPort, udpPort: udpPort)
+                FileHandle.standardOutput.write(Data((banner + "\n").utf8))
             }
         }
         let group = ServiceGroup(services: [controller, collector] + agents, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
+    }
+
+    /// An existing directory, or an error naming the option.
+    static func directory(_ path: String, field: String) throws -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else {
+            throw ValidationError("\(field): '\(path)' is not a directory")
+        }
+        return path
     }
 
     static func banner(mesh: SimulatedMesh, controller: String, collector: String, httpPort: Int, tcpPort: Int, udpPort: Int) -> String {
@@ -106,11 +124,13 @@ struct UpCommand: AsyncParsableCommand {
         let last = mesh.servers[mesh.servers.count - 1]
         return """
             pingmesh up: \(mesh.servers.count) simulated servers (\(first.address) ... \(last.address)), probing every \(ConfigDuration(mesh.interval))
+              web UI:     \(collector)/   (the heatmap fills in about a minute after start)
               controller: \(controller)/v1/pinglist/\(first.name)   (agents: \(controller)/v1/agents)
               collector:  \(collector)/v1/matrix?level=tor&statistic=p99   (agents: \(collector)/v1/agents, metrics: \(collector)/metrics)
               metrics:    http://\(first.address):\(httpPort)/metrics  (each server on its own address, same port)
               responders: TCP \(tcpPort), UDP echo \(udpPort), HTTP \(httpPort)/ping
               try:        pingmesh probe tcp \(first.address):\(tcpPort) --count 3
+              faults:     pingmesh fault inject tor-down \(first.torName) --collector \(collector)   (then: pingmesh fault clear)
             Ctrl-C stops.
             """
     }

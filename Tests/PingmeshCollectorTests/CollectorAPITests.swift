@@ -9,11 +9,12 @@ import Testing
 
 @Suite("Collector HTTP API")
 struct CollectorAPITests {
-    static func app(store: any ResultStore, tokens: AccessTokens = AccessTokens()) -> some ApplicationProtocol {
+    static func app(store: any ResultStore, tokens: AccessTokens = AccessTokens(), tools: OperatorTools = OperatorTools()) -> some ApplicationProtocol {
         let metrics = CollectorMetrics()
         return Application(
             router: CollectorAPI.router(
-                ingest: Ingestor(store: store, metrics: metrics), queries: ResultQueries(store: store), metrics: metrics, tokens: tokens))
+                ingest: Ingestor(store: store, metrics: metrics), queries: ResultQueries(store: store), metrics: metrics, tokens: tokens,
+                tools: tools))
     }
 
     static func body(_ batch: ResultBatch) throws -> ByteBuffer {
@@ -158,10 +159,25 @@ struct CollectorOpenAPITests {
         #expect(documented == served, "only in the spec: \(documented.subtracting(served)); only in the server: \(served.subtracting(documented))")
 
         let store = try await TemporaryStore.sqlite()
-        try await CollectorAPITests.app(store: store).test(.router) { client in
+        let faults = RecordingFaultControl()
+        let fault = try faults.inject(SimulatedFaultRequest(kind: "tor-down", target: "t1"))
+        let tools = OperatorTools(manualProbe: CannedManualProbe(), faults: faults)
+        try await CollectorAPITests.app(store: store, tools: tools).test(.router) { client in
             for route in CollectorAPI.routes {
-                let uri = route.path == "/v1/series" ? "/v1/series?source=a&destination=b" : route.path
-                let body = route.method == .post ? ByteBuffer(string: "{}") : nil
+                let uri =
+                    switch route.path {
+                    case "/v1/series": "/v1/series?source=a&destination=b"
+                    case "/ui/{file}": "/ui/index.html"
+                    case "/v1/faults/{id}": "/v1/faults/\(fault.id)"
+                    default: route.path
+                    }
+                let body: ByteBuffer? =
+                    switch (route.method, route.path) {
+                    case (.post, "/v1/probe"): ByteBuffer(string: #"{"kind":"tcp","target":"127.0.0.1:9"}"#)
+                    case (.post, "/v1/faults"): ByteBuffer(string: #"{"kind":"tor-down","target":"t1"}"#)
+                    case (.post, _): ByteBuffer(string: "{}")
+                    default: nil
+                    }
                 try await client.execute(uri: uri, method: route.method, body: body) { response in
                     #expect(response.status != .notFound && response.status.code < 500, "\(route.method) \(uri): \(response.status)")
                 }

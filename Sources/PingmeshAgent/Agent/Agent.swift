@@ -16,12 +16,15 @@ public struct Agent: Service {
     private let group: any EventLoopGroup
     private let logger: Logger
     private let onReady: @Sendable (AgentEndpoints) async -> Void
+    /// Faults injected into a simulated agent (`pingmesh up`); nil on a real server.
+    private let faults: FaultInjector?
 
     public init(
         configuration: AgentConfiguration, source: any PinglistSource,
-        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil,
+        group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil, faults: FaultInjector? = nil,
         onReady: @escaping @Sendable (AgentEndpoints) async -> Void = { _ in }
     ) {
+        self.faults = faults
         self.configuration = configuration
         self.source = source
         self.group = group
@@ -91,7 +94,11 @@ public struct Agent: Service {
             logger.warning("ICMP targets will not be probed", metadata: ["reason": "\(error)"])
         }
         defer { icmpProber?.shutdown() }
-        let recorder: any ProbeRecorder = uploader.map { CompositeRecorder([self.metrics, $0.aggregator]) } ?? self.metrics
+        var recorder: any ProbeRecorder = uploader.map { CompositeRecorder([self.metrics, $0.aggregator]) } ?? self.metrics
+        if let faults {
+            probers = probers.mapValues { faults.prober($0, agent: configuration.name) }
+            recorder = SilencedRecorder(inner: recorder, agent: configuration.name, injector: faults)
+        }
         let scheduler = ProbeScheduler(
             clock: ContinuousClock(), probers: probers, recorder: recorder, observer: self.metrics,
             logger: logger

@@ -10,6 +10,11 @@ public struct SimulatedMesh: Sendable {
         public var datacenter: Int
         public var podset: Int
         public var tor: Int
+
+        public var datacenterName: String { "dc\(datacenter + 1)" }
+        public var podsetName: String { "\(datacenterName)-podset\(podset + 1)" }
+        public var podName: String { "\(datacenterName)-pod\(tor + 1)" }
+        public var torName: String { "\(datacenterName)-tor\(tor + 1)" }
     }
 
     public static let serversPerToR = 8
@@ -43,14 +48,14 @@ public struct SimulatedMesh: Sendable {
             datacenters: byDC.keys.sorted().map { datacenter in
                 let byPodset = Dictionary(grouping: byDC[datacenter]!, by: \.podset)
                 return TopologyFile.DataCenterFile(
-                    name: "dc\(datacenter + 1)", region: "sim",
+                    name: byDC[datacenter]![0].datacenterName, region: "sim",
                     podsets: byPodset.keys.sorted().map { podset in
                         let byToR = Dictionary(grouping: byPodset[podset]!, by: \.tor)
                         return TopologyFile.PodsetFile(
-                            name: "dc\(datacenter + 1)-podset\(podset + 1)",
+                            name: byPodset[podset]![0].podsetName,
                             pods: byToR.keys.sorted().map { tor in
                                 TopologyFile.PodFile(
-                                    name: "dc\(datacenter + 1)-pod\(tor + 1)", tor: "dc\(datacenter + 1)-tor\(tor + 1)",
+                                    name: byToR[tor]![0].podName, tor: byToR[tor]![0].torName,
                                     servers: byToR[tor]!.map { TopologyFile.ServerFile(name: $0.name, ipv4: $0.address) })
                             })
                     })
@@ -59,10 +64,6 @@ public struct SimulatedMesh: Sendable {
 
     /// The labels that place `server` as the topology places it, so its uploads say where it sits.
     public func placementLabels(of server: Server) -> [String: String] {
-        let datacenter = "dc\(server.datacenter + 1)"
-        return [
-            "region": "sim", "dc": datacenter, "podset": "\(datacenter)-podset\(server.podset + 1)", "pod": "\(datacenter)-pod\(server.tor + 1)",
-            "tor": "\(datacenter)-tor\(server.tor + 1)",
-        ]
+        ["region": "sim", "dc": server.datacenterName, "podset": server.podsetName, "pod": server.podName, "tor": server.torName]
     }
 }

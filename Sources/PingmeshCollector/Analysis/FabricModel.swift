@@ -102,6 +102,17 @@ public struct FabricModel: Sendable {
         return 7
     }
 
+    /// How narrow a component is, for candidates that explain the same bad pairs equally: a ToR
+    /// (0), a podset's leaves (1), a link between two data centers (2), a data center's spines (3).
+    /// A ToR whose uplinks fail makes its leaf tier look as bad as itself on the pairs they share;
+    /// the narrower component is the better answer, since the wider one's other pairs are clean.
+    func narrowness(_ id: Int32) -> Int {
+        let id = Int(id)
+        if id < tors.count { return 0 }
+        if id < tors.count + podsets.count { return 1 }
+        return id < tors.count + podsets.count + datacenters.count ? 3 : 2
+    }
+
     /// What component id `id` stands for.
     public func component(_ id: Int32) -> FabricComponent {
         let id = Int(id)

@@ -225,9 +225,11 @@ public struct FaultLocalizer: Sendable {
                 } else if aShows {
                     winner = onlyA.bad / onlyA.total >= onlyB.bad / onlyB.total ? a : b
                 } else {
-                    // Neither's own pairs show it: the fault is on what they share, and the one
-                    // with fewer pairs is the closer description of it.
-                    winner = tallies[Int(candidates[a])].pairs <= tallies[Int(candidates[b])].pairs ? a : b
+                    // Neither's own pairs show it: the fault is on what they share, and the
+                    // narrower component (then the one with fewer pairs) is the closer description.
+                    let (x, y) = (candidates[a], candidates[b])
+                    let (narrowX, narrowY) = (fabric.narrowness(x), fabric.narrowness(y))
+                    winner = narrowX != narrowY ? (narrowX < narrowY ? a : b) : (tallies[Int(x)].pairs <= tallies[Int(y)].pairs ? a : b)
                 }
                 wins[winner] += 1
             }

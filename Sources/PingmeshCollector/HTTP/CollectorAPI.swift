@@ -21,18 +21,20 @@ public enum CollectorAPI {
         (.get, "/metrics"),
         (.get, "/healthz"),
         (.get, "/readyz"),
-    ]
+    ] + OperatorTools.routes
 
     /// Largest request body accepted on the wire, and once decompressed.
     static let maxBodyBytes = 32 * 1024 * 1024
     static let maxDecompressedBytes = 256 * 1024 * 1024
 
     public static func router(
-        ingest: Ingestor, queries: ResultQueries, metrics: CollectorMetrics, tokens: AccessTokens, analyzer: WindowAnalyzer? = nil
+        ingest: Ingestor, queries: ResultQueries, metrics: CollectorMetrics, tokens: AccessTokens, analyzer: WindowAnalyzer? = nil,
+        tools: OperatorTools = OperatorTools()
     ) -> Router<BasicRequestContext> {
         let router = Router()
         let analyzer = analyzer ?? WindowAnalyzer(store: queries.store, logger: Logger(label: "pingmesh.collector.analysis"))
-        router.add(middleware: BearerAuthMiddleware(tokens: tokens, requirements: [("/v1/results", .post, .agent)]))
+        router.add(middleware: BearerAuthMiddleware(tokens: tokens, requirements: [("/v1/results", .post, .agent)] + OperatorTools.authRequirements))
+        tools.add(to: router)
 
         router.post("/v1/results") { request, _ -> Response in
             let started = ContinuousClock.now

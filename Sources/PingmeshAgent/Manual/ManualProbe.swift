@@ -1,0 +1,89 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import PingmeshModel
+import PingmeshProbe
+import Synchronization
+
+/// A probe an operator runs by hand, from this host: `pingmesh probe`, and the collector's
+/// `POST /v1/probe` (its web UI's probe form). The target is checked with a pinglist's rules, so
+/// a bad one gets the same message it would in a pinglist.
+public final class ManualProbe: ManualProbing {
+    /// Requests running at once; more wait for none and are refused, so a form cannot become a flood.
+    public let maximumConcurrent: Int
+    public let interval: Duration
+    public let timeout: Duration
+    private let running = Mutex(0)
+
+    public init(maximumConcurrent: Int = 4, interval: Duration = .seconds(1), timeout: Duration = .seconds(2)) {
+        self.maximumConcurrent = maximumConcurrent
+        self.interval = interval
+        self.timeout = timeout
+    }
+
+    /// The prober for `kind`; ICMP throws when neither a ping socket nor a raw socket can be opened.
+    public static func prober(for kind: ProbeKind) throws -> any Prober {
+        switch kind {
+        case .udp: return UDPProber()
+        case .icmp: return try ICMPProber.make()
+        default: return EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
+        }
+    }
+
+    /// One target as a one-target pinglist, validated as a pinglist is.
+    public static func pinglist(
+        kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0, sourceAddress: String? = nil
+    ) throws -> Pinglist {
+        guard let probeKind = ProbeKind(rawValue: kind) else {
+            throw ManualProbeError("kind: '\(kind)' is not a probe kind (\(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")))")
+        }
+        guard Agent.probeKinds.contains(probeKind) else {
+            throw ManualProbeError("kind: \(kind) probes are not available yet; \(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")) are")
+        }
+        guard let (host, port) = HostPort.split(target), port != nil || probeKind == .icmp else {
+            throw ManualProbeError("target: '\(target)' is not HOST:PORT or [IPv6]:PORT")
+        }
+        let file = PinglistFile(
+            settings: PinglistSettingsFile(
+                interval: ConfigDuration(SafetyLimits.minimumPairInterval), timeout: ConfigDuration(timeout), delay: ConfigDuration(delay),
+                payloadBytes: payloadBytes, sourceAddress: sourceAddress),
+            groups: [TargetGroupFile(name: "manual", kind: probeKind, targets: [TargetFile(address: host, port: port)])])
+        return try file.validated(file: "manual probe", contentVersion: "manual")
+    }
+
+    public func probe(_ request: ManualProbeRequest) async throws -> ManualProbeReport {
+        let count = request.count ?? 3
+        guard (1...ManualProbeRequest.maximumCount).contains(count) else {
+            throw ManualProbeError("count: \(count) is outside 1...\(ManualProbeRequest.maximumCount)")
+        }
+        let pinglist = try Self.pinglist(kind: request.kind, target: request.target, timeout: timeout)
+        let resolved = await TargetResolver(supportedKinds: Agent.probeKinds).resolve(pinglist)
+        guard let scheduled = resolved.targets.first else {
+            throw ManualProbeError("target: \(resolved.skipped.first?.reason ?? "cannot be probed")")
+        }
+        let admitted = running.withLock { running in
+            guard running < maximumConcurrent else { return false }
+            running += 1
+            return true
+        }
+        guard admitted else { throw ManualProbeError("busy: \(maximumConcurrent) manual probes are running; try again shortly", busy: true) }
+        defer { running.withLock { $0 -= 1 } }
+
+        let prober: any Prober
+        do {
+            prober = try Self.prober(for: scheduled.target.kind)
+        } catch {
+            throw ManualProbeError("kind: \(request.kind) cannot be probed from this host: \(error)")
+        }
+        var results: [ManualProbeReport.Probe] = []
+        for sequence in 1...count {
+            if sequence > 1 { try await Task.sleep(for: interval) }
+            let outcome = await prober.probe(
+                ProbeRequest(address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay))
+            results.append(.init(seq: sequence, result: outcome.result, rttMs: outcome.rtt.map { $0.seconds * 1000 }, detail: outcome.detail))
+        }
+        if let icmp = prober as? ICMPProber { icmp.shutdown() }
+        if let udp = prober as? UDPProber { await udp.shutdown() }
+        return ManualProbeReport(kind: scheduled.target.kind.rawValue, target: request.target, results: results)
+    }
+}

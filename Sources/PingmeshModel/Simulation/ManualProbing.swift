@@ -1,0 +1,87 @@
+/// A probe an operator asks for by hand (the web UI's probe form, `POST /v1/probe`), run from
+/// the collector's host until on-demand tasks run it from chosen agents.
+public struct ManualProbeRequest: Sendable, Codable, Hashable {
+    public var kind: String
+    /// HOST:PORT, or HOST for icmp.
+    public var target: String
+    public var count: Int?
+
+    public init(kind: String, target: String, count: Int? = nil) {
+        self.kind = kind
+        self.target = target
+        self.count = count
+    }
+
+    /// Most probes one request may send: it is a look, not a load test.
+    public static let maximumCount = 10
+}
+
+public struct ManualProbeReport: Sendable, Codable, Hashable {
+    public struct Probe: Sendable, Codable, Hashable {
+        public var seq: Int
+        public var result: ProbeResultClass
+        public var rttMs: Double?
+        public var detail: String?
+
+        public init(seq: Int, result: ProbeResultClass, rttMs: Double?, detail: String?) {
+            self.seq = seq
+            self.result = result
+            self.rttMs = rttMs
+            self.detail = detail
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case seq, result, detail
+            case rttMs = "rtt_ms"
+        }
+    }
+
+    public struct Summary: Sendable, Codable, Hashable {
+        public var sent: Int
+        public var ok: Int
+        public var loss: Double
+        public var minMs: Double?
+        public var medianMs: Double?
+        public var maxMs: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case sent, ok, loss
+            case minMs = "min_ms"
+            case medianMs = "median_ms"
+            case maxMs = "max_ms"
+        }
+    }
+
+    public var kind: String
+    public var target: String
+    public var results: [Probe]
+    public var summary: Summary
+
+    public init(kind: String, target: String, results: [Probe]) {
+        self.kind = kind
+        self.target = target
+        self.results = results
+        let rtts = results.filter { !$0.result.isFailure }.compactMap(\.rttMs).sorted()
+        let answered = results.filter { !$0.result.isFailure }.count
+        summary = Summary(
+            sent: results.count, ok: answered, loss: results.isEmpty ? 0 : Double(results.count - answered) / Double(results.count),
+            minMs: rtts.first, medianMs: rtts.isEmpty ? nil : rtts[rtts.count / 2], maxMs: rtts.last)
+    }
+}
+
+/// Runs a manual probe; the error's description names the bad field.
+public protocol ManualProbing: Sendable {
+    func probe(_ request: ManualProbeRequest) async throws -> ManualProbeReport
+}
+
+/// A manual probe that cannot run; the message names the field and why.
+public struct ManualProbeError: Error, CustomStringConvertible, Sendable {
+    public var description: String
+    /// Refused for load, not for its content: worth retrying.
+    public var busy: Bool
+
+    public init(_ description: String, busy: Bool = false) {
+        self.description = description
+        self.busy = busy
+    }
+}

@@ -1,0 +1,120 @@
+import ArgumentParser
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import PingmeshModel
+
+/// `pingmesh fault`: make `pingmesh up`'s simulated servers misbehave, through its collector's
+/// `/v1/faults` (the web UI uses the same API).
+struct FaultCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fault",
+        abstract: "Inject, list and clear faults in pingmesh up's simulated data center.",
+        subcommands: [Inject.self, Clear.self, List.self]
+    )
+
+    struct Connection: ParsableArguments {
+        @Option(help: "The collector of the running pingmesh up.")
+        var collector: String = "http://127.0.0.1:\(DefaultPorts.collector)"
+
+        @Option(help: "An admin bearer token, when the collector requires tokens.")
+        var token: String?
+
+        func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (status: Int, body: String) {
+            var request = HTTPClientRequest(url: collector.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
+            request.method = method
+            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(data: body))
+            }
+            do {
+                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
+                return (Int(response.status.code), text)
+            } catch {
+                throw FaultCommandError("cannot reach the collector at \(collector) (is pingmesh up running?): \(error)")
+            }
+        }
+
+        /// The response body on success; otherwise the collector's message, and a failing exit.
+        func check(_ response: (status: Int, body: String)) throws -> String {
+            guard (200..<300).contains(response.status) else { throw FaultCommandError("collector answered \(response.status): \(response.body)") }
+            return response.body
+        }
+    }
+
+    struct Inject: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Inject a fault.",
+            discussion: """
+                KIND and TARGET: server-down SERVER (sim-003); tor-down TOR (dc1-tor2); black-hole TOR [--share 0.5]; \
+                drops TARGET [--rate 0.2] and latency TARGET [--latency-ms 10], where TARGET is a server, a ToR, a podset \
+                (dc1-podset1: its leaves), a data center (dc1: its spines) or a link (dc1-dc2).
+                """)
+
+        @Argument(help: "server-down, tor-down, black-hole, drops or latency.")
+        var kind: String
+
+        @Argument(help: "The component: a server, ToR, podset, data center or link, by name.")
+        var target: String
+
+        @Option(help: "Drop probability for drops (0-1).")
+        var rate: Double?
+
+        @Option(help: "Share of IP pairs black-holed (0-1).")
+        var share: Double?
+
+        @Option(help: "Added round-trip time in milliseconds, for latency.")
+        var latencyMs: Double?
+
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            let request = SimulatedFaultRequest(kind: kind, target: target, rate: rate, share: share, latencyMs: latencyMs)
+            try await FaultCommand.report { try connection.check(try await connection.send(.POST, "/v1/faults", body: try JSONEncoder().encode(request))) }
+        }
+    }
+
+    struct Clear: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Clear one fault by id, or every fault.")
+
+        @Argument(help: "The fault's id (from `pingmesh fault list`); none clears all.")
+        var id: String?
+
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            try await FaultCommand.report {
+                _ = try connection.check(try await connection.send(.DELETE, id.map { "/v1/faults/\($0)" } ?? "/v1/faults"))
+                return id.map { "cleared \($0)" } ?? "cleared every fault"
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List the active faults and what may be targeted.")
+
+        @OptionGroup var connection: Connection
+
+        func run() async throws {
+            try await FaultCommand.report { try connection.check(try await connection.send(.GET, "/v1/faults")) }
+        }
+    }
+
+    /// Prints what `body` returns, or the error on standard error with exit status 1.
+    static func report(_ body: () async throws -> String) async throws {
+        do {
+            print(try await body())
+        } catch {
+            FileHandle.standardError.write(Data("pingmesh fault: \(error)\n".utf8))
+            throw ExitCode.failure
+        }
+    }
+}
+
+struct FaultCommandError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

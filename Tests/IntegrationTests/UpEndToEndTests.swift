@@ -1,0 +1,86 @@
+import Foundation
+import PingmeshTestSupport
+import Testing
+
+/// `pingmesh up` as a newcomer runs it: 64 simulated servers in two data centers, then one ToR
+/// taken down with `pingmesh fault inject`. Runs alone (scripts/test.sh runs the "EndToEnd"
+/// suites after the rest): 64 agents load both cores, which would skew timing elsewhere.
+@Suite("EndToEnd: pingmesh up with an injected fault", .serialized)
+struct UpEndToEndTests {
+    /// Ports no other test uses; every simulated agent listens on its own 127.1.x.y address.
+    static let (http, tcp, udp, controller, collector) = (39300, 39301, 39302, 39310, 39320)
+    static let collectorURL = "http://127.0.0.1:\(collector)"
+
+    @Test("a ToR taken down: an incident names that ToR within minutes, and the ToR matrix shows its column lost")
+    func torDown() async throws {
+        guard let binary = PingmeshBinary.path else {
+            print("skipped: .build/debug/pingmesh not built (run swift build first)")
+            return
+        }
+        let data = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-up-e2e-\(UUID().uuidString)").path
+        defer { try? FileManager.default.removeItem(atPath: data) }
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        let up = try BackgroundProcess(
+            binary,
+            [
+                "up", "--simulate", "64", "--data", data, "--http-port", "\(Self.http)", "--tcp-port", "\(Self.tcp)", "--udp-port", "\(Self.udp)",
+                "--controller-listen", "127.0.0.1:\(Self.controller)", "--collector-listen", "127.0.0.1:\(Self.collector)",
+            ],
+            logPath: "\(data)/up.log")
+        defer { up.stop() }
+
+        // Every agent has uploaded once: the mesh is up and the collector knows its placements.
+        let started = Date()
+        var agents = 0
+        while agents < 64, Date().timeIntervalSince(started) < 120 {
+            try await Task.sleep(for: .seconds(2))
+            agents = ((try? await HTTPJSON.get("\(Self.collectorURL)/v1/agents"))?["agents"] as? [Any])?.count ?? 0
+        }
+        try #require(agents == 64, "only \(agents) of 64 agents uploaded within 2 minutes; log:\n\(up.logTail())")
+
+        let tor = "dc1-tor3"
+        let inject = try Command.run(binary, ["fault", "inject", "tor-down", tor, "--collector", Self.collectorURL])
+        try #require(inject.status == 0, "pingmesh fault inject: \(inject.stderr)")
+        #expect(inject.stdout.contains(#""target":"dc1-tor3""#))
+        let injected = Date()
+
+        // The newcomer's promise: the incident names the fault within two analysed minutes; allow
+        // for the minute in progress, its settling time and a loaded machine.
+        var incident: [String: Any]?
+        while incident == nil, Date().timeIntervalSince(injected) < 300 {
+            try await Task.sleep(for: .seconds(5))
+            let open = (try? await HTTPJSON.get("\(Self.collectorURL)/v1/incidents?state=open"))?["incidents"] as? [[String: Any]] ?? []
+            incident = open.first { ($0["scope"] as? String)?.hasPrefix("ToR \(tor) ") == true }
+        }
+        let detection = Date().timeIntervalSince(injected)
+        let found = try #require(incident, "no open incident names \(tor) within 5 minutes; log:\n\(up.logTail())")
+        print("pingmesh up e2e: incident '\(found["scope"] ?? "")' (\(found["kind"] ?? "")) open \(Int(detection)) s after the fault")
+        #expect(found["kind"] as? String == "tor-down")
+        #expect(found["network"] as? Bool == true)
+        // No loss or reachability incident names anything else, the minute the fault began
+        // included. (Latency incidents are left out: 64 agents on one shared machine's loopback
+        // do see scheduling delays above the 5 ms SLA, and naming them is right.)
+        let others = ((try? await HTTPJSON.get("\(Self.collectorURL)/v1/incidents?state=all"))?["incidents"] as? [[String: Any]] ?? [])
+            .filter { ($0["scope"] as? String)?.contains(tor) != true && $0["kind"] as? String != "latency" }
+        #expect(others.isEmpty, "incidents that name something else: \(others.map { "\($0["kind"] ?? "") \($0["scope"] ?? "")" })")
+
+        // The minute the incident was last seen in: every ToR that probes dc1-tor3 lost every probe to it.
+        let window = try #require(found["last_seen_at"] as? Int)
+        let matrix = try await HTTPJSON.get("\(Self.collectorURL)/v1/matrix?level=tor&statistic=loss&resolution=1m&from=\(window)&to=\(window + 60)")
+        let sources = matrix["sources"] as? [String] ?? []
+        let destinations = matrix["destinations"] as? [String] ?? []
+        let cells = matrix["cells"] as? [[String: Any]] ?? []
+        let column = try #require(destinations.firstIndex(of: tor), "no column for \(tor) in \(destinations)")
+        let intoTor = cells.filter { $0["destination"] as? Int == column && sources[$0["source"] as! Int] != tor }
+        #expect(intoTor.count >= 4, "only \(intoTor.count) ToRs probed \(tor)")
+        for cell in intoTor {
+            #expect(cell["value"] as? Double == 1, "\(sources[cell["source"] as! Int]) -> \(tor): loss \(cell["value"] ?? "none")")
+        }
+        let elsewhere = cells.filter { $0["destination"] as? Int != column && sources[$0["source"] as! Int] != tor }
+        #expect(!elsewhere.isEmpty && elsewhere.allSatisfy { ($0["value"] as? Double ?? 1) < 0.05 }, "pairs away from \(tor) lose probes too")
+
+        let clear = try Command.run(binary, ["fault", "clear", "--collector", Self.collectorURL])
+        #expect(clear.status == 0 && clear.stdout.contains("cleared every fault"))
+        #expect(up.stop() == 0, "pingmesh up did not stop cleanly on SIGTERM; log:\n\(up.logTail())")
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+/// A program left running while a test talks to it (`pingmesh up`), its output in a log file
+/// the test can quote when something does not come up.
+public final class BackgroundProcess: @unchecked Sendable {
+    public let process = Process()
+    public let logPath: String
+
+    public init(_ executable: String, _ arguments: [String], logPath: String) throws {
+        self.logPath = logPath
+        FileManager.default.createFile(atPath: logPath, contents: nil)
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+    }
+
+    /// SIGTERM, as an operator's Ctrl-C or systemd would, then the exit status.
+    @discardableResult
+    public func stop() -> Int32 {
+        if process.isRunning { process.terminate() }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    /// The last `lines` lines of the log.
+    public func logTail(_ lines: Int = 30) -> String {
+        let text = (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? ""
+        return text.split(separator: "\n").suffix(lines).joined(separator: "\n")
+    }
+
+    deinit { if process.isRunning { process.terminate() } }
+}
+
+/// JSON over plain HTTP for tests: GET a URL and decode it as a dictionary.
+public enum HTTPJSON {
+    public static func get(_ url: String) async throws -> [String: Any] {
+        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+        guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
+            throw HTTPJSONError(description: "GET \(url): \((response as? HTTPURLResponse)?.statusCode ?? 0) \(String(decoding: data, as: UTF8.self))")
+        }
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw HTTPJSONError(description: "GET \(url): not a JSON object")
+        }
+        return object
+    }
+}
+
+public struct HTTPJSONError: Error, CustomStringConvertible {
+    public var description: String
+}
