@@ -45,23 +45,33 @@ struct UpEndToEndTests {
         let injected = Date()
 
         // The newcomer's promise: the incident names the fault within two analysed minutes; allow
-        // for the minute in progress, its settling time and a loaded machine.
+        // for the minute in progress, its settling time and a loaded machine. The minute the ToR
+        // went down in is only partly dark (its servers reported before), so the incident may
+        // open as packet loss at the ToR; the first whole minute makes it "tor-down".
+        var named: TimeInterval?
         var incident: [String: Any]?
         while incident == nil, Date().timeIntervalSince(injected) < 300 {
             try await Task.sleep(for: .seconds(5))
             let open = (try? await HTTPJSON.get("\(Self.collectorURL)/v1/incidents?state=open"))?["incidents"] as? [[String: Any]] ?? []
-            incident = open.first { ($0["scope"] as? String)?.hasPrefix("ToR \(tor) ") == true }
+            let naming = open.first { ($0["scope"] as? String)?.hasPrefix("ToR \(tor) ") == true }
+            if naming != nil, named == nil { named = Date().timeIntervalSince(injected) }
+            if naming?["kind"] as? String == "tor-down" { incident = naming }
         }
-        let detection = Date().timeIntervalSince(injected)
-        let found = try #require(incident, "no open incident names \(tor) within 5 minutes; log:\n\(up.logTail())")
-        print("pingmesh up e2e: incident '\(found["scope"] ?? "")' (\(found["kind"] ?? "")) open \(Int(detection)) s after the fault")
-        #expect(found["kind"] as? String == "tor-down")
+        let found = try #require(incident, "no open tor-down incident names \(tor) within 5 minutes; log:\n\(up.logTail())")
+        print(
+            "pingmesh up e2e: '\(found["scope"] ?? "")' named \(Int(named ?? 0)) s after the fault, tor-down after \(Int(Date().timeIntervalSince(injected))) s")
         #expect(found["network"] as? Bool == true)
-        // No loss or reachability incident names anything else, the minute the fault began
-        // included. (Latency incidents are left out: 64 agents on one shared machine's loopback
-        // do see scheduling delays above the 5 ms SLA, and naming them is right.)
+        // No loss or reachability incident names anything outside the ToR, the minute the fault
+        // began included; its own servers may be named that minute, when some of them went dark
+        // before any probe to them got through. (Latency incidents are left out: 64 agents on one
+        // shared machine's loopback do see scheduling delays above the 5 ms SLA, and naming them
+        // is right.)
+        let torServers = (16..<24).map { String(format: "server sim-%03d", $0) }
         let others = ((try? await HTTPJSON.get("\(Self.collectorURL)/v1/incidents?state=all"))?["incidents"] as? [[String: Any]] ?? [])
-            .filter { ($0["scope"] as? String)?.contains(tor) != true && $0["kind"] as? String != "latency" }
+            .filter { incident in
+                let scope = incident["scope"] as? String ?? ""
+                return !scope.contains(tor) && !torServers.contains(scope) && incident["kind"] as? String != "latency"
+            }
         #expect(others.isEmpty, "incidents that name something else: \(others.map { "\($0["kind"] ?? "") \($0["scope"] ?? "")" })")
 
         // The minute the incident was last seen in: every ToR that probes dc1-tor3 lost every probe to it.
@@ -72,7 +82,8 @@ struct UpEndToEndTests {
         let cells = matrix["cells"] as? [[String: Any]] ?? []
         let column = try #require(destinations.firstIndex(of: tor), "no column for \(tor) in \(destinations)")
         let intoTor = cells.filter { $0["destination"] as? Int == column && sources[$0["source"] as! Int] != tor }
-        #expect(intoTor.count >= 4, "only \(intoTor.count) ToRs probed \(tor)")
+        // Its data center's three other ToRs probe it (the ToR-level complete graph).
+        #expect(intoTor.count >= 3, "only \(intoTor.count) ToRs probed \(tor)")
         for cell in intoTor {
             #expect(cell["value"] as? Double == 1, "\(sources[cell["source"] as! Int]) -> \(tor): loss \(cell["value"] ?? "none")")
         }

@@ -84,15 +84,20 @@ public struct FaultLocalizer: Sendable {
 
         var findings: [Finding] = []
         for (tor, servers) in fabric.torServers.enumerated() {
-            let dead = servers.filter { !reporting($0) && unreachable($0) }
+            // Everything unreachable under one ToR is the ToR, whether or not the agents still
+            // report (the minute a ToR fails in, they reported before it did).
+            let unreached = servers.filter(unreachable)
             let component = fabric.component(Int32(tor))
-            if servers.count >= 2 && dead.count == servers.count {
-                dead.forEach { excluded[Int($0)] = true }
+            if servers.count >= 2 && unreached.count == servers.count {
+                unreached.forEach { excluded[Int($0)] = true }
+                let silent = unreached.filter { !reporting($0) }.count
                 findings.append(
                     Finding(
-                        kind: .torDown, component: component, confidence: 0.95, badPairs: 0, pairs: 0, ratio: 1,
-                        examples: dead.prefix(5).map { "\(fabric.servers[Int($0)].name): silent, \(figures($0))" },
-                        explanation: "every one of its \(servers.count) servers is silent and unreachable: the ToR (or its power or uplinks), not the servers"))
+                        kind: .torDown, component: component, confidence: silent == servers.count ? 0.95 : 0.85, badPairs: 0, pairs: 0, ratio: 1,
+                        examples: unreached.prefix(5).map { "\(fabric.servers[Int($0)].name): \(reporting($0) ? "reporting" : "silent"), \(figures($0))" },
+                        explanation: silent == servers.count
+                            ? "every one of its \(servers.count) servers is silent and unreachable: the ToR (or its power or uplinks), not the servers"
+                            : "every one of its \(servers.count) servers is unreachable (\(silent) silent): the ToR, not the servers"))
                 continue
             }
             for server in servers {
