@@ -183,6 +183,30 @@ struct TCPProberTests {
         }
     }
 
+    @Test("a fixed source port (ECMP rotation) is used probe after probe, and alongside another probe holding it", arguments: TCPEngine.allCases)
+    func fixedSourcePort(engine: TCPEngine) async throws {
+        try await withProber(engine) { prober in
+            let (first, firstAddress) = try await responder(host: "127.0.91.4")
+            let (second, secondAddress) = try await responder(host: "127.0.91.5")
+            defer {
+                first.close(promise: nil)
+                second.close(promise: nil)
+            }
+            let port = Int.random(in: 40_000...49_000)
+            let source = try SocketAddress(ipAddress: "127.0.0.1", port: port)
+            for _ in 0..<3 {
+                let outcome = await prober.probe(ProbeRequest(address: firstAddress, timeout: .seconds(2), delay: .seconds(1), sourceAddress: source))
+                #expect(outcome.result == .ok && outcome.sourcePort == port, "\(outcome)")
+            }
+            // Two targets from one port at once: different 4-tuples, both allowed.
+            async let a = prober.probe(ProbeRequest(address: firstAddress, timeout: .seconds(2), delay: .seconds(1), payloadBytes: 64, sourceAddress: source))
+            async let b = prober.probe(ProbeRequest(address: secondAddress, timeout: .seconds(2), delay: .seconds(1), payloadBytes: 64, sourceAddress: source))
+            let (x, y) = await (a, b)
+            #expect(x.result == .ok && y.result == .ok, "\(x) \(y)")
+            #expect(x.sourcePort == port && y.sourcePort == port)
+        }
+    }
+
     @Test("a probe nobody answers still reports its source port (a black hole shows per port)", arguments: TCPEngine.allCases)
     func sourcePortOnTimeout(engine: TCPEngine) async throws {
         try await withProber(engine) { prober in

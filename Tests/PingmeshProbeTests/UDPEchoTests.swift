@@ -33,6 +33,22 @@ struct UDPEchoTests {
         await prober.shutdown()
     }
 
+    @Test("probes from a fixed source port (ECMP rotation) leave from it and report it; other ports get their own socket")
+    func fixedSourcePorts() async throws {
+        let prober = UDPProber()
+        let (channel, address) = try await Self.responder()
+        let base = Int.random(in: 40_000...49_000)
+        for port in [base, base + 1, base] {
+            let outcome = await prober.probe(
+                ProbeRequest(address: address, timeout: .seconds(2), delay: .seconds(5), sourceAddress: try SocketAddress(ipAddress: "127.0.0.1", port: port)))
+            #expect(outcome.result == .ok && outcome.sourcePort == port, "\(outcome)")
+        }
+        let fresh = await prober.probe(ProbeRequest(address: address, timeout: .seconds(2), delay: .seconds(5)))
+        #expect(fresh.result == .ok && fresh.sourcePort != nil && fresh.sourcePort != base, "\(fresh)")
+        try await channel.close()
+        await prober.shutdown()
+    }
+
     @Test("a port nobody answers is a timeout after the probe's timeout, not sooner")
     func silentPort() async throws {
         let prober = UDPProber()

@@ -49,6 +49,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
         var current = ResolvedPinglist.empty
         var sourceAddress: SocketAddress?
         var lastSent: [String: Duration] = [:]
+        var portRotation = SourcePortRotation()
         var roundStart = origin
         var wakeup = wakeups.makeAsyncIterator()
 
@@ -66,6 +67,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                 sourceAddress = next.pinglist.settings.sourceAddress.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
                 let ids = Set(next.targets.map(\.id))
                 lastSent = lastSent.filter { ids.contains($0.key) }
+                portRotation.update(ports: next.pinglist.settings.sourcePorts, targets: ids)
                 observer?.pinglistSwapped(to: next)
             }
             let interval = max(current.pinglist.settings.interval, SafetyLimits.minimumPairInterval)
@@ -94,7 +96,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     observer?.probeStarted(scheduled, at: sentAt)
                     let request = ProbeRequest(
                         address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                        payloadBytes: scheduled.target.payloadBytes, sourceAddress: source
+                        payloadBytes: scheduled.target.payloadBytes, sourceAddress: portRotation.next(for: scheduled, source: source)
                     )
                     group.addTask { [recorder, observer] in
                         let outcome = await prober.probe(request)

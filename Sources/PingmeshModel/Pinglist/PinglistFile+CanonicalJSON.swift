@@ -34,6 +34,7 @@ extension PinglistSettingsFile {
         writer.field("ip_protocol", ipProtocol?.rawValue)
         writer.field("payload_bytes", payloadBytes)
         writer.field("source_address", sourceAddress)
+        writer.field("source_ports", sourcePorts)
         writer.field("timeout", timeout?.description)
         writer.endObject()
     }

@@ -152,6 +152,29 @@ extension PinglistFile {
     }
 }
 
+extension PinglistFile {
+    /// "FIRST-LAST" (or one port) as the ports it names, unprivileged and at most
+    /// `SafetyLimits.maximumSourcePorts` of them.
+    static func sourcePorts(parsing text: String) -> Result<[Int], SimpleReason> {
+        let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.filter { $0 != " " }) }
+        guard (1...2).contains(parts.count), let first = parts.first ?? nil, let last = parts.last ?? nil else {
+            return .failure(SimpleReason("'\(text)' is not a port range FIRST-LAST such as 33000-33007"))
+        }
+        guard first <= last else { return .failure(SimpleReason("'\(text)': \(first) is above \(last)")) }
+        guard first >= 1024, last <= 65535 else { return .failure(SimpleReason("'\(text)' is outside 1024...65535 (ports below 1024 need privileges)")) }
+        guard last - first < SafetyLimits.maximumSourcePorts else {
+            return .failure(SimpleReason("'\(text)' holds \(last - first + 1) ports; at most \(SafetyLimits.maximumSourcePorts)"))
+        }
+        return .success(Array(first...last))
+    }
+}
+
+/// A reason without a path, for helpers whose caller knows the field.
+struct SimpleReason: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
 extension PinglistSettingsFile {
     /// The effective settings, defaults applied; problems are added to `issues` under `path`.
     public func effective(path: String, issues: inout [ConfigIssue]) -> ProbeSettings {
@@ -164,6 +187,12 @@ extension PinglistSettingsFile {
         if let value = given.payloadBytes { result.payloadBytes = value }
         if let value = given.ipProtocol { result.ipProtocol = value }
         result.sourceAddress = given.sourceAddress
+        if let ports = given.sourcePorts {
+            switch PinglistFile.sourcePorts(parsing: ports) {
+            case .success(let list): result.sourcePorts = list
+            case .failure(let reason): issues.append(.init(path: "\(path).source_ports", reason: reason.description))
+            }
+        }
 
         PinglistFile.checkTiming(
             interval: result.interval, timeout: result.timeout, delay: result.delay, path: path, issues: &issues

@@ -37,13 +37,17 @@ public struct PinglistSettingsFile: Sendable, Hashable, Codable {
     public var concurrency: Int?
     public var payloadBytes: Int?
     public var sourceAddress: String?
+    /// Source ports TCP and UDP probes rotate over, "FIRST-LAST" (e.g. "33000-33007"): each is a
+    /// different 5-tuple, so a different equal-cost path (Pingmesh 5.1's port black holes).
+    public var sourcePorts: String?
     public var ipProtocol: IPProtocolPreference?
 
     public init(
         interval: ConfigDuration? = nil, timeout: ConfigDuration? = nil, delay: ConfigDuration? = nil,
         concurrency: Int? = nil, payloadBytes: Int? = nil, sourceAddress: String? = nil,
-        ipProtocol: IPProtocolPreference? = nil
+        ipProtocol: IPProtocolPreference? = nil, sourcePorts: String? = nil
     ) {
+        self.sourcePorts = sourcePorts
         self.interval = interval
         self.timeout = timeout
         self.delay = delay
@@ -57,6 +61,7 @@ public struct PinglistSettingsFile: Sendable, Hashable, Codable {
         case interval, timeout, delay, concurrency
         case payloadBytes = "payload_bytes"
         case sourceAddress = "source_address"
+        case sourcePorts = "source_ports"
         case ipProtocol = "ip_protocol"
     }
 
@@ -69,6 +74,7 @@ public struct PinglistSettingsFile: Sendable, Hashable, Codable {
         concurrency = try container.decodeIfPresent(Int.self, forKey: .concurrency)
         payloadBytes = try container.decodeIfPresent(Int.self, forKey: .payloadBytes)
         sourceAddress = try container.decodeIfPresent(String.self, forKey: .sourceAddress)
+        sourcePorts = try container.decodeIfPresent(String.self, forKey: .sourcePorts)
         ipProtocol = try container.decodeIfPresent(IPProtocolPreference.self, forKey: .ipProtocol)
     }
 }

@@ -12,6 +12,9 @@ public struct ProbeSettings: Sendable, Hashable {
     public var payloadBytes: Int
     /// Local address probes leave from; nil lets the kernel choose.
     public var sourceAddress: String?
+    /// Source ports TCP and UDP probes of one target rotate over, one per probe; empty lets the
+    /// kernel pick a fresh port for every probe.
+    public var sourcePorts: [Int]
     public var ipProtocol: IPProtocolPreference
 
     public init(
@@ -21,8 +24,10 @@ public struct ProbeSettings: Sendable, Hashable {
         concurrency: Int = 100,
         payloadBytes: Int = 0,
         sourceAddress: String? = nil,
-        ipProtocol: IPProtocolPreference = .both
+        ipProtocol: IPProtocolPreference = .both,
+        sourcePorts: [Int] = []
     ) {
+        self.sourcePorts = sourcePorts
         self.interval = interval
         self.timeout = timeout
         self.delay = delay
@@ -43,6 +48,8 @@ public enum SafetyLimits {
     public static let maximumPayloadBytes = 64 * 1024
     /// Most probes in flight one agent may have.
     public static let maximumConcurrency = 10_000
+    /// Most source ports one pinglist may rotate over (each holds its own loss bucket).
+    public static let maximumSourcePorts = 64
     /// Consecutive failed pinglist pulls after which an agent stops probing.
     public static let maximumFailedPulls = 3
 }

@@ -157,6 +157,13 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
             return
         }
         if let source = request.sourceAddress {
+            // A fixed source port (ECMP rotation) is reused probe after probe: the previous
+            // connection ended in an RST, but the port may still be bound by one in flight to
+            // another target, which SO_REUSEADDR allows (the 4-tuples differ).
+            if let port = source.port, port != 0 {
+                var one: Int32 = 1
+                _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+            }
             let bound = source.withSockAddr { bind(fd, $0, socklen_t($1)) }
             guard bound == 0 else {
                 let code = errno

@@ -42,6 +42,8 @@ public struct TCPProber: Prober {
                 return options.setSoLinger(linger(l_onoff: 1, l_linger: 0))
             }
         if let source = request.sourceAddress {
+            // A fixed source port (ECMP rotation) may be bound by another probe in flight.
+            if let port = source.port, port != 0 { bootstrap = bootstrap.channelOption(.socketOption(.so_reuseaddr), value: 1) }
             bootstrap = bootstrap.bind(to: source)
         }
         let connected = bootstrap.connect(to: request.address)

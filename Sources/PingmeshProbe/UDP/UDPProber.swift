@@ -45,19 +45,21 @@ public final class UDPProber: Prober, Sendable {
         for future in all { try? await future.get().channel.close() }
     }
 
-    /// The shared socket for the request's local address (the wildcard of its family by default).
+    /// The shared socket for the request's local address (the wildcard of its family by default)
+    /// and source port: a kernel-chosen one, or one of the pinglist's rotation (ECMP paths), each
+    /// its own socket.
     private func socket(for request: ProbeRequest) -> EventLoopFuture<UDPProbeSocket> {
         let bindAddress: SocketAddress
         do {
             if let source = request.sourceAddress {
-                bindAddress = try SocketAddress(ipAddress: source.ipAddress ?? "", port: 0)
+                bindAddress = try SocketAddress(ipAddress: source.ipAddress ?? "", port: source.port ?? 0)
             } else {
                 bindAddress = try SocketAddress(ipAddress: request.address.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
             }
         } catch {
             return group.next().makeFailedFuture(error)
         }
-        let key = bindAddress.ipAddress ?? "?"
+        let key = "\(bindAddress.ipAddress ?? "?") \(bindAddress.port ?? 0)"
         let (future, isNew) = sockets.withLock { sockets in
             if let existing = sockets[key] { return (existing, false) }
             let made = UDPProbeSocket.bind(to: bindAddress, group: group)
@@ -159,9 +161,20 @@ final class UDPProbeHandler: ChannelInboundHandler, @unchecked Sendable {
         for sequence in Array(pending.keys) { finish(sequence, ProbeOutcome(result: .error, detail: "udp socket closed")) }
     }
 
+    /// The port probes leave from, reported with each outcome: per-port loss buckets tell ECMP
+    /// paths apart.
+    private var localPort: Int?
+
+    func channelActive(context: ChannelHandlerContext) {
+        localPort = context.channel.localAddress?.port
+        context.fireChannelActive()
+    }
+
     private func finish(_ sequence: UInt64, _ outcome: ProbeOutcome) {
         guard let entry = pending.removeValue(forKey: sequence) else { return }
         entry.timeout?.cancel()
+        var outcome = outcome
+        outcome.sourcePort = localPort
         entry.continuation.resume(returning: outcome)
     }
 }
