@@ -192,7 +192,7 @@ struct TCPProberTests {
                 first.close(promise: nil)
                 second.close(promise: nil)
             }
-            let port = Int.random(in: 40_000...49_000)
+            let port = Int.random(in: 20_000...29_000)
             let source = try SocketAddress(ipAddress: "127.0.0.1", port: port)
             for _ in 0..<3 {
                 let outcome = await prober.probe(ProbeRequest(address: firstAddress, timeout: .seconds(2), delay: .seconds(1), sourceAddress: source))

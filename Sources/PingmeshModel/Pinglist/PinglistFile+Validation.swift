@@ -158,7 +158,7 @@ extension PinglistFile {
     static func sourcePorts(parsing text: String) -> Result<[Int], SimpleReason> {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.filter { $0 != " " }) }
         guard (1...2).contains(parts.count), let first = parts.first ?? nil, let last = parts.last ?? nil else {
-            return .failure(SimpleReason("'\(text)' is not a port range FIRST-LAST such as 33000-33007"))
+            return .failure(SimpleReason("'\(text)' is not a port range FIRST-LAST such as 20000-20007"))
         }
         guard first <= last else { return .failure(SimpleReason("'\(text)': \(first) is above \(last)")) }
         guard first >= 1024, last <= 65535 else { return .failure(SimpleReason("'\(text)' is outside 1024...65535 (ports below 1024 need privileges)")) }

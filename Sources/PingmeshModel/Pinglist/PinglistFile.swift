@@ -37,7 +37,7 @@ public struct PinglistSettingsFile: Sendable, Hashable, Codable {
     public var concurrency: Int?
     public var payloadBytes: Int?
     public var sourceAddress: String?
-    /// Source ports TCP and UDP probes rotate over, "FIRST-LAST" (e.g. "33000-33007"): each is a
+    /// Source ports TCP and UDP probes rotate over, "FIRST-LAST" (e.g. "20000-20007", outside the kernel's ephemeral range): each is a
     /// different 5-tuple, so a different equal-cost path (Pingmesh 5.1's port black holes).
     public var sourcePorts: String?
     public var ipProtocol: IPProtocolPreference?

@@ -43,10 +43,11 @@ PM.api = (() => {
     if (auth && token()) headers.Authorization = 'Bearer ' + token();
     pending++;
     try {
-      const response = await fetch(url, {
+      const early = method === 'GET' && PM.boot ? PM.boot.claim(url) : null;
+      const response = await (early || fetch(url, {
         method, headers, signal, cache: 'no-store',
         body: body === undefined ? undefined : JSON.stringify(body),
-      });
+      }));
       const text = await response.text();
       const parsing = performance.now();
       let data = null;

@@ -51,6 +51,7 @@ PM.app = (() => {
     PM.heatmap.tick();
     PM.incidents.refreshBadge();
     if (current === 'agents') PM.agents.show();
+    if (current === 'incidents') PM.incidents.show();
   }
 
   function start() {

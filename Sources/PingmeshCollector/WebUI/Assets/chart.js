@@ -15,8 +15,8 @@ PM.chart = (() => {
     const raw = max / count;
     const mag = Math.pow(10, Math.floor(Math.log10(raw)));
     const step = [1, 2, 2.5, 5, 10].map((f) => f * mag).find((s) => s >= raw) || raw;
-    const out = [];
-    for (let v = 0; v <= max + step * 1e-9; v += step) out.push(v);
+    const out = [0];
+    while (out[out.length - 1] < max - step * 1e-9) out.push(out.length * step);
     return out;
   }
 

@@ -19,7 +19,8 @@ PM.faults = (() => {
   /** Asks whether the collector offers fault injection; shows the nav entry if so. */
   async function probe() {
     const res = await PM.api.get('/v1/faults');
-    available = res.ok && res.data && Array.isArray(res.data.faults);
+    // 404 (or {"enabled": false}) means a collector without a simulated data center.
+    available = res.ok && res.data && Array.isArray(res.data.faults) && res.data.enabled !== false;
     $('faults-nav').hidden = !available;
     if (available) info = res.data;
     return available;

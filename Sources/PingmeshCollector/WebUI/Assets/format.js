@@ -27,6 +27,12 @@ PM.fmt = (() => {
     return v.toPrecision(2) + '%';
   }
 
+  /** A threshold with its unit and no trailing zeros: "4 ms", "0.1%". */
+  function threshold(statistic, v) {
+    const n = statistic === 'loss' ? v * 100 : v * 1000;
+    return String(parseFloat(n.toPrecision(4))) + (statistic === 'loss' ? '%' : ' ms');
+  }
+
   /** A statistic's value with its unit. */
   function value(statistic, v) {
     return statistic === 'loss' ? pct(v) : ms(v);
@@ -86,5 +92,5 @@ PM.fmt = (() => {
   const statisticNames = { p50: 'P50', p90: 'P90', p99: 'P99', 'p99.9': 'P99.9', loss: 'loss' };
   const statisticName = (s) => statisticNames[s] || s;
 
-  return { ms, pct, value, time, age, count, compare, el, levelName, statisticName };
+  return { ms, pct, value, threshold, time, age, count, compare, el, levelName, statisticName };
 })();

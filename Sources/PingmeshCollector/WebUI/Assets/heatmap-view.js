@@ -7,12 +7,10 @@ PM.heatmap = (() => {
   const $ = (id) => document.getElementById(id);
   const T = PM.Topology;
   const { el } = PM.fmt;
-  const LEVELS = ['dc', 'podset', 'pod', 'tor', 'server'];
-  const STATISTICS = ['p50', 'p90', 'p99', 'p99.9', 'loss'];
-  const RANGES = [900, 3600, 21600, 86400];
+  const { LEVELS, STATISTICS, RANGES, DEFAULTS } = PM.boot;
 
   // What is shown; mirrored in the URL (#/heatmap?level=..).
-  let S = { level: 'tor', statistic: 'p99', range: 900, at: null, rows: null, cols: null, base: 'tor', rack: 'tor' };
+  let S = { ...DEFAULTS, at: null, rows: null, cols: null, base: DEFAULTS.level, rack: 'tor' };
   let highlight = null; // {level, names: [..], label}
   let renderer = null;
   let topology = new T([]);
@@ -21,7 +19,7 @@ PM.heatmap = (() => {
   let renderCount = 0, lastRequest = null, timings = {};
   const cache = new Map();
   let cursor = { row: 0, col: 0 }, keyboard = false;
-  let tooltipCell = null, hideTimer = null, playTimer = null, resizeFrame = 0;
+  let tip = null, playTimer = null, resizeFrame = 0;
   let visible = false;
 
   // ---------- state and URL ----------
@@ -36,7 +34,7 @@ PM.heatmap = (() => {
 
   function fromParams(params) {
     const get = (k) => params.get(k);
-    const level = LEVELS.includes(get('level')) ? get('level') : 'tor';
+    const level = LEVELS.includes(get('level')) ? get('level') : DEFAULTS.level;
     const next = {
       level,
       statistic: STATISTICS.includes(get('statistic')) ? get('statistic') : S.statistic,
@@ -99,7 +97,7 @@ PM.heatmap = (() => {
 
   function hide() {
     visible = false;
-    hideTooltip();
+    tip.hide();
     stopPlay();
   }
 
@@ -107,14 +105,6 @@ PM.heatmap = (() => {
 
   const nowSeconds = () => Math.floor(Date.now() / 1000);
   const liveMinute = () => Math.floor(nowSeconds() / 60) * 60;
-
-  function timeWindow() {
-    if (S.at == null) {
-      const to = nowSeconds();
-      return { live: true, from: to - S.range, to };
-    }
-    return { live: false, from: S.at, to: S.at + 60, resolution: '1m' };
-  }
 
   function sliderPosition() {
     const n = S.range / 60;
@@ -133,7 +123,7 @@ PM.heatmap = (() => {
     const hit = cache.get(url);
     const maxAge = live ? 25000 : 300000;
     if (hit && Date.now() - hit.at < maxAge) return hit.res;
-    const res = await PM.api.get(url, null, { signal });
+    const res = await (PM.boot.claim(url) || PM.matrixReader.fetch(url, { signal }));
     if (res.ok) {
       cache.set(url, { res, at: Date.now() });
       while (cache.size > 6) cache.delete(cache.keys().next().value);
@@ -145,21 +135,23 @@ PM.heatmap = (() => {
     const mine = ++seq;
     if (controller) controller.abort();
     controller = new AbortController();
-    const win = timeWindow();
-    const params = { level: S.level, statistic: S.statistic, from: win.from, to: win.to, resolution: win.resolution };
-    // Live windows are cached per minute so a drill-down and back does not refetch.
-    const keyTo = win.live ? Math.floor(win.to / 30) * 30 : win.to;
-    const url = '/v1/matrix' + PM.api.query({ ...params, to: keyTo, from: keyTo - (win.to - win.from) });
+    let request = PM.boot.matrixRequest(S, nowSeconds());
+    const first = PM.boot.takeFirstMatrix();
+    if (first && first.level === request.level && first.statistic === request.statistic && first.live === request.live &&
+        first.to - first.from === request.to - request.from && (first.live || first.from === request.from)) request = first;
+    const url = request.url;
     if (fresh) cache.delete(url);
-    lastRequest = { url, level: S.level, statistic: S.statistic, from: keyTo - (win.to - win.from), to: keyTo, resolution: win.resolution || null };
+    lastRequest = request;
     loading = true;
     updateMeta();
-    const started = performance.now();
-    const [topo, res] = await Promise.all([T.fetch(fresh ? 0 : 20000), fetchMatrix(url, win.live, controller.signal)]);
+    const requestAt = performance.now();
+    const [topo, res] = await Promise.all([T.fetch(fresh ? 5000 : 20000), fetchMatrix(url, request.live, controller.signal)]);
     if (mine !== seq) return;
     loading = false;
     topology = topo;
-    timings = { fetchMs: performance.now() - started, parseMs: res.parseMs, bytes: res.bytes };
+    // The first request may have started in boot.js, before this view existed.
+    const sentAt = res.startedAt != null ? Math.min(res.startedAt, requestAt) : requestAt;
+    timings = { requestAt: sentAt, fetchMs: performance.now() - sentAt, parseMs: res.parseMs, bytes: res.bytes };
     if (!res.ok) {
       if (res.aborted) return;
       error = res.error;
@@ -184,10 +176,10 @@ PM.heatmap = (() => {
 
   function build() {
     const L = S.level;
-    const m0 = matrix || { sources: [], destinations: [], cells: [] };
+    const m0 = matrix || {};
     const sources = Array.isArray(m0.sources) ? m0.sources : [];
     const destinations = Array.isArray(m0.destinations) ? m0.destinations : [];
-    const cells = Array.isArray(m0.cells) ? m0.cells : [];
+    const cells = m0.cells && m0.cells.count != null ? m0.cells : PM.matrixReader.columnsOf(m0.cells);
     const rowSet = new Set(sources), colSet = new Set(destinations);
     // Agents known but silent (down, or new) still get their row and column.
     for (const name of topology.known(L)) {
@@ -203,25 +195,25 @@ PM.heatmap = (() => {
     const srcMap = Int32Array.from(sources, (name) => rowIndex.get(name) ?? -1);
     const dstMap = Int32Array.from(destinations, (name) => colIndex.get(name) ?? -1);
     const values = new Float64Array(n * m);
-    const probes = new Uint32Array(n * m), failed = new Uint32Array(n * m);
+    const probes = new Float64Array(n * m), failed = new Float64Array(n * m);
     const has = new Uint8Array(n * m);
     let withData = 0;
-    for (let k = 0; k < cells.length; k++) {
-      const c = cells[k];
-      const r = srcMap[c.source], j = dstMap[c.destination];
+    const cSrc = cells.source, cDst = cells.destination, cVal = cells.value, cProbes = cells.probes, cFailed = cells.failed;
+    for (let k = 0; k < cells.count; k++) {
+      const r = srcMap[cSrc[k]], j = dstMap[cDst[k]];
       if (!(r >= 0) || !(j >= 0)) continue;
       const i = r * m + j;
+      if (!has[i]) withData++;
       has[i] = 1;
-      values[i] = c.value == null ? NaN : c.value;
-      probes[i] = c.probes || 0;
-      failed[i] = c.failed || 0;
-      withData++;
+      values[i] = cVal[k];
+      probes[i] = cProbes[k];
+      failed[i] = cFailed[k];
     }
     const rowDown = Uint8Array.from(rows, (name) => (topology.isDown(L, name) ? 1 : 0));
     const colDown = Uint8Array.from(cols, (name) => (topology.isDown(L, name) ? 1 : 0));
     return {
       level: L, statistic: S.statistic, rows, cols, values, probes, failed, has, rowDown, colDown, withData,
-      rowIndex, colIndex, totalCells: cells.length,
+      rowIndex, colIndex, totalCells: cells.count,
     };
   }
 
@@ -298,7 +290,6 @@ PM.heatmap = (() => {
   function renderLegend() {
     const entries = PM.scale.legend(S.statistic);
     $('legend-unit').textContent = '(' + PM.fmt.statisticName(S.statistic) + (S.statistic === 'loss' ? '' : ', ms') + ')';
-    const p = PM.scale.palette();
     $('legend').replaceChildren(...entries.map((e) => {
       const swatch = el('span', { class: 'swatch' + (e.hatched ? ' hatched' : '') + (e.outline ? ' outlined' : ''), 'aria-hidden': 'true' });
       if (e.hatched) swatch.style.setProperty('--hatch', e.colour);
@@ -310,7 +301,6 @@ PM.heatmap = (() => {
       item.dataset.colour = e.colour;
       return item;
     }));
-    void p;
   }
 
   /** Crumbs from the drill start (`base`) down to the current level. */
@@ -430,101 +420,11 @@ PM.heatmap = (() => {
   }
 
   function openPair(source, destination) {
-    hideTooltip();
+    tip.hide();
     PM.app.go(pairHash(source, destination));
   }
 
-  // ---------- hover, click, keys ----------
-
-  function cellFigures(row, col) {
-    const i = row * grid.cols.length + col;
-    const has = grid.has[i] === 1;
-    const value = has && !Number.isNaN(grid.values[i]) ? grid.values[i] : null;
-    const probes = has ? grid.probes[i] : 0, failed = has ? grid.failed[i] : 0;
-    const cls = PM.scale.CLASS_NAMES[renderer.classes[i]];
-    return { source: grid.rows[row], destination: grid.cols[col], has, value, probes, failed, cls };
-  }
-
-  const classWords = { nodata: 'no data', good: 'within the green threshold', warn: 'yellow band', bad: 'above the red threshold', unreachable: 'unreachable: every probe failed' };
-
-  function cellContent(row, col, withActions) {
-    const f = cellFigures(row, col);
-    const parts = [el('p', { class: 'tt-title' }, f.source, ' \u2192 ', f.destination)];
-    if (!f.has) {
-      parts.push(el('p', null, 'No data for this pair in this window.'));
-    } else {
-      const loss = f.probes > 0 ? f.failed / f.probes : null;
-      parts.push(el('dl', { class: 'figures' },
-        el('dt', null, PM.fmt.statisticName(S.statistic)), el('dd', null, f.value == null ? 'none (every probe failed)' : PM.fmt.value(S.statistic, f.value)),
-        el('dt', null, 'probes'), el('dd', null, PM.fmt.count(f.probes)),
-        el('dt', null, 'failed'), el('dd', null, PM.fmt.count(f.failed)),
-        el('dt', null, 'loss'), el('dd', null, PM.fmt.pct(loss))));
-      parts.push(el('p', { class: 'muted small' }, classWords[f.cls] || ''));
-    }
-    const downs = [];
-    if (grid.rowDown[row]) downs.push('source');
-    if (grid.colDown[col]) downs.push('destination');
-    if (downs.length) parts.push(el('p', { class: 'warn-text' }, 'Agent down at the ' + downs.join(' and ') + '.'));
-    if (withActions) {
-      const actions = el('p', { class: 'actions' },
-        el('a', { href: pairHash(f.source, f.destination), class: 'pair-link' }, 'Pair view'));
-      if (S.level !== 'server') {
-        actions.append(' ', el('button', { type: 'button', class: 'link', onclick: () => drillCell(row, col) }, 'Drill down'));
-      }
-      parts.push(actions);
-    }
-    return parts;
-  }
-
-  function headerContent(kind, index) {
-    const name = kind === 'row' ? grid.rows[index] : grid.cols[index];
-    const down = topology.downCount(S.level, name);
-    const parts = [el('p', { class: 'tt-title' }, (kind === 'row' ? 'Source ' : 'Destination ') + name)];
-    if (down) parts.push(el('p', null, down.of + (down.of === 1 ? ' agent' : ' agents') + (down.down ? ', ' + down.down + ' down' : ', all reporting')));
-    if (S.level !== 'server') {
-      parts.push(el('p', { class: 'muted small' }, 'Click: its ' + PM.fmt.levelName(T.child(S.level, S.rack)) +
-        (kind === 'row' ? ' against every destination' : ' from every source')));
-    }
-    return parts;
-  }
-
-  function showTooltip(hit) {
-    const tip = $('hm-tooltip');
-    clearTimeout(hideTimer);
-    const key = hit.kind + ':' + (hit.row ?? '') + ':' + (hit.col ?? '');
-    if (tooltipCell === key && !tip.hidden) return;
-    tooltipCell = key;
-    tip.replaceChildren(...(hit.kind === 'cell' ? cellContent(hit.row, hit.col, true) : headerContent(hit.kind, hit.kind === 'row' ? hit.row : hit.col)));
-    if (hit.kind === 'cell') tip.append(el('p', { class: 'muted small' }, 'Click: drill down \u00b7 Shift+click: pair view'));
-    tip.hidden = false;
-    // Abut the cell (below it, or above near the bottom) so the pointer reaches the links
-    // without crossing another cell.
-    const rect = $('hm-canvas').getBoundingClientRect();
-    const g = renderer.geometry;
-    let box;
-    if (hit.kind === 'cell') box = renderer.box(hit.row, hit.col);
-    else if (hit.kind === 'row') box = { x: 0, y: (g.y + hit.row * g.cell) / g.dpr, size: g.cell / g.dpr, w: g.x / g.dpr };
-    else box = { x: (g.x + hit.col * g.cell) / g.dpr, y: 0, size: g.y / g.dpr, w: g.cell / g.dpr };
-    const left0 = rect.left + box.x, top0 = rect.top + box.y, bottom0 = top0 + box.size;
-    const tw = tip.offsetWidth, th = tip.offsetHeight;
-    let left = Math.min(left0, window.innerWidth - tw - 4);
-    let top = bottom0;
-    if (top + th > window.innerHeight - 4) top = top0 - th;
-    tip.style.left = Math.max(4, left) + 'px';
-    tip.style.top = Math.max(4, top) + 'px';
-  }
-
-  function hideTooltip() {
-    clearTimeout(hideTimer);
-    const tip = $('hm-tooltip');
-    tip.hidden = true;
-    tooltipCell = null;
-  }
-
-  function scheduleHide() {
-    clearTimeout(hideTimer);
-    hideTimer = setTimeout(hideTooltip, 200);
-  }
+  // ---------- click, keys ----------
 
   function pointerHit(event) {
     const rect = $('hm-canvas').getBoundingClientRect();
@@ -534,7 +434,7 @@ PM.heatmap = (() => {
   function onClick(event) {
     const hit = pointerHit(event);
     if (!hit) return;
-    hideTooltip();
+    tip.hide();
     if (hit.kind === 'cell') {
       cursor = { row: hit.row, col: hit.col };
       if (event.shiftKey || event.ctrlKey || event.metaKey || event.altKey) openPair(grid.rows[hit.row], grid.cols[hit.col]);
@@ -546,7 +446,7 @@ PM.heatmap = (() => {
   function onKey(event) {
     if (!grid || !grid.rows.length || !grid.cols.length) return;
     const n = grid.rows.length, m = grid.cols.length;
-    const page = Math.max(1, Math.floor(8));
+    const page = 8;
     const moves = {
       ArrowUp: [-1, 0], ArrowDown: [1, 0], ArrowLeft: [0, -1], ArrowRight: [0, 1],
       PageUp: [-page, 0], PageDown: [page, 0],
@@ -559,7 +459,7 @@ PM.heatmap = (() => {
     else if (event.key === 'Enter') { drillCell(cursor.row, cursor.col); event.preventDefault(); return; }
     else if (event.key === 'p' || event.key === 'P') { openPair(grid.rows[cursor.row], grid.cols[cursor.col]); event.preventDefault(); return; }
     else if (event.key === 'Backspace' || event.key === 'Escape') {
-      if (event.key === 'Escape' && !$('hm-tooltip').hidden) { hideTooltip(); return; }
+      if (event.key === 'Escape' && tip.visible) { tip.hide(); return; }
       up(); event.preventDefault(); return;
     } else return;
     event.preventDefault();
@@ -568,7 +468,7 @@ PM.heatmap = (() => {
     cursor.col = Math.min(cursor.col, m - 1);
     renderer.cursor = cursor;
     renderer.render();
-    showCellPanel(cursor.row, cursor.col);
+    tip.panel(cursor.row, cursor.col);
     scrollCursorIntoView();
   }
 
@@ -581,10 +481,6 @@ PM.heatmap = (() => {
     if (box.y < scroller.scrollTop || box.y + box.size > scroller.scrollTop + scroller.clientHeight) {
       scroller.scrollTop = Math.max(0, box.y - scroller.clientHeight / 2);
     }
-  }
-
-  function showCellPanel(row, col) {
-    $('hm-cell').replaceChildren(...cellContent(row, col, true));
   }
 
   // ---------- replay ----------
@@ -668,7 +564,6 @@ PM.heatmap = (() => {
   // ---------- setup ----------
 
   function bindSettings() {
-    const s = PM.scale.current;
     const inputs = { 'th-lat-good': 'latencyGoodMs', 'th-lat-bad': 'latencyBadMs', 'th-loss-good': 'lossGoodPct', 'th-loss-bad': 'lossBadPct' };
     const fill = () => {
       for (const [id, key] of Object.entries(inputs)) $(id).value = String(PM.scale.current[key]);
@@ -686,11 +581,13 @@ PM.heatmap = (() => {
     $('th-palette').addEventListener('change', () => PM.scale.update({ palette: $('th-palette').value }));
     $('th-reset').addEventListener('click', () => { PM.scale.reset(); fill(); });
     PM.scale.onChange(() => redraw());
-    void s;
   }
 
   function init() {
     renderer = new PM.HeatmapRenderer($('hm-canvas'));
+    tip = PM.heatmapTooltip.create({
+      grid: () => grid, renderer, state: () => S, topology: () => topology, pairHash, drill: drillCell,
+    });
     const canvas = $('hm-canvas');
     $('heatmap-controls').addEventListener('submit', (e) => e.preventDefault());
     $('hm-level').addEventListener('change', () => {
@@ -708,19 +605,15 @@ PM.heatmap = (() => {
     $('hm-play').addEventListener('click', togglePlay);
     canvas.addEventListener('mousemove', (e) => {
       const hit = pointerHit(e);
-      if (hit) showTooltip(hit); else scheduleHide();
+      if (hit) tip.show(hit); else tip.hideSoon();
     });
-    canvas.addEventListener('mouseleave', scheduleHide);
+    canvas.addEventListener('mouseleave', () => tip.hideSoon());
     canvas.addEventListener('click', onClick);
     canvas.addEventListener('keydown', onKey);
     canvas.addEventListener('focus', () => { if (keyboard) { renderer.cursor = cursor; renderer.render(); } });
     canvas.addEventListener('blur', () => { if (renderer.cursor) { renderer.cursor = null; renderer.render(); } });
     canvas.addEventListener('keyup', (e) => { if (e.key === 'Tab') { keyboard = true; renderer.cursor = cursor; renderer.render(); } });
-    const tip = $('hm-tooltip');
-    tip.addEventListener('mouseenter', () => clearTimeout(hideTimer));
-    tip.addEventListener('mouseleave', scheduleHide);
-    tip.addEventListener('click', (e) => { if (e.target.closest('a')) hideTooltip(); });
-    $('hm-scroll').addEventListener('scroll', hideTooltip, { passive: true });
+    $('hm-scroll').addEventListener('scroll', () => tip.hide(), { passive: true });
     window.addEventListener('resize', () => {
       cancelAnimationFrame(resizeFrame);
       resizeFrame = requestAnimationFrame(layoutAndRender);
@@ -793,6 +686,7 @@ PM.heatmap = (() => {
     init, show, hide, tick, redraw, focusIncident, incidentArea, state, clientPoint,
     get renderCount() { return renderCount; },
     get current() { return { ...S }; },
+    get hash() { return hashOf(S); },
     pairHash,
   };
 })();

@@ -18,7 +18,7 @@ PM.HeatmapRenderer = class HeatmapRenderer {
 
   /**
    * data: {rows, cols (names), statistic, values Float64Array (NaN: no value), probes and failed
-   * Uint32Array, has Uint8Array (1 where a cell exists), rowDown and colDown Uint8Array}; all
+   * Float64Array, has Uint8Array (1 where a cell exists), rowDown and colDown Uint8Array}; all
    * grids row-major, rows.length x cols.length.
    */
   setData(data) {
@@ -160,32 +160,52 @@ PM.HeatmapRenderer = class HeatmapRenderer {
     const rowStride = Math.max(1, Math.ceil(lineH / cs));
     const colStride = rowStride;
     const maxRow = g.x - 18 * dpr, maxCol = g.y - 14 * dpr;
-    // Down bands first, under the text.
-    ctx.fillStyle = hatch;
-    for (let r = 0; r < n; r++) if (d.rowDown[r]) ctx.fillRect(0, g.y + r * cs, g.x - 2 * dpr, Math.max(cs, 2));
-    for (let c = 0; c < m; c++) if (d.colDown[c]) ctx.fillRect(g.x + c * cs, 0, Math.max(cs, 2), g.y - 2 * dpr);
+    // Down bands first, under the text; with cells too small to hatch, a solid tick by the plot
+    // still marks them.
+    const band = Math.max(cs, 3 * dpr), off = (band - cs) / 2, tick = 6 * dpr;
+    for (let r = 0; r < n; r++) {
+      if (!d.rowDown[r]) continue;
+      ctx.fillStyle = hatch;
+      ctx.fillRect(0, g.y + r * cs - off, g.x - 2 * dpr, band);
+      if (cs < 3) { ctx.fillStyle = p.down; ctx.fillRect(g.x - tick - 1, g.y + r * cs - off, tick, band); }
+    }
+    for (let c = 0; c < m; c++) {
+      if (!d.colDown[c]) continue;
+      ctx.fillStyle = hatch;
+      ctx.fillRect(g.x + c * cs - off, 0, band, g.y - 2 * dpr);
+      if (cs < 3) { ctx.fillStyle = p.down; ctx.fillRect(g.x + c * cs - off, g.y - tick - 1, band, tick); }
+    }
     ctx.fillStyle = '#1f1f1f';
     ctx.textBaseline = 'middle';
     ctx.textAlign = 'right';
+    // A label over a hatched band gets a white backing so it stays readable.
+    const backing = (text, x, y, alignRight) => {
+      const w = ctx.measureText(text).width + 4 * dpr, h = g.fontPx + 2 * dpr;
+      ctx.fillStyle = '#ffffff';
+      ctx.fillRect(alignRight ? x - w + 2 * dpr : x - 2 * dpr, y - h / 2, w, h);
+      ctx.fillStyle = '#1f1f1f';
+    };
     for (let r = 0; r < n; r += rowStride) {
-      ctx.fillStyle = d.rowDown[r] ? '#000000' : '#1f1f1f';
-      ctx.fillText(this.fit(d.rows[r], maxRow), g.x - 8 * dpr, g.y + r * cs + cs / 2);
+      const text = this.fit(d.rows[r], maxRow), x = g.x - 8 * dpr, y = g.y + r * cs + cs / 2;
+      if (d.rowDown[r]) backing(text, x, y, true);
+      ctx.fillText(text, x, y);
     }
     ctx.textAlign = 'left';
     for (let c = 0; c < m; c += colStride) {
       ctx.save();
       ctx.translate(g.x + c * cs + cs / 2, g.y - 8 * dpr);
       ctx.rotate(-Math.PI / 2);
-      ctx.fillStyle = '#1f1f1f';
-      ctx.fillText(this.fit(d.cols[c], maxCol), 0, 0);
+      const text = this.fit(d.cols[c], maxCol);
+      if (d.colDown[c]) backing(text, 0, 0, false);
+      ctx.fillText(text, 0, 0);
       ctx.restore();
     }
     // Axis names in the corner.
     ctx.fillStyle = '#4a4a4a';
     ctx.font = 'italic ' + ctx.font;
     ctx.textAlign = 'left';
-    ctx.fillText('to \u2192', 4 * dpr, g.y - 24 * dpr);
-    ctx.fillText('from \u2193', 4 * dpr, g.y - 8 * dpr);
+    ctx.fillText('to \u2192', 4 * dpr, g.y - 30 * dpr);
+    ctx.fillText('from \u2193', 4 * dpr, g.y - 15 * dpr);
     ctx.font = g.fontPx + 'px system-ui, -apple-system, "Segoe UI", sans-serif';
   }
 

@@ -30,7 +30,12 @@ PM.incidents = (() => {
     $('inc-status').textContent = (through == null ? 'No window analysed yet (the first one about 80 s after data arrives).' :
       'Analysed through the window of ' + PM.fmt.time(through) + '.') +
       (list.length ? ` ${openCount} open, ${list.length - openCount} resolved.` : ' No incidents.');
+    // A refresh keeps the evidence the reader has open.
+    const open = new Set([...$('inc-list').querySelectorAll('article[data-id] details[open]')].map((d) => d.closest('article').dataset.id));
     $('inc-list').replaceChildren(...list.map(card));
+    for (const article of $('inc-list').querySelectorAll('article[data-id]')) {
+      if (open.has(article.dataset.id)) article.querySelector('details').open = true;
+    }
     if ($('inc-state').value !== 'resolved') updateBadge(openCount);
     ready = true;
   }
@@ -71,7 +76,7 @@ PM.incidents = (() => {
       Array.isArray(ev.examples) && ev.examples.length ? el('div', null, el('p', { class: 'small' }, 'Example pairs:'),
         el('ul', { class: 'examples' }, ev.examples.slice(0, 10).map((x) => el('li', null, el('code', null, x))))) : null,
       timeline(incident));
-    return el('article', { class: 'incident', 'aria-label': kindName(incident.kind) + ' ' + (incident.scope || '') }, head, facts, evidence);
+    return el('article', { class: 'incident', dataset: { id: incident.id || '' }, 'aria-label': kindName(incident.kind) + ' ' + (incident.scope || '') }, head, facts, evidence);
   }
 
   const kindNames = {

@@ -16,8 +16,7 @@ PM.pair = (() => {
     current = { level, source, destination, range };
     $('pair-title').textContent = source + ' \u2192 ' + destination;
     $('pair-range').value = String(range);
-    const back = PM.heatmap.current;
-    $('pair-back').href = '#/heatmap?' + new URLSearchParams({ level: back.level, statistic: back.statistic, range: String(back.range) }).toString();
+    $('pair-back').href = PM.heatmap.hash;
     load();
   }
 
@@ -71,7 +70,7 @@ PM.pair = (() => {
     });
     PM.chart.lines($('pair-loss'), {
       points, from, to, step: stepSeconds, height: 160, label: `Loss of ${source} to ${destination}, in percent`,
-      format: (v) => (v >= 1 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toFixed(3)) + '%',
+      format: (v) => (v === 0 ? '0' : v >= 1 ? v.toFixed(1) : v >= 0.1 ? v.toFixed(2) : v.toFixed(3)) + '%',
       series: [{ label: 'loss', colour: '#b91c1c', value: (q) => (q.loss == null ? null : q.loss * 100) }],
       thresholds: [{ value: scale.lossBadPct, label: scale.lossBadPct + '%', colour: p.bad }],
       extra: (q) => PM.fmt.count(q.failed) + ' of ' + PM.fmt.count(q.probes) + ' failed',
@@ -82,7 +81,7 @@ PM.pair = (() => {
   }
 
   const ms = (seconds) => (seconds == null ? null : seconds * 1000);
-  const formatMs = (v) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3)) + ' ms';
+  const formatMs = (v) => (v === 0 ? '0' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3)) + ' ms';
   const rangeName = (r) => ({ 900: '15 min', 3600: 'hour', 21600: '6 hours', 86400: '24 hours' }[r]);
 
   function renderFailures(wanted, res) {

@@ -95,7 +95,7 @@ PM.scale = (() => {
   function legend(statistic) {
     const p = palette();
     const t = thresholds(statistic);
-    const fmt = (v) => PM.fmt.value(statistic, v);
+    const fmt = (v) => PM.fmt.threshold(statistic, v);
     return [
       { cls: 'good', colour: p.good, label: 'below ' + fmt(t.good), lo: 0, hi: t.good, hiInclusive: false },
       { cls: 'warn', colour: p.warn, label: fmt(t.good) + ' to ' + fmt(t.bad), lo: t.good, hi: t.bad, hiInclusive: true },
