@@ -119,6 +119,11 @@ struct PostgresStoreTests {
         try await Self.conformance()?.compactAggregatesMatchAggregates()
     }
 
+    @Test("per-port counts of one window, names resolved")
+    func portRows() async throws {
+        try await Self.conformance()?.portRowsOfAWindow()
+    }
+
     @Test("StoreFactory opens --store postgres://... prepared and ready")
     func factory() async throws {
         guard let server = await PostgresServer.shared() else { return }

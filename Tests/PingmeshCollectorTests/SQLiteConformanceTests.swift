@@ -24,4 +24,5 @@ struct SQLiteConformanceTests {
     @Test func restartKeepsEverything() async throws { try await Self.conformance().restartKeepsEverything() }
     @Test func concurrentPrepare() async throws { try await Self.conformance().concurrentPrepare() }
     @Test func compactAggregatesMatchAggregates() async throws { try await Self.conformance().compactAggregatesMatchAggregates() }
+    @Test func portRowsOfAWindow() async throws { try await Self.conformance().portRowsOfAWindow() }
 }

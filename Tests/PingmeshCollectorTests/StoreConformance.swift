@@ -437,6 +437,26 @@ struct StoreConformance: Sendable {
     // MARK: Helpers
 
     /// Opens a store, runs `body`, and closes it whatever happens.
+    /// Per-port counts come back for their minute only, names resolved, ports of one key summed.
+    func portRowsOfAWindow() async throws {
+        try await withStore { store in
+            let minute = Self.base + 240
+            let ports = [
+                PortRow(window: minute, source: "s1", destination: "b1", port: 20_001, sent: 2, failed: 2),
+                PortRow(window: minute, source: "s1", destination: "b1", port: 20_000, sent: 2, failed: 0),
+                PortRow(window: minute + 60, source: "s1", destination: "b1", port: 20_000, sent: 3, failed: 1),
+            ]
+            _ = try await store.ingest(Self.batch(id: "p-1", rows: [Self.row("s1", "b1", minute: minute, ok: 2, timeout: 2, rtts: [100, 120])], ports: ports))
+            _ = try await store.ingest(
+                Self.batch(id: "p-2", ports: [PortRow(window: minute, source: "s1", destination: "b1", port: 20_001, sent: 1, failed: 1)]))
+            let rows = try await store.portRows(window: minute)
+            #expect(rows.map(\.port) == [20_000, 20_001])
+            #expect(rows.allSatisfy { $0.source == "s1" && $0.destination == "b1" && $0.window == minute })
+            #expect(rows.map(\.sent) == [2, 3] && rows.map(\.failed) == [0, 3])
+            #expect(try await store.portRows(window: minute + 120).isEmpty)
+        }
+    }
+
     func withStore<T: Sendable>(_ body: (any ResultStore) async throws -> T) async throws -> T {
         let store = try await open()
         do {

@@ -31,6 +31,12 @@ extension WindowEvidence {
             observation.p99Microseconds = max(observation.p99Microseconds, UInt32(clamping: p99))
             pairs[key] = observation
         }
+        // A port bucket of a pair that lost every one of at least two probes is a black-holed
+        // path (Pingmesh 5.1): the pair's other ports got through.
+        for row in try await store.portRows(window: window) where row.sent >= 2 && row.failed == row.sent {
+            guard let source = fabric.serverIndex[row.source], let destination = fabric.serverIndex[row.destination] else { continue }
+            pairs[PairKey(source: source, destination: destination)]?.blackholedPorts += 1
+        }
         let ordered = pairs.values.sorted { ($0.source, $0.destination) < ($1.source, $1.destination) }
         return WindowEvidence(fabric: fabric, reporting: reporting, pairs: ordered)
     }

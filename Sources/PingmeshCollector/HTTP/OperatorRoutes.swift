@@ -44,8 +44,13 @@ public struct OperatorTools: Sendable {
         }
 
         router.get("/v1/faults") { _, _ -> Response in
-            let faults = try Self.enabled(faults)
-            return try CollectorAPI.json(FaultList(faults: faults.faults, kinds: SimulatedFault.Kind.allCases.map(\.rawValue), targets: faults.targets))
+            // Answered everywhere, so the UI learns whether it may inject without a failed request.
+            guard let faults else {
+                let none = SimulatedFaultTargets(servers: [], tors: [], podsets: [], datacenters: [], links: [])
+                return try CollectorAPI.json(FaultList(enabled: false, faults: [], kinds: [], targets: none))
+            }
+            return try CollectorAPI.json(
+                FaultList(enabled: true, faults: faults.faults, kinds: SimulatedFault.Kind.allCases.map(\.rawValue), targets: faults.targets))
         }
         router.post("/v1/faults") { request, _ -> Response in
             let faults = try Self.enabled(faults)
@@ -87,6 +92,8 @@ public struct OperatorTools: Sendable {
 }
 
 struct FaultList: Encodable {
+    /// False on a real collector: only `pingmesh up`'s simulated servers take faults.
+    var enabled: Bool
     var faults: [SimulatedFault]
     var kinds: [String]
     var targets: SimulatedFaultTargets

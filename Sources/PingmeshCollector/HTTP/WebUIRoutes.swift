@@ -9,9 +9,24 @@ import NIOCore
 public enum WebUIRoutes {
     /// Every embedded asset by file name.
     static let embedded: [String: [UInt8]] = [
-        "index.html": PackageResources.index_html,
+        "agents-view.js": PackageResources.agents_view_js,
+        "api.js": PackageResources.api_js,
         "app.css": PackageResources.app_css,
         "app.js": PackageResources.app_js,
+        "boot.js": PackageResources.boot_js,
+        "chart.js": PackageResources.chart_js,
+        "faults-view.js": PackageResources.faults_view_js,
+        "format.js": PackageResources.format_js,
+        "heatmap-tooltip.js": PackageResources.heatmap_tooltip_js,
+        "heatmap-view.js": PackageResources.heatmap_view_js,
+        "heatmap.js": PackageResources.heatmap_js,
+        "incidents-view.js": PackageResources.incidents_view_js,
+        "index.html": PackageResources.index_html,
+        "matrix-reader.js": PackageResources.matrix_reader_js,
+        "pair-view.js": PackageResources.pair_view_js,
+        "probe-view.js": PackageResources.probe_view_js,
+        "settings.js": PackageResources.settings_js,
+        "topology.js": PackageResources.topology_js,
     ]
 
     static func add(to router: Router<BasicRequestContext>, directory: String?) {

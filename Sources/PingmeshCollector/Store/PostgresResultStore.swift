@@ -228,6 +228,23 @@ public final class PostgresResultStore: ResultStore {
         }
     }
 
+    public func portRows(window: Int64) async throws -> [PortRow] {
+        let minute = try Self.minute(window)
+        return try await reading { connection, logger in
+            var result: [PortRow] = []
+            let rows = try await connection.query(
+                """
+                SELECT s.name, d.name, p.port, p.sent, p.failed FROM ports p
+                JOIN names s ON s.id = p.src JOIN names d ON d.id = p.dst
+                WHERE p.minute = \(minute) ORDER BY s.name COLLATE "C", d.name COLLATE "C", p.port
+                """, logger: logger)
+            for try await (source, destination, port, sent, failed) in rows.decode((String, String, Int32, Int64, Int64).self) {
+                result.append(PortRow(window: window, source: source, destination: destination, port: Int(port), sent: UInt64(sent), failed: UInt64(failed)))
+            }
+            return result
+        }
+    }
+
     public func sizeBytes() async throws -> Int64 {
         try await reading { connection, logger in
             try await connection.single("SELECT pg_database_size(current_database())", as: Int64.self, logger: logger) ?? 0

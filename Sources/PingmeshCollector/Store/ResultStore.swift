@@ -42,6 +42,10 @@ public protocol ResultStore: Sendable {
     /// Every agent that has uploaded, with its last upload.
     func agents() async throws -> [AgentRecord]
 
+    /// The per-source-port counts of the one-minute window starting at `window` (ECMP paths:
+    /// a black hole that hits only some ports shows here), by source, destination and port.
+    func portRows(window: Int64) async throws -> [PortRow]
+
     /// Deletes rows older than the retention of each level; returns the rows deleted.
     func enforceRetention(_ retention: Retention, now: Int64) async throws -> Int
 

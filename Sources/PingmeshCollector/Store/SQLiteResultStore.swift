@@ -352,6 +352,19 @@ public final class SQLiteResultStore: ResultStore {
         }
     }
 
+    public func portRows(window: Int64) async throws -> [PortRow] {
+        try await pool.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT s.name, d.name, ports.port, ports.sent, ports.failed FROM ports
+                    JOIN names s ON s.id = ports.src JOIN names d ON d.id = ports.dst
+                    WHERE ports.minute = ? ORDER BY s.name, d.name, ports.port
+                    """, arguments: [window / 60]
+            ).map { row in PortRow(window: window, source: row[0], destination: row[1], port: row[2], sent: row[3], failed: row[4]) }
+        }
+    }
+
     public func enforceRetention(_ retention: Retention, now: Int64) async throws -> Int {
         try await pool.write { db in
             var deleted = 0

@@ -1,5 +1,5 @@
 // Fault injection for pingmesh up's simulated data center (GET/POST/DELETE /v1/faults). The
-// nav entry appears only when GET /v1/faults answers 200; a normal collector answers 404.
+// nav entry appears only when GET /v1/faults says enabled (pingmesh up); a real collector says enabled: false.
 'use strict';
 window.PM = window.PM || {};
 
