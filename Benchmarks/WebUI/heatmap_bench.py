@@ -67,6 +67,15 @@ def synthetic(servers, density=1.0, seed=7):
                                   "pod": "%s-pod%d" % (d, tor + 1), "tor": "%s-tor%d" % (d, tor + 1)}})
     # Cells: sortedKeys like the collector's encoder; an unreachable cell has no "value".
     parts = []
+    columns = {"destination": [], "failed": [], "probes": [], "source": [], "value": []}
+
+    def column_cell(s, t, value, probes, failed):
+        columns["source"].append(str(s))
+        columns["destination"].append(str(t))
+        columns["value"].append("null" if value is None else str(round(value * 1e6)))
+        columns["probes"].append(str(probes))
+        columns["failed"].append(str(failed))
+
     for s in range(servers):
         for t in range(servers):
             if density < 1.0 and rnd.random() >= density:
@@ -75,20 +84,27 @@ def synthetic(servers, density=1.0, seed=7):
             roll = rnd.random()
             if roll < 0.01:
                 parts.append('{"destination":%d,"failed":%d,"probes":%d,"source":%d}' % (t, probes, probes, s))
+                column_cell(s, t, None, probes, probes)
             else:
                 value = round(rnd.uniform(0.0002, 0.0065), 6)  # the collector's sketch values are whole microseconds
                 failed = 1 if roll > 0.995 else 0
                 parts.append('{"destination":%d,"failed":%d,"probes":%d,"source":%d,"value":%r}' % (t, failed, probes, s, value))
+                column_cell(s, t, value, probes, failed)
     # Keys sorted like the collector's encoder: cells, destinations, from, level, resolution, ...
     tail = {"destinations": names, "from": int(now) - 900, "level": "server", "resolution": "1m",
             "sources": names, "statistic": "p99", "to": int(now)}
     body = '{"cells":[' + ",".join(parts) + "]," + json.dumps(tail, separators=(",", ":"))[1:]
-    return agents, body.encode()
+    # The layout the page asks for (layout=columns), as the collector writes it: the header, then
+    # the cells as parallel arrays.
+    header = json.dumps(dict(tail, value_unit="microseconds"), separators=(",", ":"), sort_keys=True)[:-1]
+    body_columns = header + ',"columns":{' + ",".join('"%s":[%s]' % (k, ",".join(v)) for k, v in columns.items()) + "}}"
+    return agents, body.encode(), body_columns.encode()
 
 
 class AssetServer(http.server.BaseHTTPRequestHandler):
     """Serves the UI's files as the collector does, and the matrix for --transport http."""
     matrix = b""
+    matrix_columns = b""
 
     def log_message(self, *args):
         pass
@@ -96,7 +112,8 @@ class AssetServer(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         path = self.path.split("?")[0]
         if path.startswith("/v1/matrix"):
-            return self.reply(200, self.matrix, "application/json")
+            columns = "layout=columns" in self.path
+            return self.reply(200, self.matrix_columns if columns else self.matrix, "application/json")
         name = "index.html" if path == "/" else path[len("/ui/"):] if path.startswith("/ui/") else ""
         file = os.path.join(ASSETS, name)
         if not name or "/" in name or not os.path.isfile(file):
@@ -127,9 +144,9 @@ def main():
     from playwright.sync_api import sync_playwright
 
     t0 = time.time()
-    agents, matrix = synthetic(args.servers, args.density)
-    print("synthetic matrix: %d x %d servers, %d cells, %.1f MB of JSON (built in %.1f s)"
-          % (args.servers, args.servers, matrix.count(b'"probes"'), len(matrix) / 1e6, time.time() - t0))
+    agents, matrix, matrix_columns = synthetic(args.servers, args.density)
+    print("synthetic matrix: %d x %d servers, %d cells, %.1f MB of JSON as cells, %.1f MB as columns (the page's layout; built in %.1f s)"
+          % (args.servers, args.servers, matrix.count(b'"probes"'), len(matrix) / 1e6, len(matrix_columns) / 1e6, time.time() - t0))
     server = None
     if args.base_url:
         base = args.base_url.rstrip("/")
@@ -137,6 +154,7 @@ def main():
             parser.error("--transport http needs the local asset server: add --transport route (and fewer --servers)")
     else:
         AssetServer.matrix = matrix
+        AssetServer.matrix_columns = matrix_columns
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), AssetServer)
         threading.Thread(target=server.serve_forever, daemon=True).start()
         base = "http://127.0.0.1:%d" % server.server_address[1]
@@ -147,14 +165,15 @@ def main():
         if path.endswith("/v1/matrix"):
             if args.transport == "http":
                 return route.continue_()
-            return route.fulfill(status=200, body=matrix, headers={"Content-Type": "application/json"})
+            body = matrix_columns if "layout=columns" in request.url else matrix
+            return route.fulfill(status=200, body=body, headers={"Content-Type": "application/json"})
         if path.endswith("/v1/agents"):
             return route.fulfill(status=200, body=agents_body, headers={"Content-Type": "application/json"})
         if path.endswith("/v1/incidents"):
             return route.fulfill(status=200, body=b'{"analyzed_through":null,"incidents":[]}', headers={"Content-Type": "application/json"})
         if path.endswith("/v1/faults"):
             # A collector without fault injection; 200 avoids the browser's 404 console line.
-            return route.fulfill(status=200, body=b'{"error":"none"}', headers={"Content-Type": "application/json"})
+            return route.fulfill(status=200, body=b'{"enabled":false,"faults":[]}', headers={"Content-Type": "application/json"})
         return route.fulfill(status=404, body=b'{"error":{"message":"not in the benchmark"}}', headers={"Content-Type": "application/json"})
 
     first, parts, redraw_js, redraw_frame = [], [], [], []
@@ -165,7 +184,13 @@ def main():
             errors = []
             page.on("pageerror", lambda e: errors.append(str(e)))
             page.on("console", lambda m: m.type == "error" and errors.append(m.text))
-            page.route("**/v1/**", api)
+            # With --transport http the matrix request is not intercepted at all: interception
+            # (even a plain continue) slows a large body to a crawl.
+            if args.transport == "http":
+                for path in ("agents", "incidents", "faults"):
+                    page.route("**/v1/%s*" % path, api)
+            else:
+                page.route("**/v1/**", api)
             page.goto(base + "/#/heatmap?level=server&statistic=p99&range=900")
             page.wait_for_function("() => window.pingmeshUI && window.pingmeshUI.heatmapState({maxCells: 0}).cellCount > 0", timeout=120000)
             s = page.evaluate("() => window.pingmeshUI.heatmapState({maxCells: 0})")
@@ -215,7 +240,7 @@ def main():
           % (fp, FIRST_PAINT_TARGET_MS, fp / FIRST_PAINT_TARGET_MS))
     print("    of which loading the page to the request: %7.0f ms" % med([p["requestAt"] for p in parts]))
     print("    of which request to parsed matrix:        %7.0f ms" % med([p["fetchMs"] for p in parts]))
-    print("    of which parsing %.0f MB (in chunks):      %7.0f ms" % (len(matrix) / 1e6, med([p.get("parseMs") or 0 for p in parts])))
+    print("    of which parsing %.0f MB (columns):        %7.0f ms" % (len(matrix_columns) / 1e6, med([p.get("parseMs") or 0 for p in parts])))
     print("    parsing + build + classify + paint:       %7.0f ms   ratio %.2f" % (in_page, in_page / FIRST_PAINT_TARGET_MS))
     print("    build %.0f ms, classify %.0f ms, paint %.0f ms"
           % (med([p["buildMs"] for p in parts]), med([p["classifyMs"] for p in parts]), med([p["paintMs"] for p in parts])))

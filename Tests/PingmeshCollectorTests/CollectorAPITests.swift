@@ -121,6 +121,31 @@ struct CollectorAPITests {
                 #expect(matrix.cell("t1", "t3")?.value == 1)
                 #expect(matrix.cell("t1", "t2")?.value == 0)
             }
+            // The columns layout holds the same cells as parallel arrays, null for no statistic.
+            let cells = try await client.execute(uri: "/v1/matrix?level=server&statistic=p99&\(window)", method: .get) { response in
+                try JSONDecoder().decode(Matrix.self, from: Data(buffer: response.body))
+            }
+            try await client.execute(uri: "/v1/matrix?level=server&statistic=p99&layout=columns&\(window)", method: .get) { response in
+                struct Columns: Decodable {
+                    var sources: [String]
+                    var destinations: [String]
+                    var value_unit: String
+                    var columns: [String: [Double?]]
+                }
+                let columns = try JSONDecoder().decode(Columns.self, from: Data(buffer: response.body))
+                #expect(columns.sources == cells.sources && columns.destinations == cells.destinations)
+                let column = { (name: String) in columns.columns[name] ?? [] }
+                #expect(column("source") == cells.cells.map { Double($0.source) })
+                #expect(column("destination") == cells.cells.map { Double($0.destination) })
+                // Latencies in whole microseconds, as the sketches hold them.
+                #expect(columns.value_unit == "microseconds")
+                #expect(column("value") == cells.cells.map { $0.value.map { ($0 * 1e6).rounded() } } && column("value").contains { $0 == nil })
+                #expect(column("probes") == cells.cells.map { Double($0.probes) })
+                #expect(column("failed") == cells.cells.map { Double($0.failed) })
+            }
+            try await client.execute(uri: "/v1/matrix?layout=rows&\(window)", method: .get) { response in
+                #expect(response.status == .badRequest && String(buffer: response.body).contains("layout: 'rows' is not one of cells, columns"))
+            }
             try await client.execute(uri: "/v1/series?level=server&source=a1&destination=b1&\(window)", method: .get) { response in
                 let series = try JSONDecoder().decode(Series.self, from: Data(buffer: response.body))
                 #expect(series.points.count == 1)

@@ -48,7 +48,13 @@ public enum CollectorAPI {
             let matrix = try await queries.matrix(
                 level: try query.level(default: .tor), statistic: try query.statistic(), from: query.from, to: query.to,
                 resolution: try query.resolution(), kind: try query.kind())
-            return try json(matrix)
+            switch request.uri.queryParameters.get("layout") ?? "cells" {
+            case "cells": return try json(matrix)
+            case "columns":
+                return Response(
+                    status: .ok, headers: [.contentType: "application/json"], body: ResponseBody(byteBuffer: ByteBuffer(bytes: try matrix.columnsJSON())))
+            case let other: throw HTTPError(.badRequest, message: "layout: '\(other)' is not one of cells, columns")
+            }
         }
 
         router.get("/v1/series") { request, _ -> Response in

@@ -22,7 +22,8 @@ PM.boot = (() => {
     const to = live ? Math.floor(now / 30) * 30 : s.at + 60;
     const from = live ? to - s.range : s.at;
     const resolution = live ? null : '1m';
-    const query = new URLSearchParams({ level: s.level, statistic: s.statistic, from: String(from), to: String(to) });
+    // Columns: a third of the bytes of cell objects, and parsed several times faster.
+    const query = new URLSearchParams({ level: s.level, statistic: s.statistic, from: String(from), to: String(to), layout: 'columns' });
     if (resolution) query.set('resolution', resolution);
     return { url: '/v1/matrix?' + query.toString(), level: s.level, statistic: s.statistic, from, to, resolution, live };
   }
