@@ -55,6 +55,9 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "TCP responder other agents probe.")
     var tcpListen: String = "0.0.0.0:\(DefaultPorts.agentTCP)"
 
+    @Option(help: "Address probes leave from when the pinglist names none (a multi-NIC host's probing interface).")
+    var sourceAddress: String?
+
     @Option(help: "UDP echo responder other agents probe; 'off' runs none.")
     var udpListen: String = "0.0.0.0:\(DefaultPorts.agentUDP)"
 
@@ -98,6 +101,12 @@ struct AgentCommand: AsyncParsableCommand {
                 responderLimits: ResponderLimits(maxConnections: try positive(maxConnections, "--max-connections")),
                 metricsPerTarget: metricsPerTarget, version: PingmeshVersion.current
             )
+            if let sourceAddress {
+                guard IPAddressFamily.of(literal: sourceAddress) != nil else {
+                    throw ValidationError("--source-address: '\(sourceAddress)' is not an IPv4 or IPv6 address")
+                }
+                agentConfiguration.probeSourceAddress = sourceAddress
+            }
             try configureUpload(&agentConfiguration)
             configuration = agentConfiguration
             source = try makeSource(configuration: configuration, logger: logger)

@@ -50,11 +50,12 @@ struct FaultCommand: AsyncParsableCommand {
             abstract: "Inject a fault.",
             discussion: """
                 KIND and TARGET: server-down SERVER (sim-003); tor-down TOR (dc1-tor2); black-hole TOR [--share 0.5]; \
+                port-black-hole TOR [--port 20001] (one source port, one ECMP path, of half its IP pairs); \
                 drops TARGET [--rate 0.2] and latency TARGET [--latency-ms 10], where TARGET is a server, a ToR, a podset \
                 (dc1-podset1: its leaves), a data center (dc1: its spines) or a link (dc1-dc2).
                 """)
 
-        @Argument(help: "server-down, tor-down, black-hole, drops or latency.")
+        @Argument(help: "server-down, tor-down, black-hole, port-black-hole, drops or latency.")
         var kind: String
 
         @Argument(help: "The component: a server, ToR, podset, data center or link, by name.")
@@ -69,10 +70,13 @@ struct FaultCommand: AsyncParsableCommand {
         @Option(help: "Added round-trip time in milliseconds, for latency.")
         var latencyMs: Double?
 
+        @Option(help: "The source port black-holed, for port-black-hole (one of the ports probes rotate over).")
+        var port: Int?
+
         @OptionGroup var connection: Connection
 
         func run() async throws {
-            let request = SimulatedFaultRequest(kind: kind, target: target, rate: rate, share: share, latencyMs: latencyMs)
+            let request = SimulatedFaultRequest(kind: kind, target: target, rate: rate, share: share, latencyMs: latencyMs, port: port)
             try await FaultCommand.report { try connection.check(try await connection.send(.POST, "/v1/faults", body: try JSONEncoder().encode(request))) }
         }
     }

@@ -87,11 +87,15 @@ struct UpCommand: AsyncParsableCommand {
         let total = mesh.servers.count
         let (httpPort, tcpPort) = (self.httpPort, self.tcpPort)
         let agents = mesh.servers.map { server in
-            Agent(
-                configuration: AgentConfiguration(
-                    name: server.name, labels: mesh.placementLabels(of: server), httpListen: ListenAddress(host: server.address, port: httpPort),
-                    tcpListen: ListenAddress(host: server.address, port: tcpPort), udpListen: ListenAddress(host: server.address, port: udpPort), collectors: [collectorURL],
-                    spoolDirectory: "\(data)/spool/\(server.name)", windowSeconds: window),
+            var configuration = AgentConfiguration(
+                name: server.name, labels: mesh.placementLabels(of: server), httpListen: ListenAddress(host: server.address, port: httpPort),
+                tcpListen: ListenAddress(host: server.address, port: tcpPort), udpListen: ListenAddress(host: server.address, port: udpPort), collectors: [collectorURL],
+                spoolDirectory: "\(data)/spool/\(server.name)", windowSeconds: window)
+            // Each simulated server probes from its own address, as a real one would: with the
+            // rotation's fixed source ports, a shared address would make the agents' 5-tuples collide.
+            configuration.probeSourceAddress = server.address
+            return Agent(
+                configuration: configuration,
                 source: ControllerPinglistSource(
                     controllers: [controllerURL], agentName: server.name, period: mesh.interval, logger: logger),
                 logger: logger, faults: faults

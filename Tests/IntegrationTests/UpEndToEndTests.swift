@@ -11,7 +11,7 @@ struct UpEndToEndTests {
     static let (http, tcp, udp, controller, collector) = (39300, 39301, 39302, 39310, 39320)
     static let collectorURL = "http://127.0.0.1:\(collector)"
 
-    @Test("a ToR taken down: an incident names that ToR within minutes, and the ToR matrix shows its column lost")
+    @Test("a ToR taken down and another ToR black-holing one ECMP path: incidents name both within minutes, and the ToR matrix shows the dead one's column lost")
     func torDown() async throws {
         guard let binary = PingmeshBinary.path else {
             print("skipped: .build/debug/pingmesh not built (run swift build first)")
@@ -42,6 +42,11 @@ struct UpEndToEndTests {
         let inject = try Command.run(binary, ["fault", "inject", "tor-down", tor, "--collector", Self.collectorURL])
         try #require(inject.status == 0, "pingmesh fault inject: \(inject.stderr)")
         #expect(inject.stdout.contains(#""target":"dc1-tor3""#))
+        // In the other data center at the same time: one source port (one of the three ECMP
+        // paths the agents rotate over) black-holed for half the pairs through dc2-tor2.
+        let portTor = "dc2-tor2"
+        let port = try Command.run(binary, ["fault", "inject", "port-black-hole", portTor, "--port", "20001", "--collector", Self.collectorURL])
+        try #require(port.status == 0, "pingmesh fault inject: \(port.stderr)")
         let injected = Date()
 
         // The newcomer's promise: the incident names the fault within two analysed minutes; allow
@@ -50,16 +55,24 @@ struct UpEndToEndTests {
         // open as packet loss at the ToR; the first whole minute makes it "tor-down".
         var named: TimeInterval?
         var incident: [String: Any]?
-        while incident == nil, Date().timeIntervalSince(injected) < 300 {
+        var portIncident: [String: Any]?
+        while incident == nil || portIncident == nil, Date().timeIntervalSince(injected) < 300 {
             try await Task.sleep(for: .seconds(5))
             let open = (try? await HTTPJSON.get("\(Self.collectorURL)/v1/incidents?state=open"))?["incidents"] as? [[String: Any]] ?? []
             let naming = open.first { ($0["scope"] as? String)?.hasPrefix("ToR \(tor) ") == true }
             if naming != nil, named == nil { named = Date().timeIntervalSince(injected) }
-            if naming?["kind"] as? String == "tor-down" { incident = naming }
+            if incident == nil, naming?["kind"] as? String == "tor-down" {
+                incident = naming
+                print("pingmesh up e2e: '\(naming?["scope"] ?? "")' named \(Int(named ?? 0)) s after the fault, tor-down after \(Int(Date().timeIntervalSince(injected))) s")
+            }
+            let portNaming = open.first { ($0["scope"] as? String)?.hasPrefix("ToR \(portTor) ") == true && $0["kind"] as? String == "port-black-hole" }
+            if portIncident == nil, portNaming != nil {
+                portIncident = portNaming
+                print("pingmesh up e2e: '\(portNaming?["scope"] ?? "")' port-black-hole after \(Int(Date().timeIntervalSince(injected))) s")
+            }
         }
         let found = try #require(incident, "no open tor-down incident names \(tor) within 5 minutes; log:\n\(up.logTail())")
-        print(
-            "pingmesh up e2e: '\(found["scope"] ?? "")' named \(Int(named ?? 0)) s after the fault, tor-down after \(Int(Date().timeIntervalSince(injected))) s")
+        #expect(portIncident != nil, "no open port-black-hole incident names \(portTor) within 5 minutes")
         #expect(found["network"] as? Bool == true)
         // No loss or reachability incident names anything outside the ToR, the minute the fault
         // began included; its own servers may be named that minute, when some of them went dark
@@ -70,7 +83,7 @@ struct UpEndToEndTests {
         let others = ((try? await HTTPJSON.get("\(Self.collectorURL)/v1/incidents?state=all"))?["incidents"] as? [[String: Any]] ?? [])
             .filter { incident in
                 let scope = incident["scope"] as? String ?? ""
-                return !scope.contains(tor) && !torServers.contains(scope) && incident["kind"] as? String != "latency"
+                return !scope.contains(tor) && !scope.contains(portTor) && !torServers.contains(scope) && incident["kind"] as? String != "latency"
             }
         #expect(others.isEmpty, "incidents that name something else: \(others.map { "\($0["kind"] ?? "") \($0["scope"] ?? "")" })")
 
@@ -87,8 +100,11 @@ struct UpEndToEndTests {
         for cell in intoTor {
             #expect(cell["value"] as? Double == 1, "\(sources[cell["source"] as! Int]) -> \(tor): loss \(cell["value"] ?? "none")")
         }
-        let elsewhere = cells.filter { $0["destination"] as? Int != column && sources[$0["source"] as! Int] != tor }
-        #expect(!elsewhere.isEmpty && elsewhere.allSatisfy { ($0["value"] as? Double ?? 1) < 0.05 }, "pairs away from \(tor) lose probes too")
+        let portColumn = destinations.firstIndex(of: portTor)
+        let elsewhere = cells.filter {
+            $0["destination"] as? Int != column && $0["destination"] as? Int != portColumn && ![tor, portTor].contains(sources[$0["source"] as! Int])
+        }
+        #expect(!elsewhere.isEmpty && elsewhere.allSatisfy { ($0["value"] as? Double ?? 1) < 0.05 }, "pairs away from the faults lose probes too")
 
         let clear = try Command.run(binary, ["fault", "clear", "--collector", Self.collectorURL])
         #expect(clear.status == 0 && clear.stdout.contains("cleared every fault"))

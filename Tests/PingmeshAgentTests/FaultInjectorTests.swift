@@ -64,6 +64,24 @@ struct FaultInjectorTests {
         #expect(dropShare(injector, 8, 40, trials: 20) == 0)
     }
 
+    @Test("a port black hole drops one source port of about half the ToR's IP pairs, the same pairs every time, and no other port")
+    func portBlackHole() throws {
+        let injector = FaultInjector(mesh: mesh)
+        #expect(throws: SimulatedFaultError.self) { try injector.inject(SimulatedFaultRequest(kind: "port-black-hole", target: "dc1-tor1", port: 9)) }
+        let fault = try injector.inject(SimulatedFaultRequest(kind: "port-black-hole", target: "dc1-tor1", port: 20001))
+        #expect(fault.port == 20001)
+        var holed = 0
+        for b in 8..<64 {
+            let dropped = injector.effect(from: server(0).name, to: server(b).address, sourcePort: 20001) == .drop
+            #expect((injector.effect(from: server(0).name, to: server(b).address, sourcePort: 20001) == .drop) == dropped, "pair 0-\(b) flips")
+            #expect(injector.effect(from: server(0).name, to: server(b).address, sourcePort: 20000) == .pass)
+            #expect(injector.effect(from: server(0).name, to: server(b).address) == .pass, "a probe without the port is not on that path")
+            if dropped { holed += 1 }
+        }
+        #expect((15...41).contains(holed), "\(holed) of 56 pairs lose port 20001")
+        #expect(injector.effect(from: server(8).name, to: server(40).address, sourcePort: 20001) == .pass, "pairs away from the ToR")
+    }
+
     @Test("random drops hit paths through the target at its rate: a podset's leaves carry traffic between its ToRs, not within one")
     func drops() throws {
         let injector = FaultInjector(mesh: mesh)

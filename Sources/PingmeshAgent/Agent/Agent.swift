@@ -101,7 +101,7 @@ public struct Agent: Service {
         }
         let scheduler = ProbeScheduler(
             clock: ContinuousClock(), probers: probers, recorder: recorder, observer: self.metrics,
-            logger: logger
+            defaultSourceAddress: configuration.probeSourceAddress, logger: logger
         )
         let resolver = TargetResolver(supportedKinds: scheduler.supportedKinds)
         let (name, onReady, logger, metrics, source) = (configuration.name, self.onReady, self.logger, self.metrics, self.source)

@@ -50,6 +50,9 @@ public struct AgentConfiguration: Sendable {
     public var windowSeconds: Int
     /// Most bytes the spool holds; beyond it the oldest batches are dropped.
     public var spoolMaxBytes: Int
+    /// The address probes leave from when the pinglist names none (a multi-NIC host's probing
+    /// interface; each simulated server's own loopback address); nil lets the kernel choose.
+    public var probeSourceAddress: String?
 
     public static let defaultWindowSeconds = 60
     public static let defaultSpoolMaxBytes = 64 * 1024 * 1024
@@ -76,6 +79,7 @@ public struct AgentConfiguration: Sendable {
         self.spoolDirectory = spoolDirectory
         self.windowSeconds = windowSeconds
         self.spoolMaxBytes = spoolMaxBytes
+        self.probeSourceAddress = nil
     }
 
     /// Whether results are uploaded.

@@ -22,10 +22,14 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
     private let wakeups: AsyncStream<Void>
     private let wake: AsyncStream<Void>.Continuation
 
+    /// Where probes leave from when the pinglist names no source address.
+    private let defaultSourceAddress: String?
+
     public init(
         clock: C, probers: [ProbeKind: any Prober], recorder: any ProbeRecorder,
-        observer: (any SchedulerObserver)? = nil, logger: Logger = Logger(label: "pingmesh.scheduler")
+        observer: (any SchedulerObserver)? = nil, defaultSourceAddress: String? = nil, logger: Logger = Logger(label: "pingmesh.scheduler")
     ) {
+        self.defaultSourceAddress = defaultSourceAddress
         self.clock = clock
         self.probers = probers
         self.recorder = recorder
@@ -64,7 +68,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                 defer { value = nil }; return value
             }) {
                 current = next
-                sourceAddress = next.pinglist.settings.sourceAddress.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
+                sourceAddress = (next.pinglist.settings.sourceAddress ?? defaultSourceAddress).flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
                 let ids = Set(next.targets.map(\.id))
                 lastSent = lastSent.filter { ids.contains($0.key) }
                 portRotation.update(ports: next.pinglist.settings.sourcePorts, targets: ids)

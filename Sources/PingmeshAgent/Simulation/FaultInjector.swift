@@ -44,7 +44,7 @@ public final class FaultInjector: SimulatedFaultControl, Sendable {
             tors: Self.unique(mesh.servers.map(\.torName)),
             podsets: Self.unique(mesh.servers.map(\.podsetName)),
             datacenters: datacenters,
-            links: datacenters.flatMap { a in datacenters.filter { $0 > a }.map { "\(a)-\($0)" } })
+            links: datacenters.flatMap { a in datacenters.filter { $0 > a }.map { "\(a)-\($0)" } }, sourcePorts: mesh.sourcePorts)
     }
 
     public func inject(_ request: SimulatedFaultRequest) throws(SimulatedFaultError) -> SimulatedFault {
@@ -56,14 +56,14 @@ public final class FaultInjector: SimulatedFaultControl, Sendable {
         let allowed: [String] =
             switch kind {
             case .serverDown: targets.servers
-            case .torDown, .blackHole: targets.tors
+            case .torDown, .blackHole, .portBlackHole: targets.tors
             case .drops, .latency: targets.servers + targets.tors + targets.podsets + targets.datacenters + targets.links
             }
         guard allowed.contains(request.target) else {
             let what =
                 switch kind {
                 case .serverDown: "a simulated server (e.g. \(targets.servers.first ?? "sim-000"))"
-                case .torDown, .blackHole: "a ToR (e.g. \(targets.tors.first ?? "dc1-tor1"))"
+                case .torDown, .blackHole, .portBlackHole: "a ToR (e.g. \(targets.tors.first ?? "dc1-tor1"))"
                 case .drops, .latency: "a server, ToR, podset (its leaves), data center (its spines) or link such as dc1-dc2"
                 }
             throw SimulatedFaultError("target: '\(request.target)' is not \(what)")
@@ -75,6 +75,12 @@ public final class FaultInjector: SimulatedFaultControl, Sendable {
             let share = request.share ?? 0.5
             guard share > 0, share <= 1 else { throw SimulatedFaultError("share: \(share) is outside (0, 1]") }
             fault.share = share
+        case .portBlackHole:
+            let port = request.port ?? mesh.sourcePorts.first ?? 0
+            guard mesh.sourcePorts.contains(port) else {
+                throw SimulatedFaultError("port: \(port) is not one of the source ports probes rotate over (\(mesh.sourcePorts.map(String.init).joined(separator: ", ")))")
+            }
+            fault.port = port
         case .drops:
             let rate = request.rate ?? 0.2
             guard rate > 0, rate <= 1 else { throw SimulatedFaultError("rate: \(rate) is outside (0, 1]") }
@@ -110,9 +116,10 @@ public final class FaultInjector: SimulatedFaultControl, Sendable {
         return isDown(server, faults: faults)
     }
 
-    /// What the active faults do to a probe from `agent` to `address`. Random drops draw from
-    /// the system generator: each probe is its own trial, as each packet is on a lossy link.
-    public func effect(from agent: String, to address: String) -> Effect {
+    /// What the active faults do to a probe from `agent` to `address` (leaving from `sourcePort`).
+    /// Random drops draw from the system generator: each probe is its own trial, as each packet
+    /// is on a lossy link.
+    public func effect(from agent: String, to address: String, sourcePort: Int? = nil) -> Effect {
         guard let source = serverByName[agent], let destination = serverByAddress[address] else { return .pass }
         let faults = self.faults
         guard !faults.isEmpty else { return .pass }
@@ -123,8 +130,10 @@ public final class FaultInjector: SimulatedFaultControl, Sendable {
             case .serverDown, .torDown: break
             case .blackHole:
                 // A black hole keys on the IP pair, so the same pairs fail window after window.
-                let pair = "\(min(source.address, destination.address))|\(max(source.address, destination.address))"
-                if StableHash.uniform(pair) < fault.share ?? 0 { return .drop }
+                if StableHash.uniform(Self.ipPair(source, destination)) < fault.share ?? 0 { return .drop }
+            case .portBlackHole:
+                // One ECMP path (the source port's) of half the IP pairs: their other ports get through.
+                if sourcePort == fault.port, StableHash.uniform(Self.ipPair(source, destination) + "|port") < 0.5 { return .drop }
             case .drops:
                 if Double.random(in: 0..<1) < (fault.rate ?? 0) { return .drop }
             case .latency:
@@ -132,6 +141,10 @@ public final class FaultInjector: SimulatedFaultControl, Sendable {
             }
         }
         return delay > .zero ? .delay(delay) : .pass
+    }
+
+    private static func ipPair(_ a: SimulatedMesh.Server, _ b: SimulatedMesh.Server) -> String {
+        "\(min(a.address, b.address))|\(max(a.address, b.address))"
     }
 
     /// A prober for `agent` whose probes suffer the active faults.
@@ -179,12 +192,15 @@ struct FaultInjectingProber: Prober {
     var kind: ProbeKind { inner.kind }
 
     func probe(_ request: ProbeRequest) async -> ProbeOutcome {
-        switch injector.effect(from: agent, to: request.address.ipAddress ?? "") {
+        switch injector.effect(from: agent, to: request.address.ipAddress ?? "", sourcePort: request.sourceAddress?.port) {
         case .pass:
             return await inner.probe(request)
         case .drop:
             try? await Task.sleep(for: request.timeout)
-            return ProbeOutcome(result: .timeout, detail: "dropped by an injected fault")
+            var outcome = ProbeOutcome(result: .timeout, detail: "dropped by an injected fault")
+            // A lost probe still left from its port: the per-port counts must see it.
+            outcome.sourcePort = request.sourceAddress?.port.flatMap { $0 == 0 ? nil : $0 }
+            return outcome
         case .delay(let added):
             var outcome = await inner.probe(request)
             try? await Task.sleep(for: added)

@@ -22,6 +22,9 @@ public struct SimulatedMesh: Sendable {
 
     public var servers: [Server]
     public var interval: Duration
+    /// Source ports every agent's probes rotate over: three ECMP paths per pair, two probes on
+    /// each per minute, so a black-holed path shows in the per-port counts.
+    public var sourcePorts = Array(20000...20002)
 
     /// `count` servers, 8 to a ToR, 4 ToRs to a podset; two data centers from 32 servers on.
     public init(count: Int, interval: Duration = SafetyLimits.minimumPairInterval) {
@@ -42,7 +45,8 @@ public struct SimulatedMesh: Sendable {
     public func topology(tcpPort: Int) -> TopologyFile {
         let byDC = Dictionary(grouping: servers, by: \.datacenter)
         return TopologyFile(
-            settings: PinglistSettingsFile(interval: ConfigDuration(interval), timeout: .seconds(1)),
+            settings: PinglistSettingsFile(
+                interval: ConfigDuration(interval), timeout: .seconds(1), sourcePorts: "\(sourcePorts.first ?? 20000)-\(sourcePorts.last ?? 20000)"),
             probe: .init(kind: .tcp, port: tcpPort),
             interDC: .init(serversPerPodset: 1),
             datacenters: byDC.keys.sorted().map { datacenter in

@@ -8,6 +8,8 @@ public struct SimulatedFault: Sendable, Codable, Hashable {
         case torDown = "tor-down"
         /// The ToR drops every packet of a share of the IP pairs through it.
         case blackHole = "black-hole"
+        /// The ToR drops the packets of one source port (one ECMP path) for half the IP pairs through it.
+        case portBlackHole = "port-black-hole"
         /// Random drops on every path through the target (a ToR, a podset's leaves, a DC's spines, a DC link).
         case drops
         /// Latency added on every path through the target.
@@ -23,10 +25,15 @@ public struct SimulatedFault: Sendable, Codable, Hashable {
     public var share: Double?
     /// Added round-trip time (latency).
     public var latencyMs: Double?
+    /// The source port black-holed (port-black-hole).
+    public var port: Int?
     /// When it was injected, Unix seconds.
     public var since: Int64
 
-    public init(id: String, kind: Kind, target: String, rate: Double? = nil, share: Double? = nil, latencyMs: Double? = nil, since: Int64) {
+    public init(
+        id: String, kind: Kind, target: String, rate: Double? = nil, share: Double? = nil, latencyMs: Double? = nil, port: Int? = nil, since: Int64
+    ) {
+        self.port = port
         self.id = id
         self.kind = kind
         self.target = target
@@ -37,7 +44,7 @@ public struct SimulatedFault: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case id, kind, target, rate, share, since
+        case id, kind, target, rate, share, since, port
         case latencyMs = "latency_ms"
     }
 
@@ -50,6 +57,7 @@ public struct SimulatedFault: Sendable, Codable, Hashable {
         try container.encode(rate, forKey: .rate)
         try container.encode(share, forKey: .share)
         try container.encode(latencyMs, forKey: .latencyMs)
+        try container.encode(port, forKey: .port)
         try container.encode(since, forKey: .since)
     }
 }
@@ -61,8 +69,10 @@ public struct SimulatedFaultRequest: Sendable, Codable, Hashable {
     public var rate: Double?
     public var share: Double?
     public var latencyMs: Double?
+    public var port: Int?
 
-    public init(kind: String, target: String, rate: Double? = nil, share: Double? = nil, latencyMs: Double? = nil) {
+    public init(kind: String, target: String, rate: Double? = nil, share: Double? = nil, latencyMs: Double? = nil, port: Int? = nil) {
+        self.port = port
         self.kind = kind
         self.target = target
         self.rate = rate
@@ -71,7 +81,7 @@ public struct SimulatedFaultRequest: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, target, rate, share
+        case kind, target, rate, share, port
         case latencyMs = "latency_ms"
     }
 }
@@ -84,13 +94,21 @@ public struct SimulatedFaultTargets: Sendable, Codable, Hashable {
     public var datacenters: [String]
     /// Data-center links, "dc1-dc2".
     public var links: [String]
+    /// The source ports probes rotate over (each an ECMP path), for port-black-hole.
+    public var sourcePorts: [Int]
 
-    public init(servers: [String], tors: [String], podsets: [String], datacenters: [String], links: [String]) {
+    public init(servers: [String], tors: [String], podsets: [String], datacenters: [String], links: [String], sourcePorts: [Int] = []) {
+        self.sourcePorts = sourcePorts
         self.servers = servers
         self.tors = tors
         self.podsets = podsets
         self.datacenters = datacenters
         self.links = links
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case servers, tors, podsets, datacenters, links
+        case sourcePorts = "source_ports"
     }
 }
 

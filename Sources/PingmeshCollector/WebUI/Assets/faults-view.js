@@ -12,6 +12,7 @@ PM.faults = (() => {
     'server-down': 'The server stops answering and its agent stops reporting.',
     'tor-down': 'Every server under the ToR goes dark, agents included.',
     'black-hole': 'The ToR drops every packet of a share of the IP pairs through it.',
+    'port-black-hole': 'The ToR drops one source port (one ECMP path) of half the IP pairs through it; their other ports get through.',
     drops: 'Random drops on every path through a ToR, a podset (its leaves), a data center (its spines) or a data-center link.',
     latency: 'Latency added on every path through the target.',
   };
@@ -51,6 +52,7 @@ PM.faults = (() => {
       'server-down': [['Servers', t.servers]],
       'tor-down': [['ToRs', t.tors]],
       'black-hole': [['ToRs', t.tors]],
+      'port-black-hole': [['ToRs', t.tors]],
       drops: [['ToRs', t.tors], ['Podsets (leaf tier)', t.podsets], ['Data centers (spine tier)', dcs], ['Data-center links', links]],
       latency: [['ToRs', t.tors], ['Podsets (leaf tier)', t.podsets], ['Data centers (spine tier)', dcs], ['Data-center links', links]],
     };
@@ -74,6 +76,9 @@ PM.faults = (() => {
       el('optgroup', { label }, names.map((n) => el('option', { value: n }, n)))));
     if ([...select.options].some((o) => o.value === keep)) select.value = keep;
     $('fault-share-label').hidden = kind !== 'black-hole';
+    $('fault-port-label').hidden = kind !== 'port-black-hole';
+    const ports = (info && info.targets && info.targets.source_ports) || [];
+    $('fault-port').replaceChildren(...ports.map((p) => el('option', { value: String(p) }, String(p))));
     $('fault-rate-label').hidden = kind !== 'drops';
     $('fault-latency-label').hidden = kind !== 'latency';
     $('fault-kind').title = kindHelp[kind] || '';
@@ -91,7 +96,7 @@ PM.faults = (() => {
       el('thead', null, el('tr', null, ['id', 'kind', 'target', 'figure', 'since', ''].map((h) => el('th', { scope: 'col' }, h)))),
       el('tbody', null, list.map((f) => el('tr', null,
         el('td', null, el('code', null, f.id)), el('td', null, f.kind), el('td', null, f.target),
-        el('td', null, f.share != null ? 'share ' + f.share : f.rate != null ? 'rate ' + f.rate : f.latency_ms != null ? '+' + f.latency_ms + ' ms' : '–'),
+        el('td', null, f.share != null ? 'share ' + f.share : f.rate != null ? 'rate ' + f.rate : f.latency_ms != null ? '+' + f.latency_ms + ' ms' : f.port != null ? 'port ' + f.port : '–'),
         el('td', null, PM.fmt.time(f.since, true)),
         el('td', null, el('button', { type: 'button', onclick: () => remove(f.id), 'aria-label': 'Remove fault ' + f.id }, 'Remove'))))))));
   }
@@ -111,6 +116,7 @@ PM.faults = (() => {
     const kind = $('fault-kind').value, target = $('fault-target').value;
     const body = { kind, target };
     if (kind === 'black-hole') body.share = parseFloat($('fault-share').value);
+    if (kind === 'port-black-hole' && $('fault-port').value) body.port = parseInt($('fault-port').value, 10);
     if (kind === 'drops') body.rate = parseFloat($('fault-rate').value);
     if (kind === 'latency') body.latency_ms = parseFloat($('fault-latency').value);
     const res = await PM.api.post('/v1/faults', body);
