@@ -81,6 +81,12 @@ int pm_probe_socket(int family) {
     return fd;
 }
 
+int pm_set_dscp(int fd, int family, int dscp) {
+    int value = (dscp & 0x3f) << 2;
+    if (family == AF_INET6) return setsockopt(fd, IPPROTO_IPV6, IPV6_TCLASS, &value, sizeof value);
+    return setsockopt(fd, IPPROTO_IP, IP_TOS, &value, sizeof value);
+}
+
 int pm_socket_error(int fd) {
     int error = 0;
     socklen_t length = sizeof error;

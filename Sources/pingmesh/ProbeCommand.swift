@@ -38,6 +38,9 @@ struct ProbeCommand: AsyncParsableCommand {
     @Option(help: "Source address to probe from.")
     var source: String?
 
+    @Option(help: "DSCP codepoint (0-63) to mark tcp and udp probes with, e.g. 46 (EF), to probe one QoS class.")
+    var dscp: Int?
+
     @Flag(help: "Print one JSON document instead of lines.")
     var json = false
 
@@ -71,7 +74,7 @@ struct ProbeCommand: AsyncParsableCommand {
             let outcome = await prober.probe(
                 ProbeRequest(
                     address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                    payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress
+                    payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress, dscp: dscp
                 )
             )
             outcomes.append(outcome)
@@ -93,6 +96,7 @@ struct ProbeCommand: AsyncParsableCommand {
     /// governs the mesh, not an operator's one-off probe).
     private func makePlan() throws -> Plan {
         guard (1...1000).contains(count) else { throw ValidationError("--count: \(count) is outside 1...1000") }
+        if let dscp, !(0...63).contains(dscp) { throw ValidationError("--dscp: \(dscp) is outside 0...63") }
         guard let gap = ConfigDuration(parsing: interval), gap.duration >= .seconds(1) else {
             throw ValidationError("--interval: '\(interval)' is not a duration of at least 1s")
         }

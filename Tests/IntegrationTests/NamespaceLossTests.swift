@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOPosix
 import PingmeshModel
 @testable import PingmeshProbe
 import PingmeshTestSupport
@@ -132,6 +133,40 @@ struct NamespaceLossTests {
                 try nft("delete table inet pmloss")
             }
             await prober.shutdown()
+        }
+    }
+
+    @Test("DSCP marking: with only EF (46) let through, marked TCP and UDP probes are answered and unmarked ones are not")
+    func dscpMarking() async throws {
+        try await Self.withAgentInNamespace { nft in
+            try nft(
+                """
+                table inet pmdscp {
+                  chain input {
+                    type filter hook input priority 0; policy accept;
+                    tcp dport \(DefaultPorts.agentTCP) ip dscp != 46 drop
+                    udp dport \(DefaultPorts.agentUDP) ip dscp != 46 drop
+                  }
+                }
+                """)
+            let tcp = try SocketAddress(ipAddress: Self.innerAddress, port: DefaultPorts.agentTCP)
+            let udp = try SocketAddress(ipAddress: Self.innerAddress, port: DefaultPorts.agentUDP)
+            let tcpProbers: [(String, any Prober)] = [("nio", TCPProber(group: MultiThreadedEventLoopGroup.singleton))] + (EpollTCPProber.shared.map { [("epoll", $0)] } ?? [])
+            for (name, prober) in tcpProbers {
+                let marked = await prober.probe(ProbeRequest(address: tcp, timeout: .seconds(2), delay: .seconds(1), dscp: 46))
+                #expect(marked.result == .ok, "\(name) tcp marked EF: \(marked)")
+                let unmarked = await prober.probe(ProbeRequest(address: tcp, timeout: .milliseconds(500), delay: .seconds(1)))
+                #expect(unmarked.result == .timeout, "\(name) tcp unmarked: \(unmarked)")
+                let otherClass = await prober.probe(ProbeRequest(address: tcp, timeout: .milliseconds(500), delay: .seconds(1), dscp: 10))
+                #expect(otherClass.result == .timeout, "\(name) tcp marked AF11: \(otherClass)")
+            }
+            let prober = UDPProber()
+            let marked = await prober.probe(ProbeRequest(address: udp, timeout: .seconds(2), delay: .seconds(1), dscp: 46))
+            #expect(marked.result == .ok, "udp marked EF: \(marked)")
+            let unmarked = await prober.probe(ProbeRequest(address: udp, timeout: .milliseconds(500), delay: .seconds(1)))
+            #expect(unmarked.result == .timeout, "udp unmarked: \(unmarked)")
+            await prober.shutdown()
+            try nft("delete table inet pmdscp")
         }
     }
 

@@ -42,6 +42,50 @@ struct SLAReportTests {
         #expect(relaxed.components.allSatisfy { $0.shareInSLA == 1 }, "the thresholds are the caller's")
     }
 
+    @Test("a service is the servers a label selector picks, judged on the probes sent to them")
+    func service() async throws {
+        let store = try await TemporaryStore.sqlite()
+        let minute = BatchFactory.minute(3)
+        // web1 and web2 (app=web) answer in 0.3 ms; db1 is slow; web2 also loses 1 probe in 100.
+        let labels = ["web1": ["app": "web", "tor": "t1"], "web2": ["app": "web", "tor": "t2"], "db1": ["app": "db", "tor": "t1"]]
+        for (agent, own) in labels {
+            var windows: [WindowSummary] = []
+            for peer in labels.keys where peer != agent {
+                let slow = peer == "db1"
+                windows.append(
+                    BatchFactory.summary(to: peer, start: minute, rtts: Array(repeating: slow ? 9_000 : 300, count: 99), timeouts: peer == "web2" ? 1 : 0,
+                        tor: labels[peer]!["tor"]))
+            }
+            _ = try await store.ingest(IngestBatch(BatchFactory.batch(agent: agent, labels: own, windows: windows), receivedAt: BatchFactory.now * 1000))
+        }
+        let metrics = CollectorMetrics()
+        let app = Application(
+            router: CollectorAPI.router(
+                ingest: Ingestor(store: store, metrics: metrics), queries: ResultQueries(store: store), metrics: metrics, tokens: AccessTokens()))
+        let range = "from=\(minute)&to=\(minute + 60)&resolution=1m"
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/v1/sla?selector=app%3Dweb&service=web&\(range)", method: .get) { response in
+                #expect(response.status == .ok)
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                let components = object?["components"] as? [[String: Any]] ?? []
+                #expect(components.map { $0["name"] as? String } == ["web"])
+                // Into web1 and web2: 2 x 99 from db1 and each other, plus web2's one timeout per sender.
+                #expect(components.first?["probes"] as? Int == 4 * 99 + 2, "\(components)")
+                #expect((components.first?["loss"] as? Double).map { abs($0 - 2.0 / 398) < 1e-9 } == true)
+                #expect(components.first?["share_in_sla"] as? Double == 0, "2 lost in 398 is above 1e-3")
+            }
+            try await client.execute(uri: "/v1/sla?selector=app%3Ddb&\(range)", method: .get) { response in
+                let object = try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any]
+                let db = (object?["components"] as? [[String: Any]])?.first
+                #expect(db?["name"] as? String == "app=db", "named after its selector by default")
+                #expect((db?["p99_seconds"] as? Double ?? 0) > 0.005 && db?["share_in_sla"] as? Double == 0)
+            }
+            try await client.execute(uri: "/v1/sla?selector=app%3D~web%2C&\(range)", method: .get) { response in
+                #expect(response.status == .badRequest && String(buffer: response.body).contains("selector: empty clause"))
+            }
+        }
+    }
+
     @Test("GET /v1/sla answers from the store and names a bad parameter")
     func api() async throws {
         let store = try await TemporaryStore.sqlite()

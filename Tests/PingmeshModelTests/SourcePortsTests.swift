@@ -35,4 +35,17 @@ struct SourcePortsTests {
         let file = PinglistFile(settings: PinglistSettingsFile(sourcePorts: "33000-33003"), groups: [])
         #expect(String(decoding: file.canonicalJSON(), as: UTF8.self).contains(#""source_ports":"33000-33003""#))
     }
+
+    @Test("dscp marks probes with a codepoint 0-63, kept in the canonical form; others are refused")
+    func dscp() throws {
+        let good = try PinglistDecoder.decode(Data("settings: {dscp: 46}\ngroups: []".utf8), file: "x").pinglist
+        #expect(good.settings.dscp == 46)
+        #expect(String(decoding: PinglistFile(settings: PinglistSettingsFile(dscp: 46), groups: []).canonicalJSON(), as: UTF8.self).contains(#""dscp":46"#))
+        #expect(throws: ConfigError.self) { try PinglistDecoder.decode(Data("settings: {dscp: 64}\ngroups: []".utf8), file: "x") }
+        do {
+            _ = try PinglistDecoder.decode(Data("settings: {dscp: -1}\ngroups: []".utf8), file: "x")
+        } catch {
+            #expect(error.issues.contains { $0.path == "settings.dscp" && $0.reason.contains("outside 0...63") })
+        }
+    }
 }

@@ -26,6 +26,9 @@ int pm_local_port(int fd);
 /// Segments the kernel retransmitted on a TCP socket (TCP_INFO tcpi_total_retrans); right after
 /// a connect, the SYNs sent again because no SYN-ACK came in time. -1 when unavailable.
 int pm_tcp_total_retransmits(int fd);
+/// Marks the socket's packets with DSCP `dscp` (0-63): IP_TOS for AF_INET, IPV6_TCLASS for
+/// AF_INET6, the codepoint shifted past the two ECN bits. 0, or -1 with errno.
+int pm_set_dscp(int fd, int family, int dscp);
 /// An ICMP echo socket for AF_INET or AF_INET6: an unprivileged datagram ping socket where
 /// net.ipv4.ping_group_range allows, else a raw socket (root or CAP_NET_RAW); *raw tells which.
 /// Non-blocking, reply TTL / hop limit delivered with each datagram. -1 with errno from the raw

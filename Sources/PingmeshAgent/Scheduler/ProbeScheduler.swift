@@ -82,6 +82,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
             let cap = max(1, min(current.pinglist.settings.concurrency, SafetyLimits.maximumConcurrency))
             let targets = current.targets
             let source = sourceAddress
+            let dscp = current.pinglist.settings.dscp
 
             let limiter = ConcurrencyLimiter(limit: cap)
             await withDiscardingTaskGroup { group in
@@ -100,7 +101,8 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     observer?.probeStarted(scheduled, at: sentAt)
                     let request = ProbeRequest(
                         address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                        payloadBytes: scheduled.target.payloadBytes, sourceAddress: portRotation.next(for: scheduled, source: source)
+                        payloadBytes: scheduled.target.payloadBytes, sourceAddress: portRotation.next(for: scheduled, source: source),
+                        dscp: dscp
                     )
                     group.addTask { [recorder, observer] in
                         let outcome = await prober.probe(request)

@@ -104,6 +104,21 @@ public enum CollectorAPI {
             let resolution = try query.resolution() ?? ResultQueries.resolution(for: query.from, to: query.to)
             let thresholds = SLAReport.Thresholds(
                 p99Seconds: try query.number("p99_ms", default: 5, range: 0.001...60_000) / 1000, loss: try query.number("loss", default: 0.001, range: 0...1))
+            if let text = query.text("selector") {
+                // A user-defined service: the servers the selector picks, judged on the probes sent to them.
+                let selector: LabelSelector
+                do {
+                    selector = try LabelSelector(parsing: text)
+                } catch {
+                    throw HTTPError(.badRequest, message: "selector: \(error)")
+                }
+                let serverResolution = ServiceSLA.serverResolution(resolution)
+                let rows = try await ServiceSLA.rows(
+                    store: queries.store, selector: selector, name: query.text("service") ?? text, resolution: serverResolution,
+                    from: serverResolution.windowStart(query.from), to: query.to)
+                return try snakeCaseJSON(
+                    SLAReport(level: .server, resolution: serverResolution, from: query.from, to: query.to, thresholds: thresholds, rows: rows))
+            }
             let rows = try await queries.store.aggregates(level: level, resolution: resolution, from: resolution.windowStart(query.from), to: query.to)
             return try snakeCaseJSON(SLAReport(level: level, resolution: resolution, from: query.from, to: query.to, thresholds: thresholds, rows: rows))
         }

@@ -30,6 +30,7 @@ extension PinglistSettingsFile {
         writer.beginObject()
         writer.field("concurrency", concurrency)
         writer.field("delay", delay?.description)
+        writer.field("dscp", dscp)
         writer.field("interval", interval?.description)
         writer.field("ip_protocol", ipProtocol?.rawValue)
         writer.field("payload_bytes", payloadBytes)

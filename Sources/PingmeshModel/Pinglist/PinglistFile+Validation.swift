@@ -187,6 +187,13 @@ extension PinglistSettingsFile {
         if let value = given.payloadBytes { result.payloadBytes = value }
         if let value = given.ipProtocol { result.ipProtocol = value }
         result.sourceAddress = given.sourceAddress
+        if let dscp = given.dscp {
+            if (0...63).contains(dscp) {
+                result.dscp = dscp
+            } else {
+                issues.append(.init(path: "\(path).dscp", reason: "\(dscp) is outside 0...63 (a DSCP codepoint, e.g. 46 for EF)"))
+            }
+        }
         if let ports = given.sourcePorts {
             switch PinglistFile.sourcePorts(parsing: ports) {
             case .success(let list): result.sourcePorts = list

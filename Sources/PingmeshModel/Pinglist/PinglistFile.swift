@@ -40,13 +40,17 @@ public struct PinglistSettingsFile: Sendable, Hashable, Codable {
     /// Source ports TCP and UDP probes rotate over, "FIRST-LAST" (e.g. "20000-20007", outside the kernel's ephemeral range): each is a
     /// different 5-tuple, so a different equal-cost path (Pingmesh 5.1's port black holes).
     public var sourcePorts: String?
+    /// DSCP (0-63) every TCP and UDP probe is marked with, so each QoS class can be probed on its
+    /// own (Pingmesh probed classes separately).
+    public var dscp: Int?
     public var ipProtocol: IPProtocolPreference?
 
     public init(
         interval: ConfigDuration? = nil, timeout: ConfigDuration? = nil, delay: ConfigDuration? = nil,
         concurrency: Int? = nil, payloadBytes: Int? = nil, sourceAddress: String? = nil,
-        ipProtocol: IPProtocolPreference? = nil, sourcePorts: String? = nil
+        ipProtocol: IPProtocolPreference? = nil, sourcePorts: String? = nil, dscp: Int? = nil
     ) {
+        self.dscp = dscp
         self.sourcePorts = sourcePorts
         self.interval = interval
         self.timeout = timeout
@@ -62,6 +66,7 @@ public struct PinglistSettingsFile: Sendable, Hashable, Codable {
         case payloadBytes = "payload_bytes"
         case sourceAddress = "source_address"
         case sourcePorts = "source_ports"
+        case dscp
         case ipProtocol = "ip_protocol"
     }
 
@@ -75,6 +80,7 @@ public struct PinglistSettingsFile: Sendable, Hashable, Codable {
         payloadBytes = try container.decodeIfPresent(Int.self, forKey: .payloadBytes)
         sourceAddress = try container.decodeIfPresent(String.self, forKey: .sourceAddress)
         sourcePorts = try container.decodeIfPresent(String.self, forKey: .sourcePorts)
+        dscp = try container.decodeIfPresent(Int.self, forKey: .dscp)
         ipProtocol = try container.decodeIfPresent(IPProtocolPreference.self, forKey: .ipProtocol)
     }
 }

@@ -15,6 +15,8 @@ public struct ProbeSettings: Sendable, Hashable {
     /// Source ports TCP and UDP probes of one target rotate over, one per probe; empty lets the
     /// kernel pick a fresh port for every probe.
     public var sourcePorts: [Int]
+    /// DSCP (0-63) TCP and UDP probes are marked with; nil leaves the kernel's default (0).
+    public var dscp: Int?
     public var ipProtocol: IPProtocolPreference
 
     public init(
@@ -25,8 +27,10 @@ public struct ProbeSettings: Sendable, Hashable {
         payloadBytes: Int = 0,
         sourceAddress: String? = nil,
         ipProtocol: IPProtocolPreference = .both,
-        sourcePorts: [Int] = []
+        sourcePorts: [Int] = [],
+        dscp: Int? = nil
     ) {
+        self.dscp = dscp
         self.sourcePorts = sourcePorts
         self.interval = interval
         self.timeout = timeout

@@ -11,11 +11,15 @@ public struct ProbeRequest: Sendable {
     public var payloadBytes: Int
     /// Local address to leave from; nil lets the kernel choose (and pick a fresh source port).
     public var sourceAddress: SocketAddress?
+    /// DSCP codepoint (0-63) to mark the probe's packets with (IPv4 TOS / IPv6 traffic class,
+    /// shifted left two bits past ECN); nil leaves the default.
+    public var dscp: Int?
 
     public init(
         address: SocketAddress, timeout: Duration = .seconds(2), delay: Duration = .milliseconds(10),
-        payloadBytes: Int = 0, sourceAddress: SocketAddress? = nil
+        payloadBytes: Int = 0, sourceAddress: SocketAddress? = nil, dscp: Int? = nil
     ) {
+        self.dscp = dscp
         self.address = address
         self.timeout = timeout
         self.delay = delay

@@ -156,6 +156,12 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
             submission.completion(ProbeOutcome(result: .error, detail: "socket: \(String(cString: strerror(errno)))"))
             return
         }
+        if let dscp = request.dscp, pm_set_dscp(fd, Int32(request.address.protocol.rawValue), Int32(dscp)) != 0 {
+            let code = errno
+            close(fd)
+            submission.completion(ProbeOutcome(result: .error, detail: "DSCP \(dscp): \(String(cString: strerror(code)))"))
+            return
+        }
         if let source = request.sourceAddress {
             // A fixed source port (ECMP rotation) is reused probe after probe: the previous
             // connection ended in an RST, but the port may still be bound by one in flight to

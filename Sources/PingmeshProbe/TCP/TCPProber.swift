@@ -41,6 +41,9 @@ public struct TCPProber: Prober {
                 guard let options = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededVoidFuture() }
                 return options.setSoLinger(linger(l_onoff: 1, l_linger: 0))
             }
+        if let dscp = request.dscp {
+            bootstrap = bootstrap.channelOption(DSCPOption.option(for: request.address), value: DSCPOption.value(dscp))
+        }
         if let source = request.sourceAddress {
             // A fixed source port (ECMP rotation) may be bound by another probe in flight.
             if let port = source.port, port != 0 { bootstrap = bootstrap.channelOption(.socketOption(.so_reuseaddr), value: 1) }

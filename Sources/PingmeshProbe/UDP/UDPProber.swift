@@ -59,10 +59,11 @@ public final class UDPProber: Prober, Sendable {
         } catch {
             return group.next().makeFailedFuture(error)
         }
-        let key = "\(bindAddress.ipAddress ?? "?") \(bindAddress.port ?? 0)"
+        // One socket per DSCP too: the marking is the socket's.
+        let key = "\(bindAddress.ipAddress ?? "?") \(bindAddress.port ?? 0) \(request.dscp ?? -1)"
         let (future, isNew) = sockets.withLock { sockets in
             if let existing = sockets[key] { return (existing, false) }
-            let made = UDPProbeSocket.bind(to: bindAddress, group: group)
+            let made = UDPProbeSocket.bind(to: bindAddress, dscp: request.dscp, group: group)
             sockets[key] = made
             return (made, true)
         }
@@ -84,11 +85,13 @@ final class UDPProbeSocket: @unchecked Sendable {
         self.handler = handler
     }
 
-    static func bind(to address: SocketAddress, group: any EventLoopGroup) -> EventLoopFuture<UDPProbeSocket> {
+    static func bind(to address: SocketAddress, dscp: Int? = nil, group: any EventLoopGroup) -> EventLoopFuture<UDPProbeSocket> {
         let handler = UDPProbeHandler()
-        return DatagramBootstrap(group: group)
+        var bootstrap = DatagramBootstrap(group: group)
             .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
             .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+        if let dscp { bootstrap = bootstrap.channelOption(DSCPOption.option(for: address), value: DSCPOption.value(dscp)) }
+        return bootstrap
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
             }
