@@ -43,6 +43,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
         .target(
@@ -151,7 +152,10 @@ let package = Package(
         .testTarget(name: "PingmeshModelTests", dependencies: ["PingmeshModel"]),
         .testTarget(
             name: "PingmeshProbeTests",
-            dependencies: ["PingmeshProbe", "PingmeshModel", "PingmeshTestSupport", .product(name: "NIOPosix", package: "swift-nio")]
+            dependencies: [
+                "PingmeshProbe", "PingmeshModel", "PingmeshTestSupport", .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
         ),
         .testTarget(
             name: "PingmeshAgentTests",

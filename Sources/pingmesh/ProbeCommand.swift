@@ -14,7 +14,10 @@ struct ProbeCommand: AsyncParsableCommand {
         discussion: "Exits 0 when at least one probe was answered, 1 when none was, 2 on bad arguments."
     )
 
-    @Argument(help: "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302) or icmp (echo; a ping socket or a raw socket).")
+    @Argument(
+        help:
+            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, timed by phase) or icmp (echo; a ping socket or a raw socket)."
+    )
     var kind: String
 
     @Argument(help: "Target as HOST:PORT or [IPv6]:PORT; for icmp, HOST alone.")

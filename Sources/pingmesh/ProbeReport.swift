@@ -18,7 +18,14 @@ struct ProbeReport {
         if let ttl = outcome.replyTTL { text += " ttl=\(ttl)" }
         if let dwell = outcome.responderDwell { text += " dwell=\(milliseconds(dwell)) ms" }
         if let retransmits = outcome.synRetransmits, retransmits > 0 { text += " syn_retransmits=\(retransmits)" }
-        if let connect = outcome.connectRTT, target.target.payloadBytes > 0 { text += " connect=\(milliseconds(connect)) ms" }
+        if let connect = outcome.connectRTT, target.target.payloadBytes > 0, outcome.httpPhases == nil { text += " connect=\(milliseconds(connect)) ms" }
+        if let phases = outcome.httpPhases {
+            if let status = phases.status { text += " status=\(status)" }
+            for (name, phase) in [("connect", phases.connect), ("processing", phases.processing), ("transfer", phases.transfer)] {
+                if let phase { text += " \(name)=\(milliseconds(phase)) ms" }
+            }
+            text += " bytes=\(phases.bodyBytes)"
+        }
         if let detail = outcome.detail { text += " (\(detail))" }
         return text
     }

@@ -15,6 +15,24 @@ struct AgentMetricsTests {
 
     private func text(_ metrics: AgentMetrics) -> String { String(decoding: metrics.exposition(), as: UTF8.self) }
 
+    @Test("HTTP probes' phases go to one histogram per phase; failed ones do not, and promtool accepts it")
+    func httpPhases() throws {
+        let metrics = AgentMetrics(kinds: [.http])
+        var ok = ProbeOutcome.answered(rtt: .microseconds(900), connectRTT: .microseconds(80), delay: .milliseconds(10))
+        ok.httpPhases = HTTPPhases(connect: .microseconds(80), processing: .microseconds(700), transfer: .microseconds(40), status: 200, bodyBytes: 4)
+        metrics.record(ok, for: target("10.0.0.1"))
+        var failed = ProbeOutcome(result: .error, detail: "HTTP status 503")
+        failed.httpPhases = HTTPPhases(connect: .microseconds(80), processing: .milliseconds(5), transfer: nil, status: 503, bodyBytes: 0)
+        metrics.record(failed, for: target("10.0.0.2"))
+        let exposition = text(metrics)
+        #expect(exposition.contains(#"pingmesh_http_phase_seconds_count{phase="connect"} 1"#))
+        #expect(exposition.contains(#"pingmesh_http_phase_seconds_count{phase="processing"} 1"#))
+        #expect(exposition.contains(#"pingmesh_http_phase_seconds_bucket{phase="processing",le="0.001"} 1"#))
+        #expect(exposition.contains(#"pingmesh_http_phase_seconds_count{phase="transfer"} 1"#))
+        #expect(!text(AgentMetrics(kinds: [.tcp])).contains("pingmesh_http_phase_seconds"), "no HTTP series without HTTP probes")
+        if let check = try Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
+    }
+
     @Test("counters and the RTT histogram per kind")
     func aggregates() {
         let metrics = AgentMetrics(kinds: [.tcp])

@@ -15,6 +15,14 @@ struct SLAReportTests {
             counts: ResultCounts(ok: ok, timeout: timeout), rtt: sketch)
     }
 
+    /// The collector's API over `store`.
+    static func app(_ store: any ResultStore) -> some ApplicationProtocol {
+        let metrics = CollectorMetrics()
+        return Application(
+            router: CollectorAPI.router(
+                ingest: Ingestor(store: store, metrics: metrics), queries: ResultQueries(store: store), metrics: metrics, tokens: AccessTokens()))
+    }
+
     @Test("a window breaks the SLA on P99 or on loss; shares, totals and violations per component; worst first")
     func judged() throws {
         let base: Int64 = 1_700_000_040
@@ -58,10 +66,7 @@ struct SLAReportTests {
             }
             _ = try await store.ingest(IngestBatch(BatchFactory.batch(agent: agent, labels: own, windows: windows), receivedAt: BatchFactory.now * 1000))
         }
-        let metrics = CollectorMetrics()
-        let app = Application(
-            router: CollectorAPI.router(
-                ingest: Ingestor(store: store, metrics: metrics), queries: ResultQueries(store: store), metrics: metrics, tokens: AccessTokens()))
+        let app = Self.app(store)
         let range = "from=\(minute)&to=\(minute + 60)&resolution=1m"
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/sla?selector=app%3Dweb&service=web&\(range)", method: .get) { response in
@@ -90,10 +95,7 @@ struct SLAReportTests {
     func api() async throws {
         let store = try await TemporaryStore.sqlite()
         try await IncidentTests.ingest(.none, window: IncidentTests.base, into: store)
-        let metrics = CollectorMetrics()
-        let app = Application(
-            router: CollectorAPI.router(
-                ingest: Ingestor(store: store, metrics: metrics), queries: ResultQueries(store: store), metrics: metrics, tokens: AccessTokens()))
+        let app = Self.app(store)
         let range = "from=\(IncidentTests.base)&to=\(IncidentTests.base + 60)"
         try await app.test(.router) { client in
             try await client.execute(uri: "/v1/sla?level=server&\(range)", method: .get) { response in

@@ -57,7 +57,7 @@ public struct Agent: Service {
     }
 
     /// The kinds this agent can probe; targets of other kinds are skipped and counted.
-    public static let probeKinds: Set<ProbeKind> = [.tcp, .udp, .icmp]
+    public static let probeKinds: Set<ProbeKind> = [.tcp, .udp, .icmp, .http]
 
     public func run() async throws {
         let configuration = self.configuration
@@ -83,7 +83,7 @@ public struct Agent: Service {
         let prober: any Prober = EpollTCPProber.shared ?? TCPProber(group: group)
         let udpProber = UDPProber(group: group)
         defer { Task { await udpProber.shutdown() } }
-        var probers: [ProbeKind: any Prober] = [.tcp: prober, .udp: udpProber]
+        var probers: [ProbeKind: any Prober] = [.tcp: prober, .udp: udpProber, .http: HTTPProber(group: group)]
         // ICMP needs a ping socket or a raw one; without either, ICMP targets are skipped and
         // counted, and the log says how to allow them.
         var icmpProber: ICMPProber?

@@ -26,6 +26,7 @@ public final class ManualProbe: ManualProbing {
         switch kind {
         case .udp: return UDPProber()
         case .icmp: return try ICMPProber.make()
+        case .http: return HTTPProber()
         default: return EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
         }
     }

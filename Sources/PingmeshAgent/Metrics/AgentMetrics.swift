@@ -22,6 +22,8 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let rounds: Counter
     private let overruns: Counter
     private let synRetransmits: Counter
+    /// HTTP probes' phases (connect, processing, transfer), as blackbox_exporter names them.
+    private let httpPhases: [String: DurationHistogram]
     private let synAttempts: Counter
     private let inFlight: Gauge
     private let pinglistLoaded: Gauge
@@ -71,6 +73,19 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         }
         self.rtt = rtt
         self.probes = probes
+        httpPhases =
+            kinds.contains(.http)
+            ? Dictionary(
+                uniqueKeysWithValues: ["connect", "processing", "transfer"].map { phase in
+                    (
+                        phase,
+                        registry.makeDurationHistogram(
+                            descriptor: .pingmesh(
+                                "pingmesh_http_phase_seconds",
+                                help: "Phases of answered HTTP probes: connect (handshake), processing (request to first byte), transfer (first to last byte)."),
+                            labels: [("phase", phase)], buckets: MetricBuckets.rtt)
+                    )
+                }) : [:]
         let gauge = { (name: String, help: String) in registry.makeGauge(descriptor: .pingmesh(name, help: help)) }
         let counter = { (name: String, help: String) in registry.makeCounter(descriptor: .pingmesh(name, help: help)) }
         targets = gauge("pingmesh_agent_targets", "Targets in the pinglist being probed.")
@@ -117,6 +132,11 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         if let retransmits = outcome.synRetransmits, outcome.connectRTT != nil {
             synAttempts.increment(by: Int64(1 + retransmits))
             if retransmits > 0 { synRetransmits.increment(by: Int64(retransmits)) }
+        }
+        if let phases = outcome.httpPhases, !outcome.result.isFailure {
+            for (phase, value) in [("connect", phases.connect), ("processing", phases.processing), ("transfer", phases.transfer)] {
+                if let value { httpPhases[phase]?.record(value) }
+            }
         }
         if let value = outcome.rtt, !outcome.result.isFailure {
             rtt[kind]?.record(value)

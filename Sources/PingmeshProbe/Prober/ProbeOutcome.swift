@@ -21,6 +21,8 @@ public struct ProbeOutcome: Sendable, Equatable {
     public var replyTTL: Int?
     /// How long the responder held the probe (UDP echo: its receive to its send), when it says.
     public var responderDwell: Duration?
+    /// An HTTP probe's phases and status.
+    public var httpPhases: HTTPPhases?
 
     public init(
         result: ProbeResultClass, rtt: Duration? = nil, connectRTT: Duration? = nil, detail: String? = nil, sourcePort: Int? = nil
