@@ -12,7 +12,7 @@ PM.probe = (() => {
 
   function placeholder() {
     const kind = $('probe-kind').value;
-    $('probe-target').placeholder = kind === 'icmp' ? 'HOST (e.g. 127.1.0.2)' : 'HOST:PORT (e.g. 127.1.0.2:9301)';
+    $('probe-target').placeholder = kind === 'icmp' ? 'HOST (e.g. 127.1.0.2)' : kind === 'http' ? 'HOST:PORT (e.g. 127.1.0.2:9300)' : 'HOST:PORT (e.g. 127.1.0.2:9301)';
   }
 
   async function submit(event) {
