@@ -14,37 +14,6 @@ struct FaultCommand: AsyncParsableCommand {
         subcommands: [Inject.self, Clear.self, List.self]
     )
 
-    struct Connection: ParsableArguments {
-        @Option(help: "The collector of the running pingmesh up.")
-        var collector: String = "http://127.0.0.1:\(DefaultPorts.collector)"
-
-        @Option(help: "An admin bearer token, when the collector requires tokens.")
-        var token: String?
-
-        func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (status: Int, body: String) {
-            var request = HTTPClientRequest(url: collector.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
-            request.method = method
-            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-            if let body {
-                request.headers.add(name: "Content-Type", value: "application/json")
-                request.body = .bytes(ByteBuffer(data: body))
-            }
-            do {
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
-                let text = String(buffer: try await response.body.collect(upTo: 1 << 20))
-                return (Int(response.status.code), text)
-            } catch {
-                throw FaultCommandError("cannot reach the collector at \(collector) (is pingmesh up running?): \(error)")
-            }
-        }
-
-        /// The response body on success; otherwise the collector's message, and a failing exit.
-        func check(_ response: (status: Int, body: String)) throws -> String {
-            guard (200..<300).contains(response.status) else { throw FaultCommandError("collector answered \(response.status): \(response.body)") }
-            return response.body
-        }
-    }
-
     struct Inject: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Inject a fault.",
@@ -73,7 +42,7 @@ struct FaultCommand: AsyncParsableCommand {
         @Option(help: "The source port black-holed, for port-black-hole (one of the ports probes rotate over).")
         var port: Int?
 
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: CollectorConnection
 
         func run() async throws {
             let request = SimulatedFaultRequest(kind: kind, target: target, rate: rate, share: share, latencyMs: latencyMs, port: port)
@@ -87,7 +56,7 @@ struct FaultCommand: AsyncParsableCommand {
         @Argument(help: "The fault's id (from `pingmesh fault list`); none clears all.")
         var id: String?
 
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: CollectorConnection
 
         func run() async throws {
             try await FaultCommand.report {
@@ -100,7 +69,7 @@ struct FaultCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the active faults and what may be targeted.")
 
-        @OptionGroup var connection: Connection
+        @OptionGroup var connection: CollectorConnection
 
         func run() async throws {
             try await FaultCommand.report { try connection.check(try await connection.send(.GET, "/v1/faults")) }
@@ -116,9 +85,4 @@ struct FaultCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
     }
-}
-
-struct FaultCommandError: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
 }

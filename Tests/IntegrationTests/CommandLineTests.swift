@@ -25,6 +25,17 @@ struct CommandLineTests {
         return path
     }
 
+    @Test("agents and fault: a collector that does not answer is exit 1 with a message naming it; bad options are a usage error")
+    func collectorTools() throws {
+        guard let binary else { return }
+        let agents = try Command.run(binary, ["agents", "--collector", "http://127.0.0.1:1"])
+        #expect(agents.status == 1 && agents.stderr.contains("cannot reach the collector at http://127.0.0.1:1"), "\(agents.stderr)")
+        let fault = try Command.run(binary, ["fault", "list", "--collector", "http://127.0.0.1:1"])
+        #expect(fault.status == 1 && fault.stderr.contains("cannot reach the collector"), "\(fault.stderr)")
+        let bad = try Command.run(binary, ["agents", "--stale", "0"])
+        #expect(bad.status == 64 && bad.stderr.contains("--stale: 0 must be above 0 seconds"), "\(bad.stderr)")
+    }
+
     @Test("check-config: 0 and a summary for a good file, 1 and every problem for a bad one")
     func checkConfig() throws {
         guard let binary else { return }

@@ -38,6 +38,9 @@ struct UpEndToEndTests {
         }
         try #require(agents == 64, "only \(agents) of 64 agents uploaded within 2 minutes; log:\n\(up.logTail())")
 
+        let listing = try Command.run(binary, ["agents", "--collector", Self.collectorURL])
+        #expect(listing.status == 0 && listing.stdout.contains("64 agents, 0 stale"), "pingmesh agents: \(listing.stdout)\(listing.stderr)")
+
         let tor = "dc1-tor3"
         let inject = try Command.run(binary, ["fault", "inject", "tor-down", tor, "--collector", Self.collectorURL])
         try #require(inject.status == 0, "pingmesh fault inject: \(inject.stderr)")
@@ -105,6 +108,13 @@ struct UpEndToEndTests {
             $0["destination"] as? Int != column && $0["destination"] as? Int != portColumn && ![tor, portTor].contains(sources[$0["source"] as! Int])
         }
         #expect(!elsewhere.isEmpty && elsewhere.allSatisfy { ($0["value"] as? Double ?? 1) < 0.05 }, "pairs away from the faults lose probes too")
+
+        // The dead ToR's eight agents have been silent since the fault: pingmesh agents flags them.
+        // (Their last upload closed the 20 s window the fault fell in; live agents upload every 20 s.)
+        let silentFor = Int(Date().timeIntervalSince(injected)) - 45
+        let stale = try Command.run(binary, ["agents", "--collector", Self.collectorURL, "--stale", "\(max(1, silentFor))"])
+        #expect(stale.status == 1 && stale.stdout.contains("64 agents, 8 stale"), "pingmesh agents: \(stale.stdout)\(stale.stderr)")
+        #expect(stale.stdout.split(separator: "\n").prefix(9).dropFirst().allSatisfy { $0.hasPrefix("STALE") && $0.contains("sim-0") })
 
         let clear = try Command.run(binary, ["fault", "clear", "--collector", Self.collectorURL])
         #expect(clear.status == 0 && clear.stdout.contains("cleared every fault"))
