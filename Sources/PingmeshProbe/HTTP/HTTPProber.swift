@@ -26,30 +26,9 @@ public struct HTTPProber: Prober {
         let promise = loop.makePromise(of: ProbeOutcome.self)
         let host = request.address.ipAddress.map { request.address.protocol == .inet6 ? "[\($0)]" : $0 } ?? "localhost"
         let hostHeader = "\(host):\(request.address.port ?? 80)"
-        var bootstrap = ClientBootstrap(group: loop)
-            .channelOption(.tcpOption(.tcp_nodelay), value: 1)
-            .connectTimeout(.nanoseconds(request.timeout.nanoseconds))
-            .channelInitializer { channel in
-                do {
-                    try channel.pipeline.syncOperations.addHTTPClientHandlers()
-                    try channel.pipeline.syncOperations.addHandler(
-                        HTTPProbeHandler(request: request, path: Self.path(for: request), host: hostHeader, promise: promise))
-                } catch {
-                    return channel.eventLoop.makeFailedFuture(error)
-                }
-                // SO_LINGER 0: the close after the probe sends an RST, so probes leave no TIME_WAIT.
-                guard let options = channel as? any SocketOptionProvider else { return channel.eventLoop.makeSucceededVoidFuture() }
-                return options.setSoLinger(linger(l_onoff: 1, l_linger: 0))
-            }
-        if let dscp = request.dscp {
-            bootstrap = bootstrap.channelOption(DSCPOption.option(for: request.address), value: DSCPOption.value(dscp))
-        }
-        if let source = request.sourceAddress {
-            if let port = source.port, port != 0 { bootstrap = bootstrap.channelOption(.socketOption(.so_reuseaddr), value: 1) }
-            bootstrap = bootstrap.bind(to: source)
-        }
-        bootstrap.connect(to: request.address).whenFailure { error in
-            promise.succeed(ProbeOutcome(result: ErrorClassification.classify(error), detail: "\(error)"))
+        ProbeConnection.open(request, on: loop, promise: promise) { pipeline in
+            try pipeline.addHTTPClientHandlers()
+            try pipeline.addHandler(HTTPProbeHandler(request: request, path: Self.path(for: request), host: hostHeader, promise: promise))
         }
         return promise.futureResult
     }
