@@ -38,6 +38,8 @@ public struct Controller: Service {
 
     public let configuration: Configuration
     public let state: ControllerState
+    /// On-demand tasks accepted by this replica.
+    public let tasks = TaskBoard()
     private let logger: Logger
     private let group: any EventLoopGroup
     private let onRunning: @Sendable (Int) async -> Void
@@ -56,12 +58,12 @@ public struct Controller: Service {
     }
 
     public func run() async throws {
-        let (state, configuration, logger, onRunning) = (self.state, self.configuration, self.logger, self.onRunning)
+        let (state, board, configuration, logger, onRunning) = (self.state, self.tasks, self.configuration, self.logger, self.onRunning)
         if configuration.tokens.isOpen {
             logger.warning("no bearer tokens configured: the API is open to anyone who can reach it (--tokens FILE)")
         }
         let app = Application(
-            router: ControllerAPI.router(state: state, tokens: configuration.tokens),
+            router: ControllerAPI.router(state: state, tasks: board, tokens: configuration.tokens),
             server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "pingmesh-controller",
@@ -79,6 +81,14 @@ public struct Controller: Service {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: period)
                         state.expireRegistrations()
+                    }
+                }
+            }
+            tasks.addTask {
+                await cancelWhenGracefulShutdown {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: .seconds(5))
+                        board.expire()
                     }
                 }
             }

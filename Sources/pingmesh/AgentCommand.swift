@@ -116,7 +116,13 @@ struct AgentCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode.failure
         }
-        let agent = Agent(configuration: configuration, source: source, logger: logger) { endpoints in
+        // Tasks come from the controllers the pinglist comes from.
+        let tasks = (source as? ControllerPinglistSource).map { source in
+            TaskPoller(
+                controllers: source.controllers, agentName: configuration.name, token: source.token,
+                runner: TaskRunner(probe: ManualProbe(sourceAddress: configuration.probeSourceAddress)), logger: logger)
+        }
+        let agent = Agent(configuration: configuration, source: source, tasks: tasks, logger: logger) { endpoints in
             var metadata: Logger.Metadata = ["metrics": "http://\(endpoints.http)/metrics", "tcp": "\(endpoints.tcp)"]
             if configuration.uploads {
                 metadata["collectors"] = "\(configuration.collectors.joined(separator: ","))"

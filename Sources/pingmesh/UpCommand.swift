@@ -98,6 +98,9 @@ struct UpCommand: AsyncParsableCommand {
                 configuration: configuration,
                 source: ControllerPinglistSource(
                     controllers: [controllerURL], agentName: server.name, period: mesh.interval, logger: logger),
+                tasks: TaskPoller(
+                    controllers: [controllerURL], agentName: server.name,
+                    runner: TaskRunner(probe: ManualProbe(sourceAddress: server.address)), logger: logger),
                 logger: logger, faults: faults
             ) { _ in
                 let count = ready.withLock { value -> Int in

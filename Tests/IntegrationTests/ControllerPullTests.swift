@@ -20,10 +20,12 @@ import FoundationNetworking
 final class RunningController: Sendable {
     let host: String
     let port: Int
+    let tasks: TaskBoard
     private let group: ServiceGroup
     private let task: Task<Void, any Error>
 
-    private init(host: String, port: Int, group: ServiceGroup, task: Task<Void, any Error>) {
+    private init(host: String, port: Int, tasks: TaskBoard, group: ServiceGroup, task: Task<Void, any Error>) {
+        self.tasks = tasks
         self.host = host
         self.port = port
         self.group = group
@@ -32,17 +34,17 @@ final class RunningController: Sendable {
 
     var url: String { "http://\(host):\(port)" }
 
-    static func start(host: String, port: Int = 0, topology: TopologyFile) async throws -> RunningController {
+    static func start(host: String, port: Int = 0, topology: TopologyFile, tokens: AccessTokens = AccessTokens()) async throws -> RunningController {
         let (ports, announce) = AsyncStream.makeStream(of: Int.self)
         let controller = Controller(
-            configuration: .init(host: host, port: port, topology: topology, state: .init(registrationEnabled: false)),
+            configuration: .init(host: host, port: port, topology: topology, state: .init(registrationEnabled: false), tokens: tokens),
             logger: Logger(label: "test.controller")
         ) { announce.yield($0) }
         let group = ServiceGroup(services: [controller], gracefulShutdownSignals: [], logger: Logger(label: "test"))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let bound = try #require(await iterator.next())
-        return RunningController(host: host, port: bound, group: group, task: task)
+        return RunningController(host: host, port: bound, tasks: controller.tasks, group: group, task: task)
     }
 
     func stop() async {

@@ -18,13 +18,16 @@ public struct Agent: Service {
     private let onReady: @Sendable (AgentEndpoints) async -> Void
     /// Faults injected into a simulated agent (`pingmesh up`); nil on a real server.
     private let faults: FaultInjector?
+    /// On-demand tasks from the controllers; nil in static mode.
+    private let tasks: TaskPoller?
 
     public init(
-        configuration: AgentConfiguration, source: any PinglistSource,
+        configuration: AgentConfiguration, source: any PinglistSource, tasks: TaskPoller? = nil,
         group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger? = nil, faults: FaultInjector? = nil,
         onReady: @escaping @Sendable (AgentEndpoints) async -> Void = { _ in }
     ) {
         self.faults = faults
+        self.tasks = tasks
         self.configuration = configuration
         self.source = source
         self.group = group
@@ -155,6 +158,9 @@ public struct Agent: Service {
                 } catch is CancellationError {
                     return
                 }
+            }
+            if let poller = self.tasks {
+                tasks.addTask { await cancelWhenGracefulShutdown { await poller.run() } }
             }
             tasks.addTask {
                 try? await gracefulShutdown()

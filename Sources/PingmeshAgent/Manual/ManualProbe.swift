@@ -15,7 +15,11 @@ public final class ManualProbe: ManualProbing {
     public let timeout: Duration
     private let running = Mutex(0)
 
-    public init(maximumConcurrent: Int = 4, interval: Duration = .seconds(1), timeout: Duration = .seconds(2)) {
+    /// The local address probes leave from (an agent's `--source-address`); nil lets the kernel choose.
+    public let sourceAddress: String?
+
+    public init(maximumConcurrent: Int = 4, interval: Duration = .seconds(1), timeout: Duration = .seconds(2), sourceAddress: String? = nil) {
+        self.sourceAddress = sourceAddress
         self.maximumConcurrent = maximumConcurrent
         self.interval = interval
         self.timeout = timeout
@@ -54,10 +58,9 @@ public final class ManualProbe: ManualProbing {
 
     public func probe(_ request: ManualProbeRequest) async throws -> ManualProbeReport {
         let count = request.count ?? 3
-        guard (1...ManualProbeRequest.maximumCount).contains(count) else {
-            throw ManualProbeError("count: \(count) is outside 1...\(ManualProbeRequest.maximumCount)")
-        }
-        let pinglist = try Self.pinglist(kind: request.kind, target: request.target, timeout: timeout)
+        if let issue = request.validationIssues().first { throw ManualProbeError(issue.description) }
+        let pinglist = try Self.pinglist(
+            kind: request.kind, target: request.target, timeout: timeout, payloadBytes: request.size ?? 0, sourceAddress: sourceAddress)
         let resolved = await TargetResolver(supportedKinds: Agent.probeKinds).resolve(pinglist)
         guard let scheduled = resolved.targets.first else {
             throw ManualProbeError("target: \(resolved.skipped.first?.reason ?? "cannot be probed")")
@@ -76,11 +79,16 @@ public final class ManualProbe: ManualProbing {
         } catch {
             throw ManualProbeError("kind: \(request.kind) cannot be probed from this host: \(error)")
         }
+        var ports = SourcePortRotation()
+        ports.update(ports: request.sourcePorts ?? [], targets: [scheduled.id])
+        let source = pinglist.settings.sourceAddress.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
         var results: [ManualProbeReport.Probe] = []
         for sequence in 1...count {
             if sequence > 1 { try await Task.sleep(for: interval) }
             let outcome = await prober.probe(
-                ProbeRequest(address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay))
+                ProbeRequest(
+                    address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
+                    payloadBytes: scheduled.target.payloadBytes, sourceAddress: ports.next(for: scheduled, source: source)))
             results.append(.init(seq: sequence, result: outcome.result, rttMs: outcome.rtt.map { $0.seconds * 1000 }, detail: outcome.detail))
         }
         if let icmp = prober as? ICMPProber { icmp.shutdown() }

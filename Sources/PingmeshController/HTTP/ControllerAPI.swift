@@ -13,6 +13,11 @@ public enum ControllerAPI {
         (.get, "/v1/agents"),
         (.post, "/v1/agents"),
         (.get, "/v1/topology"),
+        (.post, "/v1/tasks"),
+        (.get, "/v1/tasks"),
+        (.get, "/v1/tasks/{id}"),
+        (.get, "/v1/agent-tasks/{agent}"),
+        (.post, "/v1/agent-tasks/{agent}/{id}"),
         (.get, "/metrics"),
         (.get, "/healthz"),
         (.get, "/readyz"),
@@ -21,7 +26,7 @@ public enum ControllerAPI {
     /// Largest request body accepted (a registration is a few hundred bytes).
     static let maxBodyBytes = 64 * 1024
 
-    public static func router(state: ControllerState, tokens: AccessTokens) -> Router<BasicRequestContext> {
+    public static func router(state: ControllerState, tasks: TaskBoard = TaskBoard(), tokens: AccessTokens) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(
             middleware: BearerAuthMiddleware(
@@ -31,7 +36,11 @@ public enum ControllerAPI {
                     ("/v1/agents", .post, .agent),
                     ("/v1/agents", .get, .admin),
                     ("/v1/topology", nil, .admin),
+                    // Agents fetch and answer their own tasks; only admins create or read them.
+                    ("/v1/agent-tasks/", nil, .agent),
+                    ("/v1/tasks", nil, .admin),
                 ]))
+        TaskRoutes.add(to: router, state: state, tasks: tasks)
 
         router.get("/v1/pinglist/:agent") { request, context -> Response in
             let agent = try context.parameters.require("agent")
@@ -105,11 +114,11 @@ public enum ControllerAPI {
         return router
     }
 
-    private static func collect(_ request: Request) async throws -> Data {
+    static func collect(_ request: Request, limit: Int = maxBodyBytes) async throws -> Data {
         do {
-            return Data(buffer: try await request.body.collect(upTo: maxBodyBytes))
+            return Data(buffer: try await request.body.collect(upTo: limit))
         } catch {
-            throw HTTPError(.contentTooLarge, message: "request body is above \(maxBodyBytes) bytes")
+            throw HTTPError(.contentTooLarge, message: "request body is above \(limit) bytes")
         }
     }
 

@@ -5,15 +5,50 @@ public struct ManualProbeRequest: Sendable, Codable, Hashable {
     /// HOST:PORT, or HOST for icmp.
     public var target: String
     public var count: Int?
+    /// Payload bytes per probe (TCP and UDP echo, HTTP response size); 0 or nil: none.
+    public var size: Int?
+    /// Local ports to leave from, one probe after another (each a different 5-tuple, so a
+    /// different equal-cost path); nil or empty lets the kernel choose.
+    public var sourcePorts: [Int]?
 
-    public init(kind: String, target: String, count: Int? = nil) {
+    public init(kind: String, target: String, count: Int? = nil, size: Int? = nil, sourcePorts: [Int]? = nil) {
         self.kind = kind
         self.target = target
         self.count = count
+        self.size = size
+        self.sourcePorts = sourcePorts
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case kind, target, count, size
+        case sourcePorts = "source_ports"
     }
 
     /// Most probes one request may send: it is a look, not a load test.
     public static let maximumCount = 10
+
+    /// Issues with the numeric fields, each naming its field (kind and target are checked where
+    /// they are resolved, with a pinglist's rules).
+    public func validationIssues() -> [ConfigIssue] {
+        var issues: [ConfigIssue] = []
+        if let count, !(1...Self.maximumCount).contains(count) {
+            issues.append(ConfigIssue(path: "count", reason: "\(count) is outside 1...\(Self.maximumCount)"))
+        }
+        if let size, !(0...SafetyLimits.maximumPayloadBytes).contains(size) {
+            issues.append(ConfigIssue(path: "size", reason: "\(size) is outside 0...\(SafetyLimits.maximumPayloadBytes) bytes"))
+        }
+        if let ports = sourcePorts {
+            if ports.count > SafetyLimits.maximumSourcePorts {
+                issues.append(ConfigIssue(path: "source_ports", reason: "\(ports.count) ports; at most \(SafetyLimits.maximumSourcePorts)"))
+            }
+            for (index, port) in ports.enumerated() where !(1...65535).contains(port) {
+                issues.append(ConfigIssue(path: "source_ports[\(index)]", reason: "\(port) is not a port (1...65535)"))
+            }
+        }
+        if kind.isEmpty { issues.append(ConfigIssue(path: "kind", reason: "is empty")) }
+        if target.isEmpty { issues.append(ConfigIssue(path: "target", reason: "is empty")) }
+        return issues
+    }
 }
 
 public struct ManualProbeReport: Sendable, Codable, Hashable {

@@ -1,0 +1,121 @@
+import Foundation
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOCore
+import PingmeshModel
+import Testing
+
+@testable import PingmeshController
+
+@Suite("Controller task API")
+struct TaskAPITests {
+    static let agentToken = "agent-token-0123456789"
+    static let adminToken = "admin-token-0123456789"
+
+    private func app(tasks: TaskBoard = TaskBoard()) -> some ApplicationProtocol {
+        let state = ControllerState(configuration: .init(), metrics: ControllerMetrics(), logger: Logger(label: "test"))
+        state.setTopologyFile(ControllerAPITests.topology)
+        state.rebuild()
+        return Application(
+            router: ControllerAPI.router(
+                state: state, tasks: tasks, tokens: AccessTokens([Self.agentToken: .agent, Self.adminToken: .admin])))
+    }
+
+    private func bearer(_ token: String) -> HTTPFields { [.authorization: "Bearer \(token)", .contentType: "application/json"] }
+
+    static let spec = #"{"selector": "pod=pod1", "action": {"probe": {"kind": "tcp", "target": "127.0.0.1:9301", "count": 2}}}"#
+
+    @Test("only an admin token creates or reads tasks; agent tokens fetch and answer their own")
+    func auth() async throws {
+        try await app().test(.router) { client in
+            try await client.execute(uri: "/v1/tasks", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: Self.spec)) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/tasks", method: .post, body: ByteBuffer(string: Self.spec)) {
+                #expect($0.status == .unauthorized)
+            }
+            try await client.execute(uri: "/v1/tasks", method: .get, headers: bearer(Self.agentToken)) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/agent-tasks/a", method: .get) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/v1/agent-tasks/a", method: .get, headers: bearer(Self.agentToken)) { #expect($0.status == .ok) }
+        }
+    }
+
+    @Test("create, fetch, answer, read back: per-agent results and progress")
+    func roundTrip() async throws {
+        try await app().test(.router) { client in
+            let created = try await client.execute(
+                uri: "/v1/tasks", method: .post, headers: bearer(Self.adminToken), body: ByteBuffer(string: Self.spec)
+            ) { response in
+                #expect(response.status == .created)
+                return try JSONDecoder().decode(TaskStatus.self, from: Data(buffer: response.body))
+            }
+            #expect(created.agents.map(\.name) == ["a", "b"])
+            let handed = try await client.execute(uri: "/v1/agent-tasks/a?wait=1", method: .get, headers: bearer(Self.agentToken)) { response in
+                try JSONDecoder().decode(AgentTasks.self, from: Data(buffer: response.body)).tasks
+            }
+            #expect(handed.map(\.id) == [created.id])
+            #expect(handed.first?.action == created.action)
+            // At most once: the same agent asking again gets nothing.
+            try await client.execute(uri: "/v1/agent-tasks/a", method: .get, headers: bearer(Self.agentToken)) { response in
+                let tasks = try JSONDecoder().decode(AgentTasks.self, from: Data(buffer: response.body)).tasks
+                #expect(tasks.isEmpty)
+            }
+            let report = ManualProbeReport(
+                kind: "tcp", target: "127.0.0.1:9301", results: [.init(seq: 1, result: .ok, rttMs: 0.2, detail: nil)])
+            let body = try JSONEncoder().encode(TaskOutcome(probe: report))
+            try await client.execute(
+                uri: "/v1/agent-tasks/a/\(created.id)", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(data: body)
+            ) { #expect($0.status == .noContent) }
+            try await client.execute(
+                uri: "/v1/agent-tasks/a/\(created.id)", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(data: body)
+            ) { #expect($0.status == .conflict) }
+            try await client.execute(
+                uri: "/v1/agent-tasks/c/\(created.id)", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(data: body)
+            ) { #expect($0.status == .notFound) }
+            try await client.execute(uri: "/v1/tasks/\(created.id)", method: .get, headers: bearer(Self.adminToken)) { response in
+                let status = try JSONDecoder().decode(TaskStatus.self, from: Data(buffer: response.body))
+                #expect(status.agents.map(\.state) == [.done, .pending])
+                #expect(status.agents.first?.outcome?.probe == report)
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                #expect((json["progress"] as? [String: Any])?["done"] as? Int == 1)
+            }
+            try await client.execute(uri: "/v1/tasks", method: .get, headers: bearer(Self.adminToken)) { response in
+                #expect(String(buffer: response.body).contains(created.id))
+            }
+        }
+    }
+
+    @Test(
+        "bad requests are 4xx naming the field",
+        arguments: [
+            (#"{"selector": "pod=~(", "action": {"probe": {"kind": "tcp", "target": "x:1"}}}"#, "selector"),
+            (#"{"selector": "pod=pod1", "action": {"shell": {"command": "rm -rf /"}}}"#, "action"),
+            (#"{"selector": "pod=pod1", "action": {"probe": {"kind": "tcp", "target": "x:1", "count": 0}}}"#, "action.probe.count"),
+            (#"{"selector": "pod=pod9", "action": {"probe": {"kind": "tcp", "target": "x:1"}}}"#, "matches no agent"),
+            (#"{"selector": "pod=pod1"}"#, "action"),
+            (#"not json"#, "request body"),
+        ])
+    func badRequests(body: String, field: String) async throws {
+        try await app().test(.router) { client in
+            try await client.execute(uri: "/v1/tasks", method: .post, headers: bearer(Self.adminToken), body: ByteBuffer(string: body)) {
+                response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains(field), "\(String(buffer: response.body))")
+            }
+        }
+    }
+
+    @Test("a long poll's wait is bounded and checked")
+    func waitBounds() async throws {
+        try await app().test(.router) { client in
+            for wait in ["-1", "31", "soon"] {
+                try await client.execute(uri: "/v1/agent-tasks/a?wait=\(wait)", method: .get, headers: bearer(Self.agentToken)) { response in
+                    #expect(response.status == .badRequest)
+                    #expect(String(buffer: response.body).contains("wait"))
+                }
+            }
+            try await client.execute(uri: "/v1/tasks/unknown", method: .get, headers: bearer(Self.adminToken)) { #expect($0.status == .notFound) }
+        }
+    }
+}
