@@ -41,6 +41,18 @@ struct UpEndToEndTests {
         let listing = try Command.run(binary, ["agents", "--collector", Self.collectorURL])
         #expect(listing.status == 0 && listing.stdout.contains("64 agents, 0 stale"), "pingmesh agents: \(listing.stdout)\(listing.stderr)")
 
+        // An on-demand task: the eight agents under dc1-tor1 probe a server of dc2 now, through
+        // the controller's task API and the agents' long polls.
+        let planned = try await HTTPJSON.get("http://127.0.0.1:\(Self.controller)/v1/agents")["agents"] as? [[String: Any]]
+        let remote = try #require(planned?.last?["addresses"] as? [String]).first ?? ""
+        let task = try Command.run(
+            binary,
+            [
+                "task", "run", "--select", "tor=dc1-tor1", "probe", "tcp", "\(remote):\(Self.tcp)", "--count", "2", "--wait", "30",
+                "--controller", "http://127.0.0.1:\(Self.controller)",
+            ])
+        #expect(task.status == 0 && task.stdout.contains("8 agents: 8 done"), "pingmesh task run: \(task.stdout)\(task.stderr)")
+
         let tor = "dc1-tor3"
         let inject = try Command.run(binary, ["fault", "inject", "tor-down", tor, "--collector", Self.collectorURL])
         try #require(inject.status == 0, "pingmesh fault inject: \(inject.stderr)")

@@ -45,8 +45,17 @@ public struct ManualProbeRequest: Sendable, Codable, Hashable {
                 issues.append(ConfigIssue(path: "source_ports[\(index)]", reason: "\(port) is not a port (1...65535)"))
             }
         }
-        if kind.isEmpty { issues.append(ConfigIssue(path: "kind", reason: "is empty")) }
-        if target.isEmpty { issues.append(ConfigIssue(path: "target", reason: "is empty")) }
+        let probeKind = ProbeKind(rawValue: kind)
+        if probeKind == nil {
+            issues.append(ConfigIssue(path: "kind", reason: "'\(kind)' is not a probe kind (\(ProbeKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
+        }
+        if let (host, port) = HostPort.split(target), !host.isEmpty {
+            if port == nil && probeKind != .icmp {
+                issues.append(ConfigIssue(path: "target", reason: "'\(target)' has no port (HOST:PORT; only icmp takes a bare HOST)"))
+            }
+        } else {
+            issues.append(ConfigIssue(path: "target", reason: "'\(target)' is not HOST:PORT or [IPv6]:PORT"))
+        }
         return issues
     }
 }

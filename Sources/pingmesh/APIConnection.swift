@@ -13,8 +13,34 @@ struct CollectorConnection: ParsableArguments {
     @Option(help: "An admin bearer token, when the collector requires tokens.")
     var token: String?
 
+    var api: APIConnection { APIConnection(service: "collector", url: collector, token: token) }
+
     func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (status: Int, body: String) {
-        var request = HTTPClientRequest(url: collector.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
+        try await api.send(method, path, body: body)
+    }
+
+    func check(_ response: (status: Int, body: String)) throws -> String { try api.check(response) }
+}
+
+/// A controller as the command-line tools reach it (`pingmesh task`).
+struct ControllerConnection: ParsableArguments {
+    @Option(help: "The controller's URL (default: pingmesh up's).")
+    var controller: String = "http://127.0.0.1:\(DefaultPorts.controller)"
+
+    @Option(help: "An admin bearer token, when the controller requires tokens.")
+    var token: String?
+
+    var api: APIConnection { APIConnection(service: "controller", url: controller, token: token) }
+}
+
+/// One Pingmesh server's API, reached with an optional bearer token.
+struct APIConnection {
+    var service: String
+    var url: String
+    var token: String?
+
+    func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (status: Int, body: String) {
+        var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
         request.method = method
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let body {
@@ -27,13 +53,13 @@ struct CollectorConnection: ParsableArguments {
             let text = String(buffer: try await response.body.collect(upTo: 256 << 20))
             return (Int(response.status.code), text)
         } catch {
-            throw CommandError("cannot reach the collector at \(collector): \(error)")
+            throw CommandError("cannot reach the \(service) at \(url): \(error)")
         }
     }
 
-    /// The response body on success; otherwise the collector's message, and a failing exit.
+    /// The response body on success; otherwise the server's message, and a failing exit.
     func check(_ response: (status: Int, body: String)) throws -> String {
-        guard (200..<300).contains(response.status) else { throw CommandError("collector answered \(response.status): \(response.body)") }
+        guard (200..<300).contains(response.status) else { throw CommandError("\(service) answered \(response.status): \(response.body)") }
         return response.body
     }
 }
