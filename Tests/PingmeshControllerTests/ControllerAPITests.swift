@@ -185,8 +185,12 @@ struct ControllerAPITests {
     @Test("every documented route answers (no 404 for a route the spec promises)")
     func routesAnswer() async throws {
         try await app(state()).test(.router) { client in
+            let spec = #"{"selector": "name=a", "action": {"probe": {"kind": "tcp", "target": "127.0.0.1:9301"}}}"#
+            let task = try await client.execute(uri: "/v1/tasks", method: .post, body: ByteBuffer(string: spec)) { response in
+                try JSONDecoder().decode(TaskStatus.self, from: Data(buffer: response.body)).id
+            }
             for route in ControllerAPI.routes {
-                let uri = route.path.replacingOccurrences(of: "{agent}", with: "a")
+                let uri = route.path.replacingOccurrences(of: "{agent}", with: "a").replacingOccurrences(of: "{id}", with: task)
                 let body = route.method == .post ? ByteBuffer(string: #"{"name":"z","addresses":["10.5.5.5"]}"#) : nil
                 try await client.execute(uri: uri, method: route.method, body: body) { response in
                     #expect(response.status != .notFound && response.status.code < 500, "\(route.method) \(uri): \(response.status)")

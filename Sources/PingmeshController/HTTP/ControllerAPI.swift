@@ -102,7 +102,14 @@ public enum ControllerAPI {
         router.get("/metrics") { _, _ -> Response in
             Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
-                body: ResponseBody(byteBuffer: ByteBuffer(bytes: state.metrics.exposition())))
+                body: ResponseBody(
+                    byteBuffer: ByteBuffer(
+                        bytes: state.metrics.exposition()
+                            + Array(
+                                AgentUpExposition.text(
+                                    state.agentLiveness(staleAfter: state.configuration.agentStaleAfter),
+                                    cap: state.configuration.agentUpSeriesCap
+                                ).utf8))))
         }
         router.get("/healthz") { _, _ in "ok\n" }
         router.get("/readyz") { _, _ -> Response in

@@ -12,6 +12,11 @@ public final class ControllerState: Sendable {
         /// A registered agent unseen (no registration, no pull) this long drops out.
         public var registrationTTL: Duration
         public var registrationEnabled: Bool
+        /// An agent unheard from this long is down in `pingmesh_agent_up` (agents pull every 30 s
+        /// and long-poll for tasks, so a live agent is heard from far more often).
+        public var agentStaleAfter: Duration = .seconds(120)
+        /// Most `pingmesh_agent_up` series, down agents first.
+        public var agentUpSeriesCap: Int = 5000
 
         public init(
             mesh: RegistrationMesh = RegistrationMesh(), registrationTTL: Duration = .seconds(120), registrationEnabled: Bool = true
@@ -37,6 +42,8 @@ public final class ControllerState: Sendable {
     public let configuration: Configuration
     private let inputs = Mutex(Inputs())
     private let current = Mutex<PlanSnapshot?>(nil)
+    /// When each agent last pulled its pinglist or polled for tasks.
+    private let lastContact = Mutex<[String: ContinuousClock.Instant]>([:])
     private let changes: AsyncStream<Void>.Continuation
     private let changeStream: AsyncStream<Void>
     private let logger: Logger
@@ -109,9 +116,26 @@ public final class ControllerState: Sendable {
         return []
     }
 
-    /// A pull counts as a heartbeat for a registered agent.
+    /// A pull (or a task poll) is an agent's heartbeat: it keeps a registration alive and
+    /// marks the agent up.
     public func seen(agent: String) {
-        inputs.withLock { $0.registered[agent]?.lastSeen = .now }
+        let now = ContinuousClock.now
+        inputs.withLock { $0.registered[agent]?.lastSeen = now }
+        lastContact.withLock { $0[agent] = now }
+    }
+
+    /// Every planned agent and whether it was heard from within `staleAfter`; agents that left
+    /// the plan are forgotten.
+    public func agentLiveness(staleAfter: Duration, now: ContinuousClock.Instant = .now) -> [(name: String, up: Bool)] {
+        guard let topology = snapshot?.plan.topology else { return [] }
+        let names = topology.servers.map(\.name)
+        return lastContact.withLock { contact in
+            if contact.count > names.count {
+                let planned = Set(names)
+                contact = contact.filter { planned.contains($0.key) }
+            }
+            return names.map { name in (name, contact[name].map { $0.duration(to: now) <= staleAfter } ?? false) }
+        }
     }
 
     public var registered: [AgentRegistration] {
