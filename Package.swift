@@ -140,8 +140,11 @@ let package = Package(
             dependencies: [
                 "PingmeshModel",
                 "PingmeshCollector",
+                "PingmeshController",
+                "PingmeshAgent",
                 "PingmeshProbe",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

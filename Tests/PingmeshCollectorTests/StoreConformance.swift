@@ -112,8 +112,18 @@ struct StoreConformance: Sendable {
                 #expect(row.sketch.isEmpty == decoded.rtt.isEmpty)
             }
             #expect(seen.count == want.count)
+            // One window (the store may read it apart from a range).
+            let one = try await store.compactAggregates(level: .server, resolution: .minute, from: from, to: from + 60)
+            #expect(one.rows.count == 40 * 4 && one.rows.allSatisfy { $0.window == from })
+            // Above the server level, counts beyond 32 bits (a DC pair's day) come back whole.
             let tor = try await store.compactAggregates(level: .tor, resolution: .minute, from: Self.base, to: Self.base + 600)
             #expect(tor.rows.count == 1 && tor.rows.first.map { tor.names[$0.source] } == "t1")
+            try await store.replaceAggregates(
+                level: .dc, resolution: .day, window: 0,
+                with: [PairAggregate(level: .dc, resolution: .day, window: 0, source: "dc1", destination: "dc2", kind: .tcp,
+                    counts: ResultCounts(ok: 5_000_000_000, slow: 7, timeout: 4_300_000_000), rtt: LatencySketch())])
+            let day = try await store.compactAggregates(level: .dc, resolution: .day, from: 0, to: 86_400)
+            #expect(day.rows.first?.counts == ResultCounts(ok: 5_000_000_000, slow: 7, timeout: 4_300_000_000))
             #expect(try await store.compactAggregates(level: .server, resolution: .minute, from: Self.base + 600, to: Self.base + 900).rows.isEmpty)
         }
     }
