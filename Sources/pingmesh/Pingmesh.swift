@@ -12,7 +12,7 @@ struct Pingmesh: AsyncParsableCommand {
             """,
         version: PingmeshVersion.current,
         subcommands: [
-            UpCommand.self, AgentCommand.self, ControllerCommand.self, CollectorCommand.self, ProbeCommand.self, PinglistCommand.self, CheckConfigCommand.self, FaultCommand.self, AgentsCommand.self,
+            UpCommand.self, AgentCommand.self, ControllerCommand.self, CollectorCommand.self, ProbeCommand.self, PinglistCommand.self, CheckConfigCommand.self, FaultCommand.self, AgentsCommand.self, TracerouteCommand.self,
         ]
     )
 }
