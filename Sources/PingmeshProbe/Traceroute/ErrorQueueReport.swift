@@ -29,7 +29,7 @@ struct ErrorQueueReport: Sendable, Equatable {
             if read < 0 { return nil }
             // A message without an extended error carries nothing to match; read the next one.
             guard read == 1 else { continue }
-            let offender = String(cString: text)
+            let offender = String(decoding: text.prefix(while: { $0 != 0 }).map { UInt8(bitPattern: $0) }, as: UTF8.self)
             let payload = withUnsafeBytes(of: error.payload) { Array($0.prefix(Int(error.payload_length))) }
             return ErrorQueueReport(kind: Kind(error.kind), offender: offender.isEmpty ? nil : offender, payload: payload)
         }

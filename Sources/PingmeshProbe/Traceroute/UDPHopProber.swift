@@ -44,14 +44,16 @@ final class UDPHopProber: HopProber {
         // The sequence number leads the payload: routers that quote the whole probe (Linux
         // quotes up to 576 bytes) let a late answer to an earlier probe be told apart.
         let payload = withUnsafeBytes(of: sequence.bigEndian) { Array($0) } + Array("pingmesh-traceroute".utf8)
-        let sentAt = pm_monotonic_ns()
-        let sent = payload.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-        if sent < 0 {
-            let code = errno
-            // The kernel already knows the target refuses (an earlier port unreachable).
-            if code == ECONNREFUSED { return .answered(address: target, rtt: .zero, role: .destination) }
-            throw .system("send", code)
+        var sentAt = pm_monotonic_ns()
+        var sent = payload.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
+        if sent < 0 && errno == ECONNREFUSED {
+            // A late port unreachable for an earlier probe, arrived since the drain: it failed
+            // this send, not the target's answer to it. Clear it and send again.
+            ErrorQueueReport.drain(fd)
+            sentAt = pm_monotonic_ns()
+            sent = payload.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
         }
+        if sent < 0 { throw .system("send", errno) }
         let deadline = sentAt + timeout.nanoseconds
         while true {
             let ready = try TraceSocket.wait(fd, writable: false, until: deadline)
