@@ -259,3 +259,124 @@ int pm_limit_malloc_arenas(int count) { return mallopt(M_ARENA_MAX, count); }
 #else
 int pm_limit_malloc_arenas(int count) { return 0; }
 #endif
+
+// MARK: - traceroute
+
+#ifdef __linux__
+#include <linux/errqueue.h>
+#include <netinet/icmp6.h>
+#include <netinet/ip_icmp.h>
+#include <string.h>
+
+const int PM_TRACE_LOCAL = 0;
+const int PM_TRACE_TIME_EXCEEDED = 1;
+const int PM_TRACE_PORT_UNREACHABLE = 2;
+const int PM_TRACE_UNREACHABLE = 3;
+const int PM_TRACE_OTHER_ICMP = 4;
+
+int pm_trace_socket(int family, int tcp, const char **step) {
+    *step = "socket";
+    int fd = socket(family, (tcp ? SOCK_STREAM : SOCK_DGRAM) | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) return -1;
+    int one = 1;
+    int failed;
+    if (family == AF_INET6) {
+        *step = "IPV6_RECVERR";
+        failed = setsockopt(fd, IPPROTO_IPV6, IPV6_RECVERR, &one, sizeof one);
+    } else {
+        *step = "IP_RECVERR";
+        failed = setsockopt(fd, IPPROTO_IP, IP_RECVERR, &one, sizeof one);
+    }
+    if (!failed && tcp) {
+        struct linger linger = {.l_onoff = 1, .l_linger = 0};
+        *step = "SO_REUSEADDR";
+        failed = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (!failed) {
+            *step = "SO_LINGER";
+            failed = setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, sizeof linger);
+        }
+    }
+    if (failed) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    return fd;
+}
+
+int pm_trace_set_ttl(int fd, int family, int ttl) {
+    if (family == AF_INET6) return setsockopt(fd, IPPROTO_IPV6, IPV6_UNICAST_HOPS, &ttl, sizeof ttl);
+    return setsockopt(fd, IPPROTO_IP, IP_TTL, &ttl, sizeof ttl);
+}
+
+static int pm_trace_kind(int origin, int type, int code) {
+    if (origin == SO_EE_ORIGIN_ICMP) {
+        if (type == ICMP_TIME_EXCEEDED) return PM_TRACE_TIME_EXCEEDED;
+        if (type == ICMP_DEST_UNREACH) return code == ICMP_PORT_UNREACH ? PM_TRACE_PORT_UNREACHABLE : PM_TRACE_UNREACHABLE;
+        return PM_TRACE_OTHER_ICMP;
+    }
+    if (origin == SO_EE_ORIGIN_ICMP6) {
+        if (type == ICMP6_TIME_EXCEEDED) return PM_TRACE_TIME_EXCEEDED;
+        if (type == ICMP6_DST_UNREACH) return code == ICMP6_DST_UNREACH_NOPORT ? PM_TRACE_PORT_UNREACHABLE : PM_TRACE_UNREACHABLE;
+        return PM_TRACE_OTHER_ICMP;
+    }
+    return PM_TRACE_LOCAL;
+}
+
+int pm_trace_read_error(int fd, struct pm_trace_error *error, char *offender, int offender_capacity) {
+    uint8_t data[512];
+    uint8_t control[512];
+    struct sockaddr_storage name;
+    struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
+    struct msghdr message = {
+        .msg_name = &name, .msg_namelen = sizeof name, .msg_iov = &iov, .msg_iovlen = 1,
+        .msg_control = control, .msg_controllen = sizeof control};
+    ssize_t length = recvmsg(fd, &message, MSG_ERRQUEUE | MSG_DONTWAIT);
+    if (length < 0) return -1;
+    memset(error, 0, sizeof *error);
+    if (offender_capacity > 0) offender[0] = 0;
+    int found = 0;
+    for (struct cmsghdr *c = CMSG_FIRSTHDR(&message); c != NULL; c = CMSG_NXTHDR(&message, c)) {
+        int ours = (c->cmsg_level == IPPROTO_IP && c->cmsg_type == IP_RECVERR) ||
+                   (c->cmsg_level == IPPROTO_IPV6 && c->cmsg_type == IPV6_RECVERR);
+        if (!ours) continue;
+        struct sock_extended_err *extended = (struct sock_extended_err *)CMSG_DATA(c);
+        int icmp = extended->ee_origin == SO_EE_ORIGIN_ICMP || extended->ee_origin == SO_EE_ORIGIN_ICMP6;
+        error->kind = pm_trace_kind(extended->ee_origin, extended->ee_type, extended->ee_code);
+        error->icmp_type = icmp ? extended->ee_type : -1;
+        error->icmp_code = icmp ? extended->ee_code : -1;
+        error->error = (int)extended->ee_errno;
+        // The router (or host) that sent the ICMP message follows the struct.
+        struct sockaddr *from = SO_EE_OFFENDER(extended);
+        if (offender_capacity > 0 && from->sa_family == AF_INET) {
+            inet_ntop(AF_INET, &((struct sockaddr_in *)from)->sin_addr, offender, (socklen_t)offender_capacity);
+        } else if (offender_capacity > 0 && from->sa_family == AF_INET6) {
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)from)->sin6_addr, offender, (socklen_t)offender_capacity);
+        }
+        found = 1;
+    }
+    // The data is what the ICMP message quoted of the probe, from past its transport header
+    // (UDP) or from its transport header (TCP).
+    size_t copied = (size_t)length < sizeof error->payload ? (size_t)length : sizeof error->payload;
+    memcpy(error->payload, data, copied);
+    error->payload_length = (int)copied;
+    return found;
+}
+#else
+const int PM_TRACE_LOCAL = 0, PM_TRACE_TIME_EXCEEDED = 1, PM_TRACE_PORT_UNREACHABLE = 2, PM_TRACE_UNREACHABLE = 3, PM_TRACE_OTHER_ICMP = 4;
+int pm_trace_socket(int family, int tcp, const char **step) { *step = "IP_RECVERR"; errno = ENOSYS; return -1; }
+int pm_trace_set_ttl(int fd, int family, int ttl) { errno = ENOSYS; return -1; }
+int pm_trace_read_error(int fd, struct pm_trace_error *error, char *offender, int offender_capacity) { errno = ENOSYS; return -1; }
+#endif
+
+int pm_trace_poll(int fd, int want_writable, int timeout_ms) {
+    struct pollfd one = {.fd = fd, .events = POLLIN | (want_writable ? POLLOUT : 0), .revents = 0};
+    int result = poll(&one, 1, timeout_ms);
+    if (result <= 0) return result;
+    int mask = 0;
+    if (one.revents & POLLIN) mask |= 1;
+    if (one.revents & POLLOUT) mask |= 2;
+    if (one.revents & (POLLERR | POLLHUP)) mask |= 4;
+    return mask;
+}

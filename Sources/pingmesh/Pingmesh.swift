@@ -12,7 +12,8 @@ struct Pingmesh: AsyncParsableCommand {
             """,
         version: PingmeshVersion.current,
         subcommands: [
-            UpCommand.self, AgentCommand.self, ControllerCommand.self, CollectorCommand.self, ProbeCommand.self, PinglistCommand.self, CheckConfigCommand.self, FaultCommand.self, AgentsCommand.self, TaskCommand.self,
+            UpCommand.self, AgentCommand.self, ControllerCommand.self, CollectorCommand.self, ProbeCommand.self, PinglistCommand.self,
+            CheckConfigCommand.self, FaultCommand.self, AgentsCommand.self, TaskCommand.self, TracerouteCommand.self,
         ]
     )
 }

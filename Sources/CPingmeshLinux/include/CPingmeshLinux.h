@@ -54,3 +54,47 @@ extern const uint32_t PM_EPOLLERR;
 extern const uint32_t PM_EPOLLHUP;
 
 #endif
+
+// MARK: - traceroute
+
+#ifndef C_PINGMESH_LINUX_TRACEROUTE_H
+#define C_PINGMESH_LINUX_TRACEROUTE_H
+
+// Unprivileged traceroute through the socket error queue: with IP_RECVERR / IPV6_RECVERR the
+// kernel files every ICMP error about a socket's packets (time exceeded, unreachable) on that
+// socket, with the router that sent it. Walking the control messages and reading
+// sock_extended_err is C's job; what the answer means is Swift's.
+
+/// What an error-queue message says about a probe.
+extern const int PM_TRACE_LOCAL;              // raised by this host, not by an ICMP message
+extern const int PM_TRACE_TIME_EXCEEDED;      // a router on the way dropped it at TTL 0
+extern const int PM_TRACE_PORT_UNREACHABLE;   // the target's answer to a UDP probe
+extern const int PM_TRACE_UNREACHABLE;        // any other destination unreachable (no route, filtered)
+extern const int PM_TRACE_OTHER_ICMP;         // parameter problem, packet too big, ...
+
+/// One error-queue message.
+struct pm_trace_error {
+    int kind;                 // one of PM_TRACE_*
+    int icmp_type;            // as received, ICMP or ICMPv6 numbering; -1 when local
+    int icmp_code;
+    int error;                // the errno the kernel mapped it to
+    int payload_length;       // bytes of the quoted packet's payload copied below
+    uint8_t payload[16];      // for UDP, the start of the probe's own payload, if the router quoted it
+};
+
+/// A non-blocking socket for traceroute probes with IP_RECVERR (AF_INET) or IPV6_RECVERR
+/// (AF_INET6) on: a datagram socket when tcp is 0; else a stream socket with SO_REUSEADDR (so each
+/// probe rebinds the run's source port) and SO_LINGER {1, 0} (close sends an RST, no TIME_WAIT
+/// holds the port). -1 with errno; *step names the call that failed ("socket", "IP_RECVERR", ...).
+int pm_trace_socket(int family, int tcp, const char **step);
+/// Sets the TTL (IP_TTL) or hop limit (IPV6_UNICAST_HOPS) of the socket's packets.
+int pm_trace_set_ttl(int fd, int family, int ttl);
+/// Reads one message from the error queue without waiting: 1 with *error and the offender's
+/// address as text in offender ("" when the kernel gave none), 0 for a message without an
+/// extended error, -1 with errno (EAGAIN: the queue is empty).
+int pm_trace_read_error(int fd, struct pm_trace_error *error, char *offender, int offender_capacity);
+/// Waits up to timeout_ms for the socket: a mask of 1 (readable), 2 (writable, asked only when
+/// want_writable), 4 (an error is pending or queued, or a hang-up); 0 on timeout, -1 with errno.
+int pm_trace_poll(int fd, int want_writable, int timeout_ms);
+
+#endif
