@@ -120,7 +120,9 @@ struct AgentCommand: AsyncParsableCommand {
         let tasks = (source as? ControllerPinglistSource).map { source in
             TaskPoller(
                 controllers: source.controllers, agentName: configuration.name, token: source.token,
-                runner: TaskRunner(probe: ManualProbe(sourceAddress: configuration.probeSourceAddress)), logger: logger)
+                runner: TaskRunner(
+                    probe: ManualProbe(sourceAddress: configuration.probeSourceAddress), sourceAddress: configuration.probeSourceAddress),
+                logger: logger)
         }
         let agent = Agent(configuration: configuration, source: source, tasks: tasks, logger: logger) { endpoints in
             var metadata: Logger.Metadata = ["metrics": "http://\(endpoints.http)/metrics", "tcp": "\(endpoints.tcp)"]

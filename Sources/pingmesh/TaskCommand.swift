@@ -15,14 +15,15 @@ struct TaskCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a task and wait for every chosen agent's result.",
             discussion: """
-                ACTION: probe KIND TARGET, KIND one of tcp, udp, http, icmp; TARGET HOST:PORT (HOST for icmp). \
+                ACTION: probe KIND TARGET, KIND one of tcp, udp, http, icmp; TARGET HOST:PORT (HOST for icmp); \
+                or traceroute tcp|udp ADDRESS:PORT (one path per --source-ports port; --max-hops). \
                 Example: pingmesh task run --select 'dc=dc1,tor=~t1.*' probe tcp 10.0.0.5:9301 --count 5
                 """)
 
         @Option(help: "Agents by label: name, region, dc, podset, pod, tor or any label, with =, !=, =~ and !~, comma-separated.")
         var select: String
 
-        @Argument(help: "probe KIND TARGET")
+        @Argument(help: "probe KIND TARGET, or traceroute tcp|udp ADDRESS:PORT")
         var action: [String]
 
         @Option(help: "Probes per agent (1-10).")
@@ -33,6 +34,9 @@ struct TaskCommand: AsyncParsableCommand {
 
         @Option(help: "Source ports to rotate over, FIRST-LAST or a comma-separated list (each a different ECMP path).")
         var sourcePorts: String?
+
+        @Option(help: "Most hops a traceroute goes (1-64).")
+        var maxHops: Int = TracerouteRequest.defaultMaxHops
 
         @Option(help: "Seconds the task may still start on an agent.")
         var expires: Int = TaskSpec.defaultExpiry
@@ -64,20 +68,31 @@ struct TaskCommand: AsyncParsableCommand {
             }
         }
 
+        func ports() throws -> [Int]? {
+            try sourcePorts.map { text -> [Int] in
+                guard let ports = SourcePortList.parse(text) else {
+                    throw CommandError("--source-ports: '\(text)' is not FIRST-LAST or a comma-separated list of ports")
+                }
+                return ports
+            }
+        }
+
         func makeAction() throws -> TaskAction {
             guard let verb = action.first else { throw CommandError("action: missing (probe KIND TARGET)") }
             switch verb {
             case "probe":
                 guard action.count == 3 else { throw CommandError("action: probe takes KIND and TARGET, e.g. probe tcp 10.0.0.5:9301") }
-                let ports = try sourcePorts.map { text -> [Int] in
-                    guard let ports = SourcePortList.parse(text) else {
-                        throw CommandError("--source-ports: '\(text)' is not FIRST-LAST or a comma-separated list of ports")
-                    }
-                    return ports
+                return .probe(ManualProbeRequest(kind: action[1], target: action[2], count: count, size: size, sourcePorts: try ports()))
+            case "traceroute":
+                guard action.count == 3, let transport = TracerouteRequest.TransportProtocol(rawValue: action[1]),
+                    let (host, port) = HostPort.split(action[2]), let port
+                else {
+                    throw CommandError("action: traceroute takes tcp|udp and ADDRESS:PORT, e.g. traceroute tcp 10.0.0.5:9301")
                 }
-                return .probe(ManualProbeRequest(kind: action[1], target: action[2], count: count, size: size, sourcePorts: ports))
+                return .traceroute(
+                    TracerouteRequest(protocol: transport, target: host, port: port, sourcePorts: try ports() ?? [], maxHops: maxHops))
             default:
-                throw CommandError("action: '\(verb)' is not an action (probe)")
+                throw CommandError("action: '\(verb)' is not an action (probe, traceroute)")
             }
         }
     }

@@ -19,12 +19,24 @@ enum TaskReport {
                 line += "  " + milliseconds(summary.minMs) + "  " + milliseconds(summary.medianMs, width: 9) + "  " + milliseconds(summary.maxMs)
                 let details = Set(probe.results.compactMap(\.detail))
                 if !details.isEmpty { line += "  " + details.sorted().joined(separator: "; ") }
+            } else if let trace = agent.outcome?.traceroute {
+                line += "  " + trace.paths.map(TaskReport.pathSummary).joined(separator: "; ")
             } else if let error = agent.outcome?.error {
                 line += "  " + error
             }
             lines.append(line)
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// One traceroute path in a line: where it ends and, when it does not reach, where loss starts.
+    static func pathSummary(_ path: TraceroutePath) -> String {
+        let hops = path.hops.map { $0.address ?? "*" }.joined(separator: " > ")
+        let ending =
+            path.reachedDestination
+            ? "reached in \(path.hops.count) hops"
+            : "not reached; loss starts at hop \(path.lossStartsAtHop.map(String.init) ?? "?")"
+        return "port \(path.sourcePort): \(ending) (\(hops))"
     }
 
     private static func pad(_ text: String, _ width: Int) -> String {

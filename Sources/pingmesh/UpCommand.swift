@@ -100,7 +100,7 @@ struct UpCommand: AsyncParsableCommand {
                     controllers: [controllerURL], agentName: server.name, period: mesh.interval, logger: logger),
                 tasks: TaskPoller(
                     controllers: [controllerURL], agentName: server.name,
-                    runner: TaskRunner(probe: ManualProbe(sourceAddress: server.address)), logger: logger),
+                    runner: TaskRunner(probe: ManualProbe(sourceAddress: server.address), sourceAddress: server.address), logger: logger),
                 logger: logger, faults: faults
             ) { _ in
                 let count = ready.withLock { value -> Int in

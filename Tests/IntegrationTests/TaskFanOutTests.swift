@@ -106,6 +106,26 @@ struct TaskFanOutTests {
         let (_, again) = try await Self.request("\(controller.url)/v1/tasks/\(id)", token: Self.adminToken)
         #expect(try JSONDecoder().decode(TaskStatus.self, from: again).agents.allSatisfy { $0.state == .done })
 
+        // A traceroute task: one agent traces the responder over loopback from two source ports (one
+        // agent: two on one host would share the fixed 5-tuple).
+        let trace = #"{"selector": "name=agent-00", "action": {"traceroute": {"protocol": "tcp", "target": "127.0.91.200", "port": \#(responder.localAddress!.port!), "source_ports": [20031, 20032], "timeout_ms": 500}}}"#
+        let (traceStatus, traceBody) = try await Self.request("\(controller.url)/v1/tasks", method: "POST", token: Self.adminToken, body: trace)
+        #expect(traceStatus == 201, "\(String(decoding: traceBody, as: UTF8.self))")
+        let traceID = try JSONDecoder().decode(TaskStatus.self, from: traceBody).id
+        var traced: TaskStatus?
+        while ContinuousClock.now < created + .seconds(40) {
+            let (_, data) = try await Self.request("\(controller.url)/v1/tasks/\(traceID)", token: Self.adminToken)
+            traced = try JSONDecoder().decode(TaskStatus.self, from: data)
+            if traced?.progress.finished == true { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        #expect(traced?.agents.count == 1)
+        for agent in try #require(traced).agents {
+            let paths = agent.outcome?.traceroute?.paths ?? []
+            #expect(paths.map(\.sourcePort) == [20031, 20032], "\(agent.name): \(String(describing: agent.outcome))")
+            #expect(paths.allSatisfy { $0.reachedDestination && $0.hops.count == 1 })
+        }
+
         // An agent token cannot create tasks.
         let (refused, _) = try await Self.request("\(controller.url)/v1/tasks", method: "POST", token: Self.agentToken, body: spec)
         #expect(refused == 403)

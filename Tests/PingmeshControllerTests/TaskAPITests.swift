@@ -94,6 +94,8 @@ struct TaskAPITests {
             (#"{"selector": "pod=pod1", "action": {"probe": {"kind": "tcp", "target": "x:1", "count": 0}}}"#, "action.probe.count"),
             (#"{"selector": "pod=pod9", "action": {"probe": {"kind": "tcp", "target": "x:1"}}}"#, "matches no agent"),
             (#"{"selector": "pod=pod1"}"#, "action"),
+            (#"{"selector": "pod=pod1", "action": {"traceroute": {"protocol": "tcp", "target": "10.0.0.9", "port": 9301, "max_hops": 99}}}"#, "action.traceroute.max_hops"),
+            (#"{"selector": "pod=pod1", "action": {"traceroute": {"protocol": "icmp", "target": "10.0.0.9", "port": 1}}}"#, "protocol"),
             (#"not json"#, "request body"),
         ])
     func badRequests(body: String, field: String) async throws {

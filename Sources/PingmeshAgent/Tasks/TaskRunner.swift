@@ -1,5 +1,6 @@
 import Foundation
 import PingmeshModel
+import PingmeshProbe
 import Synchronization
 
 /// Runs the tasks an agent is handed: each at most once (a task id seen before is ignored, even
@@ -10,6 +11,8 @@ public final class TaskRunner: Sendable {
     public let maximumConcurrent: Int
     public let startGap: Duration
     private let probe: any ManualProbing
+    /// The agent's probing address (`--source-address`), for traceroutes.
+    private let sourceAddress: String?
     private let limiter: ConcurrencyLimiter
     private let state = Mutex(State())
     private let now: @Sendable () -> Int64
@@ -26,10 +29,11 @@ public final class TaskRunner: Sendable {
     static let rememberedIds = 4096
 
     public init(
-        probe: any ManualProbing, maximumConcurrent: Int = 2, startGap: Duration = .milliseconds(250),
+        probe: any ManualProbing, sourceAddress: String? = nil, maximumConcurrent: Int = 2, startGap: Duration = .milliseconds(250),
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }
     ) {
         self.probe = probe
+        self.sourceAddress = sourceAddress
         self.maximumConcurrent = maximumConcurrent
         self.startGap = startGap
         self.limiter = ConcurrencyLimiter(limit: maximumConcurrent)
@@ -59,6 +63,18 @@ public final class TaskRunner: Sendable {
         case .probe(let request):
             do {
                 return TaskOutcome(probe: try await probe.probe(request))
+            } catch {
+                return TaskOutcome(error: "\(error)")
+            }
+        case .traceroute(var request):
+            // From the agent's probing address, as its probes leave, unless the task names one.
+            if request.sourceAddress == nil, let source = sourceAddress,
+                IPAddressFamily.of(literal: source) == IPAddressFamily.of(literal: request.target)
+            {
+                request.sourceAddress = source
+            }
+            do {
+                return TaskOutcome(traceroute: try await Traceroute.run(request))
             } catch {
                 return TaskOutcome(error: "\(error)")
             }

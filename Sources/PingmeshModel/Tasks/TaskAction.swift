@@ -3,22 +3,29 @@
 public enum TaskAction: Sendable, Hashable, Codable {
     /// Probes of one kind to one target (the request `pingmesh probe` sends).
     case probe(ManualProbeRequest)
+    /// A TCP or UDP traceroute with fixed 5-tuples, one path per source port.
+    case traceroute(TracerouteRequest)
 
-    private enum CodingKeys: String, CodingKey { case probe }
+    private enum CodingKeys: String, CodingKey { case probe, traceroute }
 
     public init(from decoder: any Decoder) throws {
         let container = try decoder.container(keyedBy: CodingKeys.self)
         guard container.allKeys.count == 1 else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "an action has exactly one of: probe"))
+                .init(codingPath: decoder.codingPath, debugDescription: "an action has exactly one of: probe, traceroute"))
         }
-        self = .probe(try container.decode(ManualProbeRequest.self, forKey: .probe))
+        if container.contains(.probe) {
+            self = .probe(try container.decode(ManualProbeRequest.self, forKey: .probe))
+        } else {
+            self = .traceroute(try container.decode(TracerouteRequest.self, forKey: .traceroute))
+        }
     }
 
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         switch self {
         case .probe(let request): try container.encode(request, forKey: .probe)
+        case .traceroute(let request): try container.encode(request, forKey: .traceroute)
         }
     }
 
@@ -26,6 +33,7 @@ public enum TaskAction: Sendable, Hashable, Codable {
     public var name: String {
         switch self {
         case .probe(let request): return "probe \(request.kind) \(request.target)"
+        case .traceroute(let request): return "traceroute \(request.protocol.rawValue) \(HostPort.join(request.target, request.port))"
         }
     }
 
@@ -33,6 +41,13 @@ public enum TaskAction: Sendable, Hashable, Codable {
     public func validationIssues() -> [ConfigIssue] {
         switch self {
         case .probe(let request): return request.validationIssues().map { ConfigIssue(path: "action.probe.\($0.path)", reason: $0.reason) }
+        case .traceroute(let request):
+            do {
+                try request.validate()
+                return []
+            } catch {
+                return [ConfigIssue(path: "action.traceroute.\(error.field)", reason: error.reason)]
+            }
         }
     }
 }

@@ -22,10 +22,12 @@ public struct TaskDispatch: Sendable, Hashable, Codable {
 /// What an agent sends back for one task: a report, or why it could not run it.
 public struct TaskOutcome: Sendable, Hashable, Codable {
     public var probe: ManualProbeReport?
+    public var traceroute: TracerouteResult?
     public var error: String?
 
-    public init(probe: ManualProbeReport? = nil, error: String? = nil) {
+    public init(probe: ManualProbeReport? = nil, traceroute: TracerouteResult? = nil, error: String? = nil) {
         self.probe = probe
+        self.traceroute = traceroute
         self.error = error
     }
 
