@@ -23,6 +23,9 @@ public struct Collector: Service {
         public var notifications: IncidentNotifier.Configuration
         /// The web UI's source, the manual probe and (under `pingmesh up`) fault injection.
         public var tools: OperatorTools
+        /// Traceroutes on demand for opened network incidents, through this controller's task
+        /// API; nil: none.
+        public var traceroutes: TracerouteRequester.Configuration?
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.collector, tokens: AccessTokens = AccessTokens(),
@@ -68,7 +71,8 @@ public struct Collector: Service {
         let ingestor = Ingestor(store: store, metrics: metrics, logger: logger)
         let queries = ResultQueries(store: store)
         let notifier = configuration.notifications.isEmpty ? nil : IncidentNotifier(configuration: configuration.notifications, logger: logger)
-        let analyzer = WindowAnalyzer(store: store, notifier: notifier, logger: logger)
+        let tracer = configuration.traceroutes.map { TracerouteRequester(configuration: $0, logger: logger) }
+        let analyzer = WindowAnalyzer(store: store, notifier: notifier, tracer: tracer, logger: logger)
         let app = Application(
             router: CollectorAPI.router(ingest: ingestor, queries: queries, metrics: metrics, tokens: configuration.tokens, analyzer: analyzer,
                 tools: configuration.tools),

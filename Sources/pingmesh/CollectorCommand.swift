@@ -45,6 +45,12 @@ struct CollectorCommand: AsyncParsableCommand {
     @Flag(help: "Let the web UI's probe form (POST /v1/probe, admin token when tokens are set) probe from this host.")
     var manualProbe = false
 
+    @Option(help: "A controller's URL: when a network incident opens, its worst pairs' source agents run a traceroute (a task) and the hop where loss starts joins the incident.")
+    var controller: String?
+
+    @Option(help: "A file holding an admin token for --controller, when the controller requires tokens.")
+    var controllerTokenFile: String?
+
     @Option(help: "Serve the web UI from this directory instead of the copy built into the binary (for UI work).")
     var uiDir: String?
 
@@ -58,7 +64,21 @@ struct CollectorCommand: AsyncParsableCommand {
             let listen = try ListenAddressParser.parse(self.listen, field: "--listen")
             guard (1...3600).contains(rollupInterval) else { throw ValidationError("--rollup-interval: \(rollupInterval) is outside 1...3600") }
             location = try StoreLocation(parsing: store)
-            configuration = Collector.Configuration(
+            var traceroutes: TracerouteRequester.Configuration?
+            if let controller {
+                var token: String?
+                if let path = controllerTokenFile {
+                    do {
+                        token = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+                    } catch {
+                        throw ValidationError("--controller-token-file: cannot read \(path): \(error.localizedDescription)")
+                    }
+                }
+                traceroutes = .init(controller: try httpURL(controller, field: "--controller"), token: token)
+            } else if controllerTokenFile != nil {
+                throw ValidationError("--controller-token-file: needs --controller")
+            }
+            var configured = Collector.Configuration(
                 host: listen.host, port: listen.port,
                 tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens(),
                 retention: try retention.map { try RetentionParser.parse($0) } ?? Retention(), rollupInterval: .seconds(rollupInterval),
@@ -67,6 +87,8 @@ struct CollectorCommand: AsyncParsableCommand {
                     alertmanagers: try alertmanager.map { try httpURL($0, field: "--alertmanager") },
                     externalURL: try externalURL.map { try httpURL($0, field: "--external-url") }),
                 tools: OperatorTools(uiDirectory: try uiDir.map { try UpCommand.directory($0, field: "--ui-dir") }, manualProbe: manualProbe ? ManualProbe() : nil))
+            configured.traceroutes = traceroutes
+            configuration = configured
         } catch let error as ValidationError {
             throw error
         } catch {

@@ -33,6 +33,9 @@ public struct Incident: Sendable, Codable, Hashable {
     public var evidence: Finding
     /// One point per window that named it, the latest 120.
     public var timeline: [Point]
+    /// Traceroutes over the worst pairs, asked of their source agents when the incident opened
+    /// (when the collector knows a controller); nil until they are back.
+    public var traceroutes: [IncidentTraceroute]?
 
     static func severity(_ kind: Finding.Kind) -> Severity {
         switch kind {
@@ -79,6 +82,22 @@ public final class IncidentTracker: Sendable {
 
     /// Resolved incidents, newest first.
     public var resolved: [Incident] { state.withLock { $0.resolved.reversed() } }
+
+    /// Attaches traceroutes to the incident `id`, open or resolved since; false when it is gone.
+    @discardableResult
+    public func attach(_ traceroutes: [IncidentTraceroute], to id: String) -> Bool {
+        state.withLock { state in
+            if let key = state.open.first(where: { $0.value.id == id })?.key {
+                state.open[key]?.traceroutes = traceroutes
+                return true
+            }
+            if let index = state.resolved.firstIndex(where: { $0.id == id }) {
+                state.resolved[index].traceroutes = traceroutes
+                return true
+            }
+            return false
+        }
+    }
 
     /// Applies one analysed window (windows must come in order; an older one is ignored).
     public func record(window: Int64, findings: [Finding]) -> [IncidentEvent] {

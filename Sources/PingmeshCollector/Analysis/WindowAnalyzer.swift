@@ -11,13 +11,16 @@ public final class WindowAnalyzer: Sendable {
     public let tracker: IncidentTracker
     public let localizer: FaultLocalizer
     let notifier: IncidentNotifier?
+    /// Traceroutes on demand for opened network incidents; nil when no controller is known.
+    let tracer: TracerouteRequester?
     let logger: Logger
     let replayWindows: Int64
 
     public init(
         store: any ResultStore, tracker: IncidentTracker = IncidentTracker(), localizer: FaultLocalizer = FaultLocalizer(),
-        notifier: IncidentNotifier? = nil, logger: Logger, replayWindows: Int = 10
+        notifier: IncidentNotifier? = nil, tracer: TracerouteRequester? = nil, logger: Logger, replayWindows: Int = 10
     ) {
+        self.tracer = tracer
         self.store = store
         self.tracker = tracker
         self.localizer = localizer
@@ -58,11 +61,37 @@ public final class WindowAnalyzer: Sendable {
             }
             events += changes
         }
+        if let tracer, !replaying {
+            for event in events where event.change == .opened && TracerouteRequester.wants(event.incident) {
+                trace(event.incident, with: tracer)
+            }
+        }
         if let notifier {
             if !replaying { await notifier.send(events) }
             let recent = tracker.resolved.filter { ($0.endedAt ?? 0) >= settled - 15 * 60 }
             await notifier.refreshAlerts(open: tracker.open, resolved: recent, now: Date(timeIntervalSince1970: TimeInterval(now)))
         }
         return events
+    }
+
+    /// Traces the incident in the background (a traceroute takes seconds to minutes; analysis
+    /// goes on) and attaches what comes back.
+    private func trace(_ incident: Incident, with tracer: TracerouteRequester) {
+        guard tracer.begin() else {
+            logger.warning("incident not traced: too many traceroutes in flight", metadata: ["id": "\(incident.id)"])
+            return
+        }
+        let (store, tracker, logger) = (self.store, self.tracker, self.logger)
+        Task {
+            defer { tracer.end() }
+            let traces = await tracer.traceroutes(for: incident, store: store)
+            tracker.attach(traces, to: incident.id)
+            logger.notice(
+                "incident traced",
+                metadata: [
+                    "id": "\(incident.id)",
+                    "hops": "\(traces.map { $0.error ?? ($0.reachedDestination == true ? "reached" : "loss from hop \($0.lossStartsAtHop.map(String.init) ?? "?") after \($0.lastAnsweringHop ?? "?")") })",
+                ])
+        }
     }
 }

@@ -1,0 +1,151 @@
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import NIOHTTP1
+import PingmeshModel
+import Synchronization
+
+/// Traceroute on demand: when a network incident opens, the collector asks the source agents of
+/// its worst pairs (through the controller's task API, admin token) for a TCP or UDP traceroute
+/// with a failing probe's 5-tuple, and attaches the hop where loss starts. Agents run tasks
+/// under their own caps; here at most `maximumPairs` pairs per incident and
+/// `maximumConcurrentIncidents` incidents at once are traced.
+public final class TracerouteRequester: Sendable {
+    public struct Configuration: Sendable {
+        /// The controller's base URL.
+        public var controller: String
+        /// An admin-scope token, when the controller requires tokens.
+        public var token: String?
+        public var maximumPairs: Int
+        public var maximumConcurrentIncidents: Int
+        /// How long to wait for the agents' results.
+        public var wait: Duration
+        public var maxHops: Int
+
+        public init(
+            controller: String, token: String? = nil, maximumPairs: Int = 3, maximumConcurrentIncidents: Int = 4, wait: Duration = .seconds(120),
+            maxHops: Int = 16
+        ) {
+            self.controller = controller.hasSuffix("/") ? String(controller.dropLast()) : controller
+            self.token = token
+            self.maximumPairs = maximumPairs
+            self.maximumConcurrentIncidents = maximumConcurrentIncidents
+            self.wait = wait
+            self.maxHops = maxHops
+        }
+    }
+
+    public let configuration: Configuration
+    private let client: HTTPClient
+    private let logger: Logger
+    private let running = Mutex(0)
+
+    public init(configuration: Configuration, client: HTTPClient = .shared, logger: Logger) {
+        self.configuration = configuration
+        self.client = client
+        self.logger = logger
+    }
+
+    /// Whether the incident is worth a traceroute: a network fault with pairs to trace.
+    public static func wants(_ incident: Incident) -> Bool {
+        incident.network && !pairs(of: incident).isEmpty
+    }
+
+    /// "a -> b: 3 of 6 lost" -> (a, b), for every example the finding gives.
+    static func pairs(of incident: Incident) -> [(source: String, destination: String)] {
+        incident.evidence.examples.compactMap { example in
+            let names = example.split(separator: ":", maxSplits: 1).first.map(String.init) ?? example
+            let parts = names.components(separatedBy: " -> ")
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { return nil }
+            return (parts[0].trimmingCharacters(in: .whitespaces), parts[1].trimmingCharacters(in: .whitespaces))
+        }
+    }
+
+    /// Claims a slot for one incident; false when `maximumConcurrentIncidents` are being traced.
+    public func begin() -> Bool {
+        running.withLock { running in
+            guard running < configuration.maximumConcurrentIncidents else { return false }
+            running += 1
+            return true
+        }
+    }
+
+    public func end() { running.withLock { $0 -= 1 } }
+
+    /// Traces the incident's worst pairs; one entry per pair, with an error where it could not.
+    public func traceroutes(for incident: Incident, store: any ResultStore) async -> [IncidentTraceroute] {
+        var results: [IncidentTraceroute] = []
+        for pair in Self.pairs(of: incident).prefix(configuration.maximumPairs) {
+            results.append(await trace(pair.source, pair.destination, incident: incident, store: store))
+        }
+        return results
+    }
+
+    private func trace(_ source: String, _ destination: String, incident: Incident, store: any ResultStore) async -> IncidentTraceroute {
+        // The newest failing TCP or UDP probe of the pair while the incident lasted: its target
+        // and source port are the 5-tuple to follow.
+        let query = FailureQuery(
+            source: source, destination: destination, from: (incident.startedAt - 60) * 1000, to: (incident.lastSeenAt + 120) * 1000, limit: 50)
+        let failure: StoredFailure?
+        do {
+            failure = try await store.failures(query).first { ($0.kind == .tcp || $0.kind == .udp) && HostPort.split($0.target)?.port != nil }
+        } catch {
+            return IncidentTraceroute(source: source, destination: destination, protocol: "", target: "", error: "reading failures: \(error)")
+        }
+        guard let failure, let (host, port) = HostPort.split(failure.target), let port else {
+            return IncidentTraceroute(
+                source: source, destination: destination, protocol: "", target: "",
+                error: "no failing TCP or UDP probe of this pair on record to take the 5-tuple from")
+        }
+        let transport: TracerouteRequest.TransportProtocol = failure.kind == .udp ? .udp : .tcp
+        var evidence = IncidentTraceroute(
+            source: source, destination: destination, protocol: transport.rawValue, target: failure.target, sourcePort: failure.sourcePort)
+        let request = TracerouteRequest(
+            protocol: transport, target: host, port: port, sourcePorts: failure.sourcePort.map { [$0] } ?? [], maxHops: configuration.maxHops)
+        do {
+            let created = try await send(
+                .POST, "/v1/tasks",
+                body: try JSONEncoder().encode(TaskSpec(selector: "name=\(source)", action: .traceroute(request), expiresInSeconds: 120)))
+            var status = try JSONDecoder().decode(TaskStatus.self, from: created)
+            evidence.taskID = status.id
+            let deadline = ContinuousClock.now + configuration.wait
+            while !status.progress.finished, ContinuousClock.now < deadline {
+                try await Task.sleep(for: .seconds(1))
+                status = try JSONDecoder().decode(TaskStatus.self, from: try await send(.GET, "/v1/tasks/\(status.id)"))
+            }
+            guard let outcome = status.agents.first?.outcome else {
+                evidence.error = "agent \(source) sent no result within \(configuration.wait) (state \(status.agents.first?.state.rawValue ?? "?"))"
+                return evidence
+            }
+            if let path = outcome.traceroute?.paths.first {
+                evidence.record(path)
+            } else {
+                evidence.error = outcome.error ?? "the agent's result holds no path"
+            }
+        } catch {
+            evidence.error = "\(error)"
+        }
+        return evidence
+    }
+
+    private func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> Data {
+        var request = HTTPClientRequest(url: configuration.controller + path)
+        request.method = method
+        if let token = configuration.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(data: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(10))
+        let data = Data(buffer: try await response.body.collect(upTo: 4 << 20))
+        guard (200..<300).contains(response.status.code) else {
+            throw TracerouteRequestFailure(description: "controller answered \(response.status.code): \(String(decoding: data.prefix(300), as: UTF8.self))")
+        }
+        return data
+    }
+}
+
+struct TracerouteRequestFailure: Error, CustomStringConvertible {
+    var description: String
+}
