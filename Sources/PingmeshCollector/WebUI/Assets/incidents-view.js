@@ -75,6 +75,7 @@ PM.incidents = (() => {
       el('p', { class: 'muted' }, `${PM.fmt.count(ev.bad_pairs)} of ${PM.fmt.count(ev.pairs)} pairs bad \u00b7 ratio ${ratioText(incident.kind, ev.ratio)}`),
       Array.isArray(ev.examples) && ev.examples.length ? el('div', null, el('p', { class: 'small' }, 'Example pairs:'),
         el('ul', { class: 'examples' }, ev.examples.slice(0, 10).map((x) => el('li', null, el('code', null, x))))) : null,
+      traceroutes(incident),
       timeline(incident));
     return el('article', { class: 'incident', dataset: { id: incident.id || '' }, 'aria-label': kindName(incident.kind) + ' ' + (incident.scope || '') }, head, facts, evidence);
   }
@@ -86,6 +87,23 @@ PM.incidents = (() => {
   };
   const kindName = (k) => kindNames[k] || k || 'incident';
   const ratioText = (kind, r) => (r == null ? '–' : kind === 'latency' ? Math.round(r * 100) + '% of pairs above the SLA' : PM.fmt.pct(r) + ' of probes lost');
+
+  /** Traceroutes the source agents ran over the worst pairs when the incident opened. */
+  function traceroutes(incident) {
+    const traces = Array.isArray(incident.traceroutes) ? incident.traceroutes : [];
+    if (!traces.length) return null;
+    const line = (t) => {
+      const pair = `${t.source} \u2192 ${t.destination}`;
+      if (t.error) return `${pair}: no trace (${t.error})`;
+      const tuple = `${t.protocol} ${t.target}${t.source_port ? ' from port ' + t.source_port : ''}`;
+      const path = (t.hops || []).map((h) => h || '*').join(' \u203a ');
+      const verdict = t.reached_destination ? 'reached' :
+        `loss starts at hop ${t.loss_starts_at_hop ?? '?'}${t.last_answering_hop ? ', after ' + t.last_answering_hop : ''}`;
+      return `${pair} (${tuple}): ${verdict} \u2014 ${path}`;
+    };
+    return el('div', null, el('p', { class: 'small' }, 'Traceroutes from the source agents:'),
+      el('ul', { class: 'examples traceroutes' }, traces.map((t) => el('li', null, el('code', null, line(t))))));
+  }
 
   /** The timeline as bars: one per analysed window that named it, height the ratio. */
   function timeline(incident) {
