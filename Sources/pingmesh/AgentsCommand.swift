@@ -6,12 +6,19 @@ import Foundation
 struct AgentsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agents",
-        abstract: "List the agents a collector hears from, flagging the ones that stopped uploading.",
-        discussion: "Exits 0 when every agent is live, 1 when some are stale (or the collector cannot be read)."
+        abstract: "List the agents a collector hears from (or, with --controller, a controller plans for), flagging the silent ones.",
+        discussion: """
+            From a collector: version, pinglist version and upload lag. From a controller (--controller URL): each planned \
+            agent's heartbeat: version, build, uptime, pinglist, probing, failed probes and upload health. \
+            Exits 0 when every agent is live, 1 when some are stale (or the server cannot be read).
+            """
     )
 
-    @Option(help: "Seconds without an upload after which an agent is stale (three 60 s windows by default).")
-    var stale: Int = 180
+    @Option(help: "Seconds without an upload (collector: 180 by default) or a pull or task poll (controller: 120) after which an agent is stale.")
+    var stale: Int?
+
+    @Option(help: "Ask this controller instead of the collector (needs an admin token when it has tokens: --token).")
+    var controller: String?
 
     @Flag(help: "Print the collector's JSON instead of a table.")
     var json = false
@@ -30,10 +37,16 @@ struct AgentsCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
-        guard stale > 0 else { throw ValidationError("--stale: \(stale) must be above 0 seconds") }
+        if let stale, stale <= 0 { throw ValidationError("--stale: \(stale) must be above 0 seconds") }
     }
 
     func run() async throws {
+        if let controller {
+            try await ControllerAgents.run(
+                api: APIConnection(service: "controller", url: controller, token: connection.token), stale: Double(stale ?? 120), json: json)
+            return
+        }
+        let stale = self.stale ?? 180
         let body: String
         let listing: Listing
         do {

@@ -94,6 +94,7 @@ struct UpCommand: AsyncParsableCommand {
             // Each simulated server probes from its own address, as a real one would: with the
             // rotation's fixed source ports, a shared address would make the agents' 5-tuples collide.
             configuration.probeSourceAddress = server.address
+            configuration.version = PingmeshVersion.current
             return Agent(
                 configuration: configuration,
                 source: ControllerPinglistSource(

@@ -52,6 +52,9 @@ struct UpEndToEndTests {
                 "--controller", "http://127.0.0.1:\(Self.controller)",
             ])
         #expect(task.status == 0 && task.stdout.contains("8 agents: 8 done"), "pingmesh task run: \(task.stdout)\(task.stderr)")
+        // The controller hears every agent's heartbeat with its task polls.
+        let fleet = try Command.run(binary, ["agents", "--controller", "http://127.0.0.1:\(Self.controller)"])
+        #expect(fleet.status == 0 && fleet.stdout.contains("64 agents, 0 stale"), "pingmesh agents --controller: \(fleet.stdout)\(fleet.stderr)")
 
         let tor = "dc1-tor3"
         let inject = try Command.run(binary, ["fault", "inject", "tor-down", tor, "--collector", Self.collectorURL])

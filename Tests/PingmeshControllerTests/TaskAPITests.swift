@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -119,5 +120,41 @@ struct TaskAPITests {
             }
             try await client.execute(uri: "/v1/tasks/unknown", method: .get, headers: bearer(Self.adminToken)) { #expect($0.status == .notFound) }
         }
+    }
+
+    @Test("a task poll's heartbeat shows in GET /v1/agents with the agent live; a malformed one is ignored; others are stale")
+    func heartbeat() async throws {
+        let beat = AgentHeartbeat(
+            version: "1.2.3", build: "linux-x86_64 release", uptimeSeconds: 42, pinglistVersion: "abc", probing: true, targets: 2, probesSent: 100,
+            probesFailed: 1, uploadPendingBatches: 0, secondsSinceUpload: 5, uploadDroppedBatches: 0)
+        try await app().test(.router) { client in
+            var headers = bearer(Self.agentToken)
+            headers[HTTPField.Name(AgentHeartbeat.header)!] = beat.headerValue
+            try await client.execute(uri: "/v1/agent-tasks/a", method: .get, headers: headers) { #expect($0.status == .ok) }
+            headers[HTTPField.Name(AgentHeartbeat.header)!] = "not base64 json"
+            try await client.execute(uri: "/v1/agent-tasks/b", method: .get, headers: headers) { #expect($0.status == .ok) }
+            try await client.execute(uri: "/v1/agents", method: .get, headers: bearer(Self.adminToken)) { response in
+                let json = try #require(try JSONSerialization.jsonObject(with: Data(buffer: response.body)) as? [String: Any])
+                let agents = try #require(json["agents"] as? [[String: Any]])
+                let a = try #require(agents.first { $0["name"] as? String == "a" })
+                #expect(a["stale"] as? Bool == false)
+                #expect(a["version"] as? String == "1.2.3")
+                let heartbeat = try #require(a["heartbeat"] as? [String: Any])
+                #expect(heartbeat["uptime_seconds"] as? Int == 42 && heartbeat["probes_failed"] as? Int == 1)
+                let b = try #require(agents.first { $0["name"] as? String == "b" })
+                #expect(b["stale"] as? Bool == false && b["heartbeat"] == nil)
+                let c = try #require(agents.first { $0["name"] as? String == "c" })
+                #expect(c["stale"] as? Bool == true && c["last_seen_seconds_ago"] == nil)
+            }
+        }
+    }
+
+    @Test("a heartbeat survives its header form; oversized or malformed values are dropped")
+    func heartbeatHeader() {
+        let beat = AgentHeartbeat(version: "v\u{e9}", build: nil, uptimeSeconds: 1, pinglistVersion: nil, probing: false, targets: 0, probesSent: 0, probesFailed: 0)
+        #expect(AgentHeartbeat(headerValue: beat.headerValue) == beat)
+        #expect(beat.headerValue.allSatisfy { $0.isASCII })
+        #expect(AgentHeartbeat(headerValue: String(repeating: "A", count: 5000)) == nil)
+        #expect(AgentHeartbeat(headerValue: "e30=") == nil)
     }
 }

@@ -160,7 +160,12 @@ public struct Agent: Service {
                 }
             }
             if let poller = self.tasks {
-                tasks.addTask { await cancelWhenGracefulShutdown { await poller.run() } }
+                let (version, uploads) = (configuration.version, configuration.uploads)
+                tasks.addTask {
+                    await cancelWhenGracefulShutdown {
+                        await poller.run(heartbeat: { metrics.health.heartbeat(version: version, uploads: uploads) })
+                    }
+                }
             }
             tasks.addTask {
                 try? await gracefulShutdown()

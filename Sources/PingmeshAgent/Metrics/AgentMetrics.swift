@@ -11,6 +11,8 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     public let registry: PrometheusCollectorRegistry
     /// Result upload's metrics, on agents that upload to a collector.
     public let upload: UploadMetrics?
+    /// The same figures, readable, for the heartbeat.
+    public let health: AgentHealth
     private let perTargetHistograms: Bool
 
     private let rtt: [ProbeKind: DurationHistogram]
@@ -54,7 +56,9 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         perTargetHistograms: Bool = false, upload: Bool = false
     ) {
         self.registry = registry
-        self.upload = upload ? UploadMetrics(registry: registry) : nil
+        let health = AgentHealth()
+        self.health = health
+        self.upload = upload ? UploadMetrics(registry: registry, health: health) : nil
         self.perTargetHistograms = perTargetHistograms
         var rtt: [ProbeKind: DurationHistogram] = [:]
         var probes: [ProbeKind: [ProbeResultClass: Counter]] = [:]
@@ -128,6 +132,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     public func record(_ outcome: ProbeOutcome, for scheduled: ScheduledTarget, sentAt: Date) {
         let kind = scheduled.target.kind
         probes[kind]?[outcome.result]?.increment()
+        health.probed(failed: outcome.result.isFailure)
         // Pingmesh counts loss over handshakes that completed; failed connects are counted apart.
         if let retransmits = outcome.synRetransmits, outcome.connectRTT != nil {
             synAttempts.increment(by: Int64(1 + retransmits))
@@ -219,6 +224,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
 
     public func pinglistSwapped(to pinglist: ResolvedPinglist) {
         targets.set(Double(pinglist.targets.count))
+        health.targets(pinglist.targets.count)
         targetsSkipped.set(Double(pinglist.skipped.count))
         let ids = Set(pinglist.targets.map(\.id))
         let registry = self.registry
@@ -244,6 +250,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     /// A pinglist was loaded (it swaps in at the next round boundary).
     public func pinglistLoaded(version: String, at date: Date = Date()) {
         pinglistReloads.increment()
+        health.pinglist(version)
         pinglistLoaded.set(date.timeIntervalSince1970)
         pinglistLoadedAt.withLock { $0 = date }
         let registry = self.registry
@@ -269,7 +276,10 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
 
     public func pullFailuresInARow(_ count: Int) { pullFailures.set(to: Double(count)) }
 
-    public func probingEnabled(_ enabled: Bool) { probing.set(to: enabled ? 1 : 0) }
+    public func probingEnabled(_ enabled: Bool) {
+        probing.set(to: enabled ? 1 : 0)
+        health.probing(enabled)
+    }
 
     /// A new pinglist was invalid and the old one kept.
     public func pinglistRejected() { rejectedPinglists.increment() }

@@ -27,7 +27,10 @@ public final class UploadMetrics: Sendable {
     private let spoolBatches: Gauge
     private let lastSuccess: Gauge
 
-    public init(registry: PrometheusCollectorRegistry) {
+    private let health: AgentHealth?
+
+    public init(registry: PrometheusCollectorRegistry, health: AgentHealth? = nil) {
+        self.health = health
         var uploads: [Outcome: Counter] = [:]
         for outcome in Outcome.allCases {
             uploads[outcome] = registry.makeCounter(
@@ -62,13 +65,18 @@ public final class UploadMetrics: Sendable {
     func uploaded(_ outcome: Outcome, at date: Date = Date()) {
         uploads[outcome]?.increment()
         switch outcome {
-        case .stored, .duplicate: lastSuccess.set(to: date.timeIntervalSince1970)
+        case .stored, .duplicate:
+            lastSuccess.set(to: date.timeIntervalSince1970)
+            health?.uploadSucceeded(at: date)
         case .rejected: rejectedBatches.increment()
         case .failed: break
         }
     }
 
-    func batchesDropped(_ count: Int) { droppedBatches.increment(by: Int64(count)) }
+    func batchesDropped(_ count: Int) {
+        droppedBatches.increment(by: Int64(count))
+        health?.uploadDropped(count)
+    }
     func batchSpooled() { spooledBatches.increment() }
     func corruptFileRemoved() { corruptFiles.increment() }
     func failureRecordsDropped(_ count: Int) { droppedFailureRecords.increment(by: Int64(count)) }
@@ -76,6 +84,7 @@ public final class UploadMetrics: Sendable {
 
     func spool(batches: Int, bytes: Int) {
         spoolBatches.set(to: Double(batches))
+        health?.uploadPending(batches)
         spoolBytes.set(to: Double(bytes))
     }
 }

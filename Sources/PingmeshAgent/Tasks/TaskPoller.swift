@@ -44,22 +44,22 @@ public struct TaskPoller: Sendable {
 
     private var escapedName: String { agentName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? agentName }
 
-    /// Polls until cancelled.
-    public func run() async {
+    /// Polls until cancelled; each poll carries `heartbeat()` (the agent's health) when given.
+    public func run(heartbeat: (@Sendable () -> AgentHeartbeat)? = nil) async {
         await withDiscardingTaskGroup { group in
             for controller in controllers {
-                group.addTask { await poll(controller) }
+                group.addTask { await poll(controller, heartbeat: heartbeat) }
             }
         }
     }
 
     /// One controller's loop: the fetches run in the group's body, each admitted task as a
     /// child, so a long traceroute never holds up the next fetch.
-    private func poll(_ controller: String) async {
+    private func poll(_ controller: String, heartbeat: (@Sendable () -> AgentHeartbeat)?) async {
         await withDiscardingTaskGroup { group in
             var failures = 0
             while !Task.isCancelled {
-                guard let dispatches = await fetch(controller) else {
+                guard let dispatches = await fetch(controller, heartbeat: heartbeat?()) else {
                     failures += 1
                     // 1 s, 2 s, 4 s ... up to 60 s while the controller is away.
                     try? await Task.sleep(for: .seconds(min(60, 1 << min(failures - 1, 6))))
@@ -78,9 +78,10 @@ public struct TaskPoller: Sendable {
 
     /// The tasks the controller hands out now (after up to `wait` seconds); nil when the
     /// request failed.
-    func fetch(_ controller: String) async -> [TaskDispatch]? {
+    func fetch(_ controller: String, heartbeat: AgentHeartbeat? = nil) async -> [TaskDispatch]? {
         var request = HTTPClientRequest(url: "\(controller)/v1/agent-tasks/\(escapedName)?wait=\(wait)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        if let heartbeat { request.headers.add(name: AgentHeartbeat.header, value: heartbeat.headerValue) }
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(wait) + 10))
             let body = try await response.body.collect(upTo: 4 * 1024 * 1024)

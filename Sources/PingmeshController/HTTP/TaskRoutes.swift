@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import PingmeshModel
 
@@ -45,7 +46,7 @@ enum TaskRoutes {
         router.get("/v1/agent-tasks/:agent") { request, context -> Response in
             let agent = try context.parameters.require("agent")
             let wait = try waitSeconds(request.uri.queryParameters["wait"].map(String.init))
-            state.seen(agent: agent)
+            state.seen(agent: agent, heartbeat: request.headers[HTTPField.Name(AgentHeartbeat.header)!].flatMap(AgentHeartbeat.init(headerValue:)))
             let handed = await tasks.waitForTasks(agent: agent, wait: .seconds(wait))
             return try ControllerAPI.json(AgentTasks(tasks: handed))
         }

@@ -44,6 +44,8 @@ public final class ControllerState: Sendable {
     private let current = Mutex<PlanSnapshot?>(nil)
     /// When each agent last pulled its pinglist or polled for tasks.
     private let lastContact = Mutex<[String: ContinuousClock.Instant]>([:])
+    /// Each agent's latest heartbeat, and when it came.
+    private let heartbeats = Mutex<[String: (heartbeat: AgentHeartbeat, at: Date)]>([:])
     private let changes: AsyncStream<Void>.Continuation
     private let changeStream: AsyncStream<Void>
     private let logger: Logger
@@ -118,10 +120,21 @@ public final class ControllerState: Sendable {
 
     /// A pull (or a task poll) is an agent's heartbeat: it keeps a registration alive and
     /// marks the agent up.
-    public func seen(agent: String) {
+    public func seen(agent: String, heartbeat: AgentHeartbeat? = nil) {
         let now = ContinuousClock.now
         inputs.withLock { $0.registered[agent]?.lastSeen = now }
         lastContact.withLock { $0[agent] = now }
+        if let heartbeat {
+            let planned = snapshot?.version(for: agent) != nil
+            // Only planned agents: a token holder cannot grow this table with made-up names.
+            if planned { heartbeats.withLock { $0[agent] = (heartbeat, Date()) } }
+        }
+    }
+
+    /// Seconds since each agent was last heard from (nil: never), and its latest heartbeat.
+    public func contact(of agent: String, now: ContinuousClock.Instant = .now) -> (secondsAgo: Double?, heartbeat: AgentHeartbeat?) {
+        let seen = lastContact.withLock { $0[agent] }
+        return (seen.map { $0.duration(to: now).seconds }, heartbeats.withLock { $0[agent]?.heartbeat })
     }
 
     /// Every planned agent and whether it was heard from within `staleAfter`; agents that left
