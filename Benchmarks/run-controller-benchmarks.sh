@@ -5,6 +5,8 @@
 #   - 304 responses per second from a running `pingmesh controller` holding that topology
 #     (If-None-Match with the agent's current ETag), beside /healthz on the same server as the
 #     HTTP floor, both driven by wrk over loopback, median of 3 runs.
+#   - task fan-out: a task for 1,000 agents long-polling a controller on loopback, time until
+#     the task started on them and until every result was back (issue 8: reported).
 # Targets (issue 3): plan < 10 s and < 2 GiB; one list < 10 ms; 304s > 10,000/s.
 # Environment: BENCH_SKIP_BUILD=1 reuses .build-bench; WRK_SECONDS (default 10).
 set -euo pipefail
@@ -29,6 +31,9 @@ trap cleanup EXIT
 
 say "plan: 100,000 servers in memory"
 "$SCRATCH/release/pingmesh-bench" plan --datacenters 2 --podsets 50 --tors 2500 --servers-per-tor 40 | tee "$WORK/plan.json"
+
+say "tasks: fan-out to 1,000 agents long-polling a controller"
+"$SCRATCH/release/pingmesh-bench" tasks --agents 1000 --runs 5
 
 say "controller: the same topology from a file, 304s and /healthz under wrk"
 python3 - "$WORK/topology.json" <<'PY'
