@@ -21,13 +21,16 @@ enum UpgradeRoutes {
             return try ControllerAPI.json(upgrades.status())
         }
 
+        // No rollout is a normal state, not a missing resource: 204, so a 404 only ever means
+        // a controller without these routes.
         router.get("/v1/upgrade") { _, _ -> Response in
-            guard let status = upgrades.status() else { throw HTTPError(.notFound, message: UpgradeRollout.RolloutError.noRollout.description) }
+            guard let status = upgrades.status() else { return Response(status: .noContent) }
             return try ControllerAPI.json(status)
         }
 
+        // Idempotent: cancelling nothing succeeds too.
         router.delete("/v1/upgrade") { _, _ -> Response in
-            guard upgrades.cancel() else { throw HTTPError(.notFound, message: UpgradeRollout.RolloutError.noRollout.description) }
+            upgrades.cancel()
             return Response(status: .noContent)
         }
 
@@ -40,7 +43,7 @@ enum UpgradeRoutes {
             } catch let error as ConfigError {
                 throw HTTPError(.badRequest, message: error.description.replacingOccurrences(of: "\n", with: "; "))
             } catch let error as UpgradeRollout.RolloutError {
-                throw HTTPError(error == .noRollout ? .notFound : .conflict, message: error.description)
+                throw HTTPError(.conflict, message: error.description)
             }
             return Response(status: .noContent)
         }
