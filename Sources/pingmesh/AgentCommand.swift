@@ -156,7 +156,9 @@ struct AgentCommand: AsyncParsableCommand {
     /// The upgrader when `--self-upgrade` is on: it replaces the running binary's file.
     private func makeUpgrader(logger: Logger, exit: @escaping @Sendable () async -> Void) throws -> SelfUpgrader? {
         guard selfUpgrade else { return nil }
-        guard controller != nil else { throw ValidationError("--self-upgrade: only with --controller URL (offers come from the controller)") }
+        guard controller != nil else {
+            throw ValidationError("--self-upgrade: only with --controller URL (offers come from the controller)")
+        }
         guard let path = SelfUpgrader.runningBinaryPath() else {
             throw ValidationError("--self-upgrade: cannot find the running binary's path (/proc/self/exe)")
         }

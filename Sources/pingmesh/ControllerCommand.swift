@@ -69,7 +69,8 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Node label naming a node's podset; the zone when absent.")
     var kubernetesPodsetLabel: String = "topology.pingmesh.io/podset"
 
-    @Option(help: "Self-upgrade to roll out from the start (YAML or JSON: version, url, sha256, force, rollout); see docs/upgrade.md. Also PUT /v1/upgrade.")
+    @Option(
+        help: "Agent self-upgrade to roll out from the start (YAML or JSON: version, url, sha256, force, rollout; docs/upgrade.md).")
     var upgrade: String?
 
     @OptionGroup var logging: LoggingOptions

@@ -74,7 +74,8 @@ struct SelfUpgradeEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         let digest = SHA256.hash(data: Self.binary).map { String(format: "%02x", $0) }.joined()
-        let spec = #"{"version": "2.0", "url": "\#(releaseURL)/binary", "sha256": "\#(digest)", "rollout": {"max_concurrent": 1, "health_timeout_seconds": 60}}"#
+        let spec =
+            #"{"version": "2.0", "url": "\#(releaseURL)/binary", "sha256": "\#(digest)", "rollout": {"max_concurrent": 1, "health_timeout_seconds": 60}}"#
         #expect(try await Self.request("\(controller.url)/v1/upgrade", method: "PUT", body: spec).0 == 200)
 
         let exits = Mutex<[String]>([])

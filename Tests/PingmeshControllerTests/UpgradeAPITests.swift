@@ -43,18 +43,30 @@ struct UpgradeAPITests {
     func adminOnly() async throws {
         let upgrades = UpgradeRollout()
         try await app(upgrades: upgrades).test(.router) { client in
-            try await client.execute(uri: "/v1/upgrade", method: .put, headers: bearer(Self.agentToken), body: ByteBuffer(string: Self.spec)) {
+            try await client.execute(
+                uri: "/v1/upgrade", method: .put, headers: bearer(Self.agentToken), body: ByteBuffer(string: Self.spec)
+            ) {
                 #expect($0.status == .forbidden)
             }
-            try await client.execute(uri: "/v1/upgrade", method: .get, headers: bearer(Self.agentToken)) { #expect($0.status == .forbidden) }
-            try await client.execute(uri: "/v1/upgrade", method: .delete, headers: bearer(Self.agentToken)) { #expect($0.status == .forbidden) }
+            try await client.execute(uri: "/v1/upgrade", method: .get, headers: bearer(Self.agentToken)) {
+                #expect($0.status == .forbidden)
+            }
+            try await client.execute(uri: "/v1/upgrade", method: .delete, headers: bearer(Self.agentToken)) {
+                #expect($0.status == .forbidden)
+            }
             #expect(!upgrades.isActive)
-            try await client.execute(uri: "/v1/upgrade", method: .get, headers: bearer(Self.adminToken)) { #expect($0.status == .noContent) }
-            try await client.execute(uri: "/v1/upgrade", method: .put, headers: bearer(Self.adminToken), body: ByteBuffer(string: Self.spec)) {
+            try await client.execute(uri: "/v1/upgrade", method: .get, headers: bearer(Self.adminToken)) {
+                #expect($0.status == .noContent)
+            }
+            try await client.execute(
+                uri: "/v1/upgrade", method: .put, headers: bearer(Self.adminToken), body: ByteBuffer(string: Self.spec)
+            ) {
                 #expect($0.status == .ok)
             }
             #expect(upgrades.isActive)
-            try await client.execute(uri: "/v1/upgrade", method: .delete, headers: bearer(Self.adminToken)) { #expect($0.status == .noContent) }
+            try await client.execute(uri: "/v1/upgrade", method: .delete, headers: bearer(Self.adminToken)) {
+                #expect($0.status == .noContent)
+            }
             #expect(!upgrades.isActive)
         }
     }
@@ -87,7 +99,9 @@ struct UpgradeAPITests {
         let clock = UpgradeRolloutTests.TestClock()
         let upgrades = UpgradeRollout(now: { clock.now })
         try await app(upgrades: upgrades).test(.router) { client in
-            try await client.execute(uri: "/v1/upgrade", method: .put, headers: bearer(Self.adminToken), body: ByteBuffer(string: Self.spec)) {
+            try await client.execute(
+                uri: "/v1/upgrade", method: .put, headers: bearer(Self.adminToken), body: ByteBuffer(string: Self.spec)
+            ) {
                 #expect($0.status == .ok)
             }
             // The first wave: two of the three agents.
@@ -114,21 +128,31 @@ struct UpgradeAPITests {
         let upgrades = UpgradeRollout()
         try await app(upgrades: upgrades).test(.router) { client in
             let report = #"{"version": "2.0", "error": "sha256 mismatch"}"#
-            try await client.execute(uri: "/v1/agent-upgrade/a", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: report)) {
+            try await client.execute(
+                uri: "/v1/agent-upgrade/a", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: report)
+            ) {
                 #expect($0.status == .conflict)
             }
-            try await client.execute(uri: "/v1/upgrade", method: .put, headers: bearer(Self.adminToken), body: ByteBuffer(string: Self.spec)) {
+            try await client.execute(
+                uri: "/v1/upgrade", method: .put, headers: bearer(Self.adminToken), body: ByteBuffer(string: Self.spec)
+            ) {
                 #expect($0.status == .ok)
             }
             #expect(try await poll(client, agent: "a", version: "1.0") != nil)
             let stale = #"{"version": "1.9", "error": "x"}"#
-            try await client.execute(uri: "/v1/agent-upgrade/a", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: stale)) {
+            try await client.execute(
+                uri: "/v1/agent-upgrade/a", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: stale)
+            ) {
                 #expect($0.status == .conflict)
             }
-            try await client.execute(uri: "/v1/agent-upgrade/a", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: "{}")) {
+            try await client.execute(
+                uri: "/v1/agent-upgrade/a", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: "{}")
+            ) {
                 #expect($0.status == .badRequest)
             }
-            try await client.execute(uri: "/v1/agent-upgrade/a", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: report)) {
+            try await client.execute(
+                uri: "/v1/agent-upgrade/a", method: .post, headers: bearer(Self.agentToken), body: ByteBuffer(string: report)
+            ) {
                 #expect($0.status == .noContent)
             }
             let status = try #require(upgrades.status())

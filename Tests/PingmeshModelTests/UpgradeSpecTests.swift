@@ -37,18 +37,24 @@ struct UpgradeSpecTests {
             (UpgradeSpec(announcement: .init(version: "1.0", url: "ftp://r.example/p", sha256: digest)), "url"),
             (UpgradeSpec(announcement: .init(version: "1.0", url: "not a url", sha256: digest)), "url"),
             (UpgradeSpec(announcement: .init(version: "1.0", url: "https://r.example/p", sha256: "abc")), "sha256"),
-            (UpgradeSpec(announcement: .init(version: "1.0", url: "https://r.example/p", sha256: String(repeating: "zz", count: 32))), "sha256"),
             (
-                UpgradeSpec(announcement: .init(version: "1.0", url: "https://r.example/p", sha256: digest), rollout: .init(maxConcurrent: 0)),
+                UpgradeSpec(announcement: .init(version: "1.0", url: "https://r.example/p", sha256: String(repeating: "zz", count: 32))),
+                "sha256"
+            ),
+            (
+                UpgradeSpec(
+                    announcement: .init(version: "1.0", url: "https://r.example/p", sha256: digest), rollout: .init(maxConcurrent: 0)),
                 "rollout.max_concurrent"
             ),
             (
                 UpgradeSpec(
-                    announcement: .init(version: "1.0", url: "https://r.example/p", sha256: digest), rollout: .init(healthTimeoutSeconds: 0)),
+                    announcement: .init(version: "1.0", url: "https://r.example/p", sha256: digest), rollout: .init(healthTimeoutSeconds: 0)
+                ),
                 "rollout.health_timeout_seconds"
             ),
             (
-                UpgradeSpec(announcement: .init(version: "1.0", url: "https://r.example/p", sha256: digest), rollout: .init(maxFailures: 0)),
+                UpgradeSpec(
+                    announcement: .init(version: "1.0", url: "https://r.example/p", sha256: digest), rollout: .init(maxFailures: 0)),
                 "rollout.max_failures"
             ),
         ])

@@ -51,6 +51,10 @@ public final class UpgradeRollout: Sendable {
         var failed: [String] { agents.filter { $0.value.state == .failed }.map(\.key).sorted() }
     }
 
+    /// Agents tracked at most: names come from request paths, so an agent token must not be able
+    /// to grow the controller's memory without bound.
+    public static let maximumAgents = 200_000
+
     private let current = Mutex<Rollout?>(nil)
     private let now: @Sendable () -> Int64
 
@@ -161,6 +165,7 @@ public final class UpgradeRollout: Sendable {
     /// already runs the version (unless forced); a slot holder reporting the version is done.
     private static func note(_ rollout: inout Rollout, agent: String, version: String, selfUpgrade: Bool?, at time: Int64) {
         let force = rollout.spec.announcement.force
+        guard rollout.agents[agent] != nil || rollout.agents.count < maximumAgents else { return }
         var record = rollout.agents[agent] ?? Record(state: .pending, version: version, selfUpgrade: false)
         record.version = version
         if let selfUpgrade { record.selfUpgrade = selfUpgrade }
@@ -201,6 +206,7 @@ public final class UpgradeRollout: Sendable {
         let failed = rollout.failed
         let limit = rollout.spec.rollout.maxFailures
         guard rollout.stopReason == nil, failed.count >= limit else { return }
-        rollout.stopReason = "\(failed.count) agent(s) failed to upgrade (max_failures \(limit)): \(failed.prefix(10).joined(separator: ", "))"
+        rollout.stopReason =
+            "\(failed.count) agent(s) failed to upgrade (max_failures \(limit)): \(failed.prefix(10).joined(separator: ", "))"
     }
 }
