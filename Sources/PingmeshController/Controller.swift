@@ -20,13 +20,16 @@ public struct Controller: Service {
         public var tokens: AccessTokens
         /// Kubernetes discovery, when on.
         public var kubernetes: KubernetesDiscovery.Configuration?
+        /// A self-upgrade rolled out from the start (`--upgrade FILE`); nil: none until PUT /v1/upgrade.
+        public var upgrade: UpgradeSpec?
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.controller, topologyFile: String? = nil, topology: TopologyFile? = nil,
             state: ControllerState.Configuration = .init(), tokens: AccessTokens = AccessTokens(),
-            kubernetes: KubernetesDiscovery.Configuration? = nil
+            kubernetes: KubernetesDiscovery.Configuration? = nil, upgrade: UpgradeSpec? = nil
         ) {
             self.kubernetes = kubernetes
+            self.upgrade = upgrade
             self.host = host
             self.port = port
             self.topologyFile = topologyFile
@@ -40,6 +43,8 @@ public struct Controller: Service {
     public let state: ControllerState
     /// On-demand tasks accepted by this replica.
     public let tasks = TaskBoard()
+    /// The self-upgrade rollout this replica runs (waves are per replica).
+    public let upgrades = UpgradeRollout()
     private let logger: Logger
     private let group: any EventLoopGroup
     private let onRunning: @Sendable (Int) async -> Void
@@ -55,15 +60,19 @@ public struct Controller: Service {
         self.onRunning = onRunning
         self.state = ControllerState(configuration: configuration.state, metrics: ControllerMetrics(), logger: logger)
         if let topology = configuration.topology { state.setTopologyFile(topology) }
+        // Validated by the command already; an invalid spec here is a programming error.
+        if let upgrade = configuration.upgrade { try? upgrades.start(upgrade) }
     }
 
     public func run() async throws {
-        let (state, board, configuration, logger, onRunning) = (self.state, self.tasks, self.configuration, self.logger, self.onRunning)
+        let (state, board, upgrades, configuration, logger, onRunning) = (
+            self.state, self.tasks, self.upgrades, self.configuration, self.logger, self.onRunning
+        )
         if configuration.tokens.isOpen {
             logger.warning("no bearer tokens configured: the API is open to anyone who can reach it (--tokens FILE)")
         }
         let app = Application(
-            router: ControllerAPI.router(state: state, tasks: board, tokens: configuration.tokens),
+            router: ControllerAPI.router(state: state, tasks: board, upgrades: upgrades, tokens: configuration.tokens),
             server: .http1(configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "pingmesh-controller",
@@ -89,6 +98,7 @@ public struct Controller: Service {
                     while !Task.isCancelled {
                         try? await Task.sleep(for: .seconds(5))
                         board.expire()
+                        upgrades.expire()
                     }
                 }
             }

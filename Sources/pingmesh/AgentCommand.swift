@@ -82,6 +82,12 @@ struct AgentCommand: AsyncParsableCommand {
     @Option(help: "Result window in seconds: 10, 15, 20, 30 or 60 (default: 60).")
     var window: Int?
 
+    @Flag(
+        help:
+            "Install upgrades the controller offers (checked against their SHA-256, renamed over this binary), then exit 0 for the supervisor to restart (controller mode; docs/upgrade.md)."
+    )
+    var selfUpgrade = false
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -116,13 +122,17 @@ struct AgentCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode.failure
         }
-        // Tasks come from the controllers the pinglist comes from.
+        // After an installed upgrade: shut down gracefully and exit 0, so the supervisor starts
+        // the new binary.
+        let (restartRequests, requestRestart) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        let upgrader = try makeUpgrader(logger: logger) { requestRestart.yield() }
+        // Tasks (and upgrade offers) come from the controllers the pinglist comes from.
         let tasks = (source as? ControllerPinglistSource).map { source in
             TaskPoller(
                 controllers: source.controllers, agentName: configuration.name, token: source.token,
                 runner: TaskRunner(
                     probe: ManualProbe(sourceAddress: configuration.probeSourceAddress), sourceAddress: configuration.probeSourceAddress),
-                logger: logger)
+                agentVersion: PingmeshVersion.current, upgrader: upgrader, logger: logger)
         }
         let agent = Agent(configuration: configuration, source: source, tasks: tasks, logger: logger) { endpoints in
             var metadata: Logger.Metadata = ["metrics": "http://\(endpoints.http)/metrics", "tcp": "\(endpoints.tcp)"]
@@ -133,7 +143,30 @@ struct AgentCommand: AsyncParsableCommand {
             logger.info("agent running", metadata: metadata)
         }
         let group = ServiceGroup(services: [agent], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let restart = Task {
+            for await _ in restartRequests {
+                await group.triggerGracefulShutdown()
+                return
+            }
+        }
+        defer { restart.cancel() }
         try await group.run()
+    }
+
+    /// The upgrader when `--self-upgrade` is on: it replaces the running binary's file.
+    private func makeUpgrader(logger: Logger, exit: @escaping @Sendable () async -> Void) throws -> SelfUpgrader? {
+        guard selfUpgrade else { return nil }
+        guard controller != nil else {
+            throw ValidationError("--self-upgrade: only with --controller URL (offers come from the controller)")
+        }
+        guard let path = SelfUpgrader.runningBinaryPath() else {
+            throw ValidationError("--self-upgrade: cannot find the running binary's path (/proc/self/exe)")
+        }
+        guard access(URL(fileURLWithPath: path).deletingLastPathComponent().path, W_OK) == 0 else {
+            throw ValidationError("--self-upgrade: the binary's directory is not writable: \(path)")
+        }
+        logger.info("self-upgrade on", metadata: ["binary": "\(path)"])
+        return SelfUpgrader(installPath: path, logger: logger, exit: exit)
     }
 }
 
@@ -213,7 +246,7 @@ extension AgentCommand {
             }
             return ControllerPinglistSource(
                 controllers: controllers, agentName: configuration.name, token: token, period: period.duration,
-                registration: registration, logger: logger)
+                registration: registration, agentVersion: PingmeshVersion.current, logger: logger)
         default:
             throw ValidationError("exactly one of --pinglist FILE (static mode) and --controller URL (controller mode) is needed")
         }

@@ -69,6 +69,10 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "Node label naming a node's podset; the zone when absent.")
     var kubernetesPodsetLabel: String = "topology.pingmesh.io/podset"
 
+    @Option(
+        help: "Agent self-upgrade to roll out from the start (YAML or JSON: version, url, sha256, force, rollout; docs/upgrade.md).")
+    var upgrade: String?
+
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -91,7 +95,8 @@ struct ControllerCommand: AsyncParsableCommand {
                     mesh: RegistrationMesh(groupLabel: groupLabel, probeOwnGroup: probeOwnGroup), registrationTTL: ttl.duration,
                     registrationEnabled: registration),
                 tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens(),
-                kubernetes: discovery)
+                kubernetes: discovery,
+                upgrade: try upgrade.map { path throws(ConfigError) in try UpgradeSpec.load(path: path) })
         } catch let error as ValidationError {
             throw error
         } catch {

@@ -18,14 +18,17 @@ public struct ControllerPinglistSource: PinglistSource {
     /// When set, the agent registers itself (and again when a controller does not know it).
     public var registration: AgentRegistration?
     public var requestTimeout: Duration
+    /// Sent with every pull (`X-Pingmesh-Agent-Version`) for upgrade rollouts; nil sends nothing.
+    public var agentVersion: String?
     public var logger: Logger
     private let client: HTTPClient
 
     public init(
         controllers: [String], agentName: String, token: String? = nil, period: Duration = .seconds(30),
-        registration: AgentRegistration? = nil, requestTimeout: Duration = .seconds(5), client: HTTPClient = .shared,
-        logger: Logger = Logger(label: "pingmesh.agent")
+        registration: AgentRegistration? = nil, requestTimeout: Duration = .seconds(5), agentVersion: String? = nil,
+        client: HTTPClient = .shared, logger: Logger = Logger(label: "pingmesh.agent")
     ) {
+        self.agentVersion = agentVersion
         self.controllers = controllers.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.agentName = agentName
         self.token = token
@@ -102,6 +105,7 @@ public struct ControllerPinglistSource: PinglistSource {
                     "\(controllers[index])/v1/pinglist/\(agentName.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? agentName)"
             )
             if let etag { request.headers.add(name: "If-None-Match", value: etag) }
+            if let agentVersion { request.headers.add(name: AgentUpgradeHeaders.version, value: agentVersion) }
             if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
             do {
                 let response = try await client.execute(request, timeout: .nanoseconds(requestTimeout.nanoseconds))

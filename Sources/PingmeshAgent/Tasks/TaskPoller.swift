@@ -15,14 +15,21 @@ public struct TaskPoller: Sendable {
     /// Seconds each long poll may wait at the controller.
     public var wait: Int
     public var runner: TaskRunner
+    /// Sent with every poll (`X-Pingmesh-Agent-Version`), so a controller rolling out an upgrade
+    /// knows who runs what; nil sends nothing.
+    public var agentVersion: String?
+    /// Installs upgrade offers (`--self-upgrade`); nil: the agent says it does not, and gets none.
+    public var upgrader: SelfUpgrader?
     public var logger: Logger
     private let client: HTTPClient
 
     public init(
         controllers: [String], agentName: String, token: String? = nil, wait: Int = 25, runner: TaskRunner,
-        client: HTTPClient = TaskPoller.longPollClient,
+        agentVersion: String? = nil, upgrader: SelfUpgrader? = nil, client: HTTPClient = TaskPoller.longPollClient,
         logger: Logger = Logger(label: "pingmesh.agent")
     ) {
+        self.agentVersion = agentVersion
+        self.upgrader = upgrader
         self.controllers = controllers.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         self.agentName = agentName
         self.token = token
@@ -59,14 +66,20 @@ public struct TaskPoller: Sendable {
         await withDiscardingTaskGroup { group in
             var failures = 0
             while !Task.isCancelled {
-                guard let dispatches = await fetch(controller, heartbeat: heartbeat?()) else {
+                guard let answer = await fetch(controller, heartbeat: heartbeat?()) else {
                     failures += 1
                     // 1 s, 2 s, 4 s ... up to 60 s while the controller is away.
                     try? await Task.sleep(for: .seconds(min(60, 1 << min(failures - 1, 6))))
                     continue
                 }
                 failures = 0
-                for dispatch in dispatches where runner.admit(dispatch) {
+                if let offer = answer.upgrade, await upgrade(offer, from: controller) == .installed {
+                    // Shutting down: a poll from the old process would tell the controller the
+                    // agent is back.
+                    while !Task.isCancelled { try? await Task.sleep(for: .seconds(1)) }
+                    return
+                }
+                for dispatch in answer.tasks where runner.admit(dispatch) {
                     group.addTask {
                         let outcome = await runner.run(dispatch)
                         await report(outcome, of: dispatch, to: controller)
@@ -78,10 +91,12 @@ public struct TaskPoller: Sendable {
 
     /// The tasks the controller hands out now (after up to `wait` seconds); nil when the
     /// request failed.
-    func fetch(_ controller: String, heartbeat: AgentHeartbeat? = nil) async -> [TaskDispatch]? {
+    func fetch(_ controller: String, heartbeat: AgentHeartbeat? = nil) async -> AgentTaskList? {
         var request = HTTPClientRequest(url: "\(controller)/v1/agent-tasks/\(escapedName)?wait=\(wait)")
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         if let heartbeat { request.headers.add(name: AgentHeartbeat.header, value: heartbeat.headerValue) }
+        if let agentVersion { request.headers.add(name: AgentUpgradeHeaders.version, value: agentVersion) }
+        if upgrader != nil { request.headers.add(name: AgentUpgradeHeaders.selfUpgrade, value: "on") }
         do {
             let response = try await client.execute(request, timeout: .seconds(Int64(wait) + 10))
             let body = try await response.body.collect(upTo: 4 * 1024 * 1024)
@@ -91,7 +106,7 @@ public struct TaskPoller: Sendable {
                     metadata: ["controller": "\(controller)", "status": "\(response.status.code)", "body": "\(String(buffer: body).prefix(200))"])
                 return nil
             }
-            return try JSONDecoder().decode(AgentTaskList.self, from: Data(buffer: body)).tasks
+            return try JSONDecoder().decode(AgentTaskList.self, from: Data(buffer: body))
         } catch {
             if !Task.isCancelled {
                 logger.debug("task poll failed", metadata: ["controller": "\(controller)", "error": "\(error)"])
@@ -133,4 +148,6 @@ public struct TaskPoller: Sendable {
 /// The body of `GET /v1/agent-tasks/{agent}`.
 struct AgentTaskList: Decodable {
     var tasks: [TaskDispatch]
+    /// Present when the controller offers this agent an upgrade.
+    var upgrade: UpgradeOffer?
 }

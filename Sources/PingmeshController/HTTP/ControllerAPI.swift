@@ -18,6 +18,10 @@ public enum ControllerAPI {
         (.get, "/v1/tasks/{id}"),
         (.get, "/v1/agent-tasks/{agent}"),
         (.post, "/v1/agent-tasks/{agent}/{id}"),
+        (.put, "/v1/upgrade"),
+        (.get, "/v1/upgrade"),
+        (.delete, "/v1/upgrade"),
+        (.post, "/v1/agent-upgrade/{agent}"),
         (.get, "/metrics"),
         (.get, "/healthz"),
         (.get, "/readyz"),
@@ -26,7 +30,9 @@ public enum ControllerAPI {
     /// Largest request body accepted (a registration is a few hundred bytes).
     static let maxBodyBytes = 64 * 1024
 
-    public static func router(state: ControllerState, tasks: TaskBoard = TaskBoard(), tokens: AccessTokens) -> Router<BasicRequestContext> {
+    public static func router(
+        state: ControllerState, tasks: TaskBoard = TaskBoard(), upgrades: UpgradeRollout = UpgradeRollout(), tokens: AccessTokens
+    ) -> Router<BasicRequestContext> {
         let router = Router()
         router.add(
             middleware: BearerAuthMiddleware(
@@ -39,8 +45,12 @@ public enum ControllerAPI {
                     // Agents fetch and answer their own tasks; only admins create or read them.
                     ("/v1/agent-tasks/", nil, .agent),
                     ("/v1/tasks", nil, .admin),
+                    // Agents report their own failed installs; only admins start or read a rollout.
+                    ("/v1/agent-upgrade/", nil, .agent),
+                    ("/v1/upgrade", nil, .admin),
                 ]))
-        TaskRoutes.add(to: router, state: state, tasks: tasks)
+        TaskRoutes.add(to: router, state: state, tasks: tasks, upgrades: upgrades)
+        UpgradeRoutes.add(to: router, upgrades: upgrades)
 
         router.get("/v1/pinglist/:agent") { request, context -> Response in
             let agent = try context.parameters.require("agent")
@@ -48,6 +58,7 @@ public enum ControllerAPI {
                 throw HTTPError(.serviceUnavailable, message: "no plan yet: the controller knows no servers")
             }
             state.seen(agent: agent)
+            upgrades.observe(agent: agent, version: UpgradeRoutes.identity(request).version)
             guard let version = snapshot.version(for: agent) else {
                 state.metrics.pinglistServed(status: 404)
                 throw HTTPError(

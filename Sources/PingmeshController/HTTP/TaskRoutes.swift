@@ -12,7 +12,7 @@ enum TaskRoutes {
     /// A result may carry a traceroute over several paths.
     static let maximumResultBytes = 256 * 1024
 
-    static func add(to router: Router<BasicRequestContext>, state: ControllerState, tasks: TaskBoard) {
+    static func add(to router: Router<BasicRequestContext>, state: ControllerState, tasks: TaskBoard, upgrades: UpgradeRollout) {
         router.post("/v1/tasks") { request, _ -> Response in
             let body = try await ControllerAPI.collect(request)
             let spec: TaskSpec
@@ -47,8 +47,14 @@ enum TaskRoutes {
             let agent = try context.parameters.require("agent")
             let wait = try waitSeconds(request.uri.queryParameters["wait"].map(String.init))
             state.seen(agent: agent, heartbeat: request.headers[HTTPField.Name(AgentHeartbeat.header)!].flatMap(AgentHeartbeat.init(headerValue:)))
+            let (version, selfUpgrade) = UpgradeRoutes.identity(request)
+            // An offer answers at once; otherwise a slot freed during the wait is offered at its end.
+            if let offer = upgrades.offer(agent: agent, version: version, selfUpgrade: selfUpgrade) {
+                return try ControllerAPI.json(AgentTasks(tasks: tasks.take(agent: agent), upgrade: offer))
+            }
             let handed = await tasks.waitForTasks(agent: agent, wait: .seconds(wait))
-            return try ControllerAPI.json(AgentTasks(tasks: handed))
+            let offer = upgrades.offer(agent: agent, version: version, selfUpgrade: selfUpgrade)
+            return try ControllerAPI.json(AgentTasks(tasks: handed, upgrade: offer))
         }
 
         router.post("/v1/agent-tasks/:agent/:id") { request, context -> Response in
@@ -92,6 +98,8 @@ enum TaskRoutes {
 /// `GET /v1/agent-tasks/{agent}`.
 struct AgentTasks: Codable {
     var tasks: [TaskDispatch]
+    /// Present only when this agent holds a slot in the upgrade wave.
+    var upgrade: UpgradeOffer?
 }
 
 /// `GET /v1/tasks`: kept tasks, newest first, without per-agent results.

@@ -1,0 +1,135 @@
+import Crypto
+import Foundation
+import Synchronization
+import Testing
+
+@testable import PingmeshAgent
+@testable import PingmeshModel
+
+/// The agent's half of a self-upgrade against a release server on 127.0.0.1, installing into a
+/// scratch file instead of the test binary, with an "exit" that only counts.
+@Suite("Agent self-upgrade")
+struct SelfUpgraderTests {
+    static let newBinary: [UInt8] = Array("#!/bin/sh\necho pingmesh 2.0\n".utf8) + (0..<200_000).map { UInt8($0 % 251) }
+    static let oldBinary: [UInt8] = Array("#!/bin/sh\necho pingmesh 1.0\n".utf8)
+
+    static func hex(_ bytes: [UInt8]) -> String { SHA256.hash(data: bytes).map { String(format: "%02x", $0) }.joined() }
+
+    /// A scratch directory holding the "installed binary" (old bytes, mode 0644).
+    struct Scratch {
+        let directory: String
+        var binary: String { "\(directory)/pingmesh" }
+
+        init() throws {
+            directory = NSTemporaryDirectory() + "pingmesh-upgrade-test-\(UUID().uuidString)"
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+            _ = FileManager.default.createFile(
+                atPath: "\(directory)/pingmesh", contents: Data(SelfUpgraderTests.oldBinary), attributes: [.posixPermissions: 0o644])
+        }
+
+        var contents: [UInt8] { (try? [UInt8](Data(contentsOf: URL(fileURLWithPath: binary)))) ?? [] }
+        var mode: Int { ((try? FileManager.default.attributesOfItem(atPath: binary)[.posixPermissions]) as? Int) ?? -1 }
+        var files: [String] { ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).sorted() }
+        var inode: Int { ((try? FileManager.default.attributesOfItem(atPath: binary)[.systemFileNumber]) as? Int) ?? -1 }
+
+        func remove() { try? FileManager.default.removeItem(atPath: directory) }
+    }
+
+    final class ExitCounter: Sendable {
+        private let count = Mutex(0)
+        var calls: Int { count.withLock { $0 } }
+        func exit() { count.withLock { $0 += 1 } }
+    }
+
+    static func offer(_ url: String, sha256: String = hex(newBinary)) -> UpgradeOffer {
+        UpgradeOffer(version: "2.0", url: url, sha256: sha256)
+    }
+
+    @Test("good binary: the install path is replaced by a new file (rename) with the new bytes and mode 0755, then exit")
+    func installs() async throws {
+        let server = TestReleaseServer(binary: Self.newBinary)
+        let (url, running) = try await server.start()
+        defer { running.cancel() }
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let inodeBefore = scratch.inode
+        let exits = ExitCounter()
+        let upgrader = SelfUpgrader(installPath: scratch.binary) { exits.exit() }
+
+        let outcome = await upgrader.handle(Self.offer("\(url)/binary"))
+        #expect(outcome == .installed)
+        #expect(scratch.contents == Self.newBinary)
+        #expect(scratch.mode == 0o755)
+        // A rename, not a rewrite in place: a process running the old file keeps its pages.
+        #expect(scratch.inode != inodeBefore)
+        #expect(scratch.files == ["pingmesh"], "no temporary file left behind")
+        #expect(exits.calls == 1)
+        // One install per process: a second offer (another controller) is not taken.
+        #expect(await upgrader.handle(Self.offer("\(url)/binary")) == .busy)
+        #expect(exits.calls == 1)
+    }
+
+    @Test("bad checksum: the install path is untouched, no exit, and the failure is reported to the controller")
+    func badChecksum() async throws {
+        let server = TestReleaseServer(binary: Self.newBinary)
+        let (url, running) = try await server.start()
+        defer { running.cancel() }
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let exits = ExitCounter()
+        let upgrader = SelfUpgrader(installPath: scratch.binary) { exits.exit() }
+        let poller = TaskPoller(
+            controllers: [url], agentName: "agent-1", runner: TaskRunner(probe: ManualProbe()), agentVersion: "1.0", upgrader: upgrader)
+
+        let wrong = Self.hex(Self.oldBinary)
+        let outcome = await poller.upgrade(Self.offer("\(url)/binary", sha256: wrong.uppercased()), from: url)
+        guard case .failed(let report) = outcome else {
+            Issue.record("expected a failure, got \(outcome)")
+            return
+        }
+        #expect(report.version == "2.0" && report.error.contains("sha256 mismatch"), "\(report.error)")
+        #expect(scratch.contents == Self.oldBinary)
+        #expect(scratch.mode == 0o644)
+        #expect(scratch.files == ["pingmesh"], "no temporary file left behind")
+        #expect(exits.calls == 0)
+        #expect(server.reports.map(\.agent) == ["agent-1"])
+        #expect(server.reports.first?.report == report)
+        // Not taken for good: a corrected offer installs.
+        #expect(await upgrader.handle(Self.offer("\(url)/binary")) == .installed)
+    }
+
+    @Test(
+        "download failures leave the binary alone: 404, above the size cap, nothing listening",
+        arguments: ["missing", "too-large", "refused"])
+    func downloadFailures(_ failure: String) async throws {
+        let server = TestReleaseServer(binary: Self.newBinary)
+        let (url, running) = try await server.start()
+        defer { running.cancel() }
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let exits = ExitCounter()
+        // A short deadline: a refused connection is retried until it passes.
+        let upgrader = SelfUpgrader(
+            installPath: scratch.binary, maximumBytes: failure == "too-large" ? 1024 : 1 << 20, downloadTimeout: .seconds(2)
+        ) { exits.exit() }
+        let source: String
+        switch failure {
+        case "missing": source = "\(url)/nothing-here"
+        case "too-large": source = "\(url)/binary"
+        default: source = "\(try await TestCollector.deadURL(host: "127.0.0.1"))/binary"
+        }
+        let outcome = await upgrader.handle(Self.offer(source))
+        guard case .failed(let report) = outcome else {
+            Issue.record("expected a failure, got \(outcome)")
+            return
+        }
+        switch failure {
+        case "missing": #expect(report.error.contains("HTTP 404"), "\(report.error)")
+        case "too-large": #expect(report.error.contains("above 1024 bytes"), "\(report.error)")
+        default: #expect(report.error.hasPrefix("download failed"), "\(report.error)")
+        }
+        #expect(scratch.contents == Self.oldBinary)
+        #expect(scratch.files == ["pingmesh"])
+        #expect(exits.calls == 0)
+    }
+}
