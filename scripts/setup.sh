@@ -15,6 +15,7 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 # Loss tests build a network namespace (ip) and drop a known share of packets in it (nft).
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
+command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
 # The web UI tests drive Debian's Chromium through Playwright (PyPI); no browser download.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
@@ -29,4 +30,9 @@ fi
 if ! python3 -c "import playwright" >/dev/null 2>&1; then
   echo "setup: installing playwright (PyPI) for the web UI tests"
   python3 -m pip install -q playwright 2>/dev/null || python3 -m pip install -q --break-system-packages playwright
+fi
+
+if ! command -v kubernetes-validate >/dev/null 2>&1; then
+  echo "setup: installing kubernetes-validate (PyPI; bundled Kubernetes schemas) for the manifest tests"
+  python3 -m pip install -q kubernetes-validate 2>/dev/null || python3 -m pip install -q --break-system-packages kubernetes-validate
 fi
