@@ -4,9 +4,9 @@
 #
 # Suites whose figures depend on a quiet machine run after the rest, each group on its own:
 # the packet-loss estimates in a namespace and the scheduler's pacing (their RTTs and phases are
-# measured against real time), the traceroutes through namespaces (synchronous: they hold one of
-# the two cooperative threads for seconds, which stalled async tests beside them), then the
-# end-to-end suites (types named *EndToEnd*: `pingmesh up`
+# measured against real time), the traceroutes through namespaces and the deployment-file checks
+# (they wait seconds on subprocesses, which stalled timing-sensitive async tests beside them on a
+# 2-core machine), then the end-to-end suites (types named *EndToEnd*: `pingmesh up`
 # with 64 agents, the web UI in headless Chromium), which load both cores themselves.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -15,8 +15,10 @@ swift build
 if [ $# -gt 0 ]; then
   swift test "$@"
 else
-  quiet="NamespaceLossTests|TracerouteNamespaceTests|ProbeSchedulerTests"
-  swift test --skip "EndToEnd|$quiet"
+  quiet="NamespaceLossTests|ProbeSchedulerTests"
+  blocking="TracerouteNamespaceTests|DeploymentManifestTests"
+  swift test --skip "EndToEnd|$quiet|$blocking"
   swift test --filter "$quiet"
+  swift test --filter "$blocking"
   swift test --filter EndToEnd
 fi

@@ -18,6 +18,17 @@ public enum Command {
         return nil
     }
 
+    /// `run` on a thread of its own: a tool that takes seconds (a Python validator, a subprocess
+    /// under `ip netns exec`) would otherwise hold one of the machine's few cooperative threads,
+    /// and async tests running beside it would stall.
+    public static func runDetached(_ executable: String, _ arguments: [String]) async throws -> CommandResult {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                continuation.resume(with: Result { try Command.run(executable, arguments) })
+            }
+        }
+    }
+
     public static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
