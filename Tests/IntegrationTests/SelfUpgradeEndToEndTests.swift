@@ -63,7 +63,9 @@ struct SelfUpgradeEndToEndTests {
         return try JSONDecoder().decode(UpgradeStatus.self, from: data)
     }
 
-    @Test("waves of one: the first agent installs and exits, the second waits; once the first is back on the new version, the second goes")
+    @Test(
+        "waves of one: the first agent installs and exits, the second waits; once the first is back on the new version, the second goes",
+        .timeLimit(.minutes(1)))
     func rollout() async throws {
         let (releaseURL, release) = try await Self.releaseServer(host: "127.0.104.200")
         defer { release.cancel() }
@@ -79,10 +81,16 @@ struct SelfUpgradeEndToEndTests {
         #expect(try await Self.request("\(controller.url)/v1/upgrade", method: "PUT", body: spec).0 == 200)
 
         let exits = Mutex<[String]>([])
+        // Each install's exit, as an event to await rather than a condition to poll.
+        let (exitEvents, exitSignal) = AsyncStream.makeStream(of: String.self)
+        var nextExit = exitEvents.makeAsyncIterator()
         func start(_ name: String, version: String) -> Task<Void, Never> {
             let path = "\(directory)/\(name)"
             _ = FileManager.default.createFile(atPath: path, contents: Data("old".utf8))
-            let upgrader = SelfUpgrader(installPath: path) { exits.withLock { $0.append(name) } }
+            let upgrader = SelfUpgrader(installPath: path) {
+                exits.withLock { $0.append(name) }
+                exitSignal.yield(name)
+            }
             let poller = TaskPoller(
                 controllers: [controller.url], agentName: name, wait: 1, runner: TaskRunner(probe: ManualProbe()), agentVersion: version,
                 upgrader: upgrader)
@@ -101,8 +109,7 @@ struct SelfUpgradeEndToEndTests {
                 try await Task.sleep(for: .milliseconds(50))
             }
         }
-        try await waitFor("one agent installs") { !exits.withLock { $0 }.isEmpty }
-        let first = try #require(exits.withLock { $0.first })
+        let first = try #require(await nextExit.next(), "one agent installs")
         let second = first == "agent-1" ? "agent-2" : "agent-1"
         #expect([UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(directory)/\(first)"))) == Self.binary)
         // A wave of one: the other agent keeps polling without an offer.
@@ -114,7 +121,7 @@ struct SelfUpgradeEndToEndTests {
         // The supervisor restarts the first agent on the new binary.
         running[first]?.cancel()
         running[first] = start(first, version: "2.0")
-        try await waitFor("the second agent installs") { exits.withLock { $0 }.count == 2 }
+        #expect(await nextExit.next() == second, "the second agent installs")
         #expect(exits.withLock { $0 } == [first, second])
         running[second]?.cancel()
         running[second] = start(second, version: "2.0")
