@@ -68,12 +68,15 @@ struct TaskCommand: AsyncParsableCommand {
             }
         }
 
+        /// Comma-separated parts, each read as a pinglist's `source_ports` is (FIRST-LAST or one port).
         func ports() throws -> [Int]? {
             try sourcePorts.map { text -> [Int] in
-                guard let ports = SourcePortList.parse(text) else {
-                    throw CommandError("--source-ports: '\(text)' is not FIRST-LAST or a comma-separated list of ports")
+                try text.split(separator: ",").flatMap { part -> [Int] in
+                    switch PinglistFile.sourcePorts(parsing: String(part)) {
+                    case .success(let ports): return ports
+                    case .failure(let reason): throw CommandError("--source-ports: \(reason)")
+                    }
                 }
-                return ports
             }
         }
 
@@ -151,24 +154,5 @@ struct TaskCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("pingmesh task: \(error)\n".utf8))
             throw ExitCode.failure
         }
-    }
-}
-
-/// Source ports as an operator writes them: `20000-20003` or `20000,20005`.
-enum SourcePortList {
-    static func parse(_ text: String) -> [Int]? {
-        let parts = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-        var ports: [Int] = []
-        for part in parts {
-            let bounds = part.split(separator: "-").compactMap { Int($0) }
-            if bounds.count == 2, part.split(separator: "-").count == 2, bounds[0] <= bounds[1], bounds[1] - bounds[0] < 1024 {
-                ports += Array(bounds[0]...bounds[1])
-            } else if bounds.count == 1, !part.contains("-") {
-                ports.append(bounds[0])
-            } else {
-                return nil
-            }
-        }
-        return ports.isEmpty ? nil : ports
     }
 }

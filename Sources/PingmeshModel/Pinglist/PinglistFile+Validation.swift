@@ -155,7 +155,7 @@ extension PinglistFile {
 extension PinglistFile {
     /// "FIRST-LAST" (or one port) as the ports it names, unprivileged and at most
     /// `SafetyLimits.maximumSourcePorts` of them.
-    static func sourcePorts(parsing text: String) -> Result<[Int], SimpleReason> {
+    public static func sourcePorts(parsing text: String) -> Result<[Int], SimpleReason> {
         let parts = text.split(separator: "-", omittingEmptySubsequences: false).map { Int($0.filter { $0 != " " }) }
         guard (1...2).contains(parts.count), let first = parts.first ?? nil, let last = parts.last ?? nil else {
             return .failure(SimpleReason("'\(text)' is not a port range FIRST-LAST such as 20000-20007"))
@@ -170,9 +170,9 @@ extension PinglistFile {
 }
 
 /// A reason without a path, for helpers whose caller knows the field.
-struct SimpleReason: Error, CustomStringConvertible {
-    var description: String
-    init(_ description: String) { self.description = description }
+public struct SimpleReason: Error, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
 }
 
 extension PinglistSettingsFile {
