@@ -26,33 +26,33 @@ struct CommandLineTests {
     }
 
     @Test("agents and fault: a collector that does not answer is exit 1 with a message naming it; bad options are a usage error")
-    func collectorTools() throws {
+    func collectorTools() async throws {
         guard let binary else { return }
-        let agents = try Command.run(binary, ["agents", "--collector", "http://127.0.0.1:1"])
+        let agents = try await Command.run(binary, ["agents", "--collector", "http://127.0.0.1:1"])
         #expect(agents.status == 1 && agents.stderr.contains("cannot reach the collector at http://127.0.0.1:1"), "\(agents.stderr)")
-        let fault = try Command.run(binary, ["fault", "list", "--collector", "http://127.0.0.1:1"])
+        let fault = try await Command.run(binary, ["fault", "list", "--collector", "http://127.0.0.1:1"])
         #expect(fault.status == 1 && fault.stderr.contains("cannot reach the collector"), "\(fault.stderr)")
-        let bad = try Command.run(binary, ["agents", "--stale", "0"])
+        let bad = try await Command.run(binary, ["agents", "--stale", "0"])
         #expect(bad.status == 64 && bad.stderr.contains("--stale: 0 must be above 0 seconds"), "\(bad.stderr)")
     }
 
     @Test("check-config: 0 and a summary for a good file, 1 and every problem for a bad one")
-    func checkConfig() throws {
+    func checkConfig() async throws {
         guard let binary else { return }
         let good = try temporaryFile("groups: [{name: g, targets: ['10.0.0.1:9301', '10.0.0.2']}]")
-        let result = try Command.run(binary, ["check-config", good])
+        let result = try await Command.run(binary, ["check-config", good])
         #expect(result.status == 0)
         #expect(result.stdout.contains("OK (pinglist, native format"))
         #expect(result.stdout.contains("targets: 2 in 1 group(s) (2 tcp)"))
 
         let bad = try temporaryFile("settings: {interval: 2s, payload_bytes: 99999}\ngroups: [{name: g, targets: ['10.0.0.1:99999']}]")
-        let failed = try Command.run(binary, ["check-config", bad])
+        let failed = try await Command.run(binary, ["check-config", bad])
         #expect(failed.status == 1)
         #expect(failed.stderr.contains("\(bad): settings.interval: 2s is below the minimum of 10s"))
         #expect(failed.stderr.contains("\(bad): settings.payload_bytes: 99999 is above the maximum"))
         #expect(failed.stderr.contains("\(bad): groups[0].targets[0].port: 99999 is outside 1...65535"))
 
-        let missing = try Command.run(binary, ["check-config", "/nonexistent.yaml"])
+        let missing = try await Command.run(binary, ["check-config", "/nonexistent.yaml"])
         #expect(missing.status == 1 && missing.stderr.contains("cannot read the file"))
     }
 
@@ -60,20 +60,20 @@ struct CommandLineTests {
     func probe() async throws {
         guard let binary else { return }
         let port = try await TCPResponderHelper.freePort(host: "127.0.91.3")
-        let refused = try Command.run(binary, ["probe", "tcp", "127.0.91.3:\(port)", "--json"])
+        let refused = try await Command.run(binary, ["probe", "tcp", "127.0.91.3:\(port)", "--json"])
         #expect(refused.status == 1)
         let document = try JSONSerialization.jsonObject(with: Data(refused.stdout.utf8)) as? [String: Any]
         #expect(document?["loss_ratio"] as? Double == 1)
         #expect(((document?["probes"] as? [[String: Any]])?.first?["result"] as? String) == "refused")
 
-        let badKind = try Command.run(binary, ["probe", "ftp", "127.0.0.1:1"])
+        let badKind = try await Command.run(binary, ["probe", "ftp", "127.0.0.1:1"])
         #expect(badKind.status == 2 && badKind.stderr.contains("KIND: 'ftp' is not a probe kind"))
-        let badCount = try Command.run(binary, ["probe", "tcp", "127.0.0.1:1", "--count", "0"])
+        let badCount = try await Command.run(binary, ["probe", "tcp", "127.0.0.1:1", "--count", "0"])
         #expect(badCount.status == 2 && badCount.stderr.contains("--count"))
     }
 
     @Test("agent: bad upload options are refused, each error naming its option")
-    func agentRefusesBadUploadOptions() throws {
+    func agentRefusesBadUploadOptions() async throws {
         guard let binary else { return }
         let good = try temporaryFile("groups: [{name: g, targets: ['127.0.0.1:9301']}]")
         let base = ["agent", "--pinglist", good, "--listen", "127.0.96.2:0", "--tcp-listen", "127.0.96.2:0"]
@@ -85,17 +85,17 @@ struct CommandLineTests {
             (["--spool-dir", "/tmp/x"], "--spool-dir: only with --collector"),
         ]
         for (arguments, message) in cases {
-            let result = try Command.run(binary, base + arguments)
+            let result = try await Command.run(binary, base + arguments)
             #expect(result.status != 0, "\(arguments)")
             #expect(result.stderr.contains(message), "\(arguments): \(result.stderr)")
         }
     }
 
     @Test("agent: refuses to start on a bad pinglist, naming the field")
-    func agentRefusesBadFile() throws {
+    func agentRefusesBadFile() async throws {
         guard let binary else { return }
         let bad = try temporaryFile("settings: {payload_bytes: 100000}\ngroups: []")
-        let result = try Command.run(binary, ["agent", "--pinglist", bad, "--listen", "127.0.96.1:0", "--tcp-listen", "127.0.96.1:0"])
+        let result = try await Command.run(binary, ["agent", "--pinglist", bad, "--listen", "127.0.96.1:0", "--tcp-listen", "127.0.96.1:0"])
         #expect(result.status == 1)
         #expect(result.stderr.contains("settings.payload_bytes"))
     }
@@ -132,7 +132,7 @@ struct CommandLineTests {
         #expect(after.contains("pingmesh_agent_pinglist_reloads_total 2"))
 
         kill(process.processIdentifier, SIGTERM)
-        process.waitUntilExit()
+        await process.exited()
         #expect(process.terminationStatus == 0, "graceful shutdown on SIGTERM")
         let log = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(log.contains("new pinglist rejected"))

@@ -31,7 +31,7 @@ struct DeploymentManifestTests {
         // The Prometheus Operator's kinds have no bundled schema; they are checked below.
         let core = try Self.files(Self.kubernetes, ".yaml").filter { !$0.lastPathComponent.contains("monitoring") }
         #expect(core.count >= 5)
-        let result = try await Command.runDetached(validator, ["--strict", "--no-warn"] + core.map(\.path))
+        let result = try await Command.run(validator, ["--strict", "--no-warn"] + core.map(\.path))
         #expect(result.status == 0, "\(result.stdout)\(result.stderr)")
         #expect(!result.stdout.contains("ERROR"))
     }
@@ -64,7 +64,7 @@ struct DeploymentManifestTests {
         #expect(uses.count > 20)
         var help: [String: String] = [:]
         for use in uses {
-            if help[use.command] == nil { help[use.command] = try await Command.runDetached(binary, [use.command, "--help"]).stdout }
+            if help[use.command] == nil { help[use.command] = try await Command.run(binary, [use.command, "--help"]).stdout }
             #expect(help[use.command]?.contains(use.flag) == true, "\(use.file): pingmesh \(use.command) has no \(use.flag)")
         }
     }
@@ -121,7 +121,7 @@ struct DeploymentManifestTests {
             let text = try String(contentsOf: unit, encoding: .utf8).replacingOccurrences(of: "/usr/local/bin/pingmesh", with: binary)
             let copy = directory.appendingPathComponent(unit.lastPathComponent)
             try text.write(to: copy, atomically: true, encoding: .utf8)
-            let result = try await Command.runDetached(analyze, ["verify", copy.path])
+            let result = try await Command.run(analyze, ["verify", copy.path])
             let complaints = (result.stdout + result.stderr).split(separator: "\n").filter { $0.contains(unit.lastPathComponent) }
             #expect(result.status == 0 && complaints.isEmpty, "\(unit.lastPathComponent): \(result.stdout)\(result.stderr)")
         }

@@ -268,7 +268,7 @@ struct GrafanaDashboardTests {
     }
 
     @Test("promtool check config accepts deploy/prometheus/prometheus.yml and the rules it loads")
-    func scrapeConfig() throws {
+    func scrapeConfig() async throws {
         let text = try String(contentsOf: Self.prometheusConfig, encoding: .utf8)
         for job in ["pingmesh-agent", "pingmesh-controller", "pingmesh-collector"] {
             #expect(text.contains("job_name: \(job)"), "prometheus.yml has no \(job) job")
@@ -278,7 +278,7 @@ struct GrafanaDashboardTests {
             print("skipped: promtool not found (apt-get install prometheus); .ci/run installs it")
             return
         }
-        let check = try Command.run(promtool, ["check", "config", Self.prometheusConfig.path])
+        let check = try await Command.run(promtool, ["check", "config", Self.prometheusConfig.path])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 }

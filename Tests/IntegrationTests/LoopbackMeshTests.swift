@@ -97,7 +97,7 @@ struct LoopbackMeshTests {
         #expect(exposition.contains(#"target="dead-refused""#), "the dead peer has a failing series")
         #expect(!exposition.contains(#"target="peer-7""#), "healthy peers have no per-target series")
 
-        let verdict = try Promtool.check(exposition)
+        let verdict = try await Promtool.check(exposition)
         if let verdict { #expect(verdict.status == 0, "promtool: \(verdict.stdout)\(verdict.stderr)") }
 
         let ping = try await get("\(base)/ping?size=1000")

@@ -125,13 +125,13 @@ struct LossFreeUploadTests {
         #expect(await eventually(.seconds(40)) { await stored() >= 1 }, "the collector stored a first batch")
         // 2. SIGKILL: no chance to finish anything in flight; the agent spools and retries.
         kill(collector.processIdentifier, SIGKILL)
-        collector.waitUntilExit()
+        await collector.exited()
         #expect(await outageHoldsABatch(), "the agent spooled a batch while the collector was dead")
         collector = try launch(binary, collectorArguments, log: "\(directory)/collector.log")
         #expect(await eventually(.seconds(40)) { await stored() >= 1 }, "the restarted collector takes the spooled batches")
         // 3. SIGTERM: a graceful stop, then a restart.
         collector.terminate()
-        collector.waitUntilExit()
+        await collector.exited()
         #expect(await outageHoldsABatch(), "the agent spooled a batch while the collector was stopped")
         collector = try launch(binary, collectorArguments, log: "\(directory)/collector.log")
         #expect(await eventually(.seconds(40)) { await stored() >= 1 })

@@ -25,7 +25,7 @@ struct NamespaceLossTests {
     /// Runs `ip`/`nft` and fails the test with their output when they fail.
     @discardableResult
     static func run(_ tool: String, _ arguments: [String], stdin: String? = nil) throws -> CommandResult {
-        let result = try Command.run(tool, arguments, stdin: stdin.map { Data($0.utf8) })
+        let result = try Command.runBlocking(tool, arguments, stdin: stdin.map { Data($0.utf8) })
         if result.status != 0 { throw NamespaceError(message: "\(tool) \(arguments.joined(separator: " ")): \(result.stderr)\(result.stdout)") }
         return result
     }
@@ -75,8 +75,8 @@ struct NamespaceLossTests {
         var agent: Process?
         defer {
             if let agent, agent.isRunning { agent.terminate(); agent.waitUntilExit() }
-            _ = try? Command.run(ip, ["netns", "del", ns])
-            _ = try? Command.run(ip, ["link", "del", host])
+            _ = try? Command.runBlocking(ip, ["netns", "del", ns])
+            _ = try? Command.runBlocking(ip, ["link", "del", host])
             try? FileManager.default.removeItem(atPath: directory)
         }
         try Self.run(ip, ["link", "add", host, "type", "veth", "peer", "name", inner])
@@ -180,12 +180,12 @@ struct NamespaceLossTests {
             print("skipped: cannot create a network namespace here: \(error)")
             return
         }
-        defer { _ = try? Command.run(ip, ["netns", "del", ns]) }
+        defer { _ = try? Command.runBlocking(ip, ["netns", "del", ns]) }
         try Self.run(ip, ["netns", "exec", ns, "ip", "link", "set", "lo", "up"])
         // Every group may open ping sockets in this namespace, so even root gets one (the prober
         // tries a ping socket before a raw one).
         try Self.run(ip, ["netns", "exec", ns, "sysctl", "-q", "-w", "net.ipv4.ping_group_range=0 2147483647"])
-        let probe = try Command.run(ip, ["netns", "exec", ns, pingmesh, "probe", "icmp", "127.0.0.1", "--count", "2", "--interval", "1s"])
+        let probe = try Command.runBlocking(ip, ["netns", "exec", ns, pingmesh, "probe", "icmp", "127.0.0.1", "--count", "2", "--interval", "1s"])
         #expect(probe.status == 0, "\(probe.stdout)\(probe.stderr)")
         #expect(probe.stdout.contains("IPv4 datagram"), "\(probe.stdout)")
         #expect(probe.stdout.contains("2 answered") && probe.stdout.contains("ttl=64"), "\(probe.stdout)")

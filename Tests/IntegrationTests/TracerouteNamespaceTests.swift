@@ -28,7 +28,7 @@ struct TracerouteNamespaceTests {
 
     @discardableResult
     static func run(_ tool: String, _ arguments: [String], stdin: String? = nil) throws -> CommandResult {
-        let result = try Command.run(tool, arguments, stdin: stdin.map { Data($0.utf8) })
+        let result = try Command.runBlocking(tool, arguments, stdin: stdin.map { Data($0.utf8) })
         if result.status != 0 { throw Failure(description: "\(tool) \(arguments.joined(separator: " ")): \(result.stderr)\(result.stdout)") }
         return result
     }
@@ -62,7 +62,7 @@ struct TracerouteNamespaceTests {
             // SIGKILL: the listener inherits a test thread's signal mask, which may block SIGTERM.
             if let listener, listener.isRunning { kill(listener.processIdentifier, SIGKILL); listener.waitUntilExit() }
             // Deleting a namespace deletes its ends of the veth pairs, and so the pairs.
-            for namespace in created { _ = try? Command.run(ip, ["netns", "del", namespace]) }
+            for namespace in created { _ = try? Command.runBlocking(ip, ["netns", "del", namespace]) }
         }
         for role in roles {
             do {
@@ -119,14 +119,14 @@ struct TracerouteNamespaceTests {
         listener = process
         var listening = false
         for _ in 0..<50 where !listening {
-            listening = (try? Command.run(ip, ["netns", "exec", namespace("dst"), "ss", "-Htln", "sport", "=", ":\(tcpPort)"]))?.stdout.isEmpty == false
+            listening = (try? Command.runBlocking(ip, ["netns", "exec", namespace("dst"), "ss", "-Htln", "sport", "=", ":\(tcpPort)"]))?.stdout.isEmpty == false
             if !listening { usleep(100_000) }
         }
         try #require(listening, "the TCP listener in dst never started")
 
         try body(
             { arguments in
-                let result = try Command.run(ip, ["netns", "exec", namespace("src"), pingmesh, "traceroute", "--json"] + arguments + [target])
+                let result = try Command.runBlocking(ip, ["netns", "exec", namespace("src"), pingmesh, "traceroute", "--json"] + arguments + [target])
                 guard [0, 1].contains(result.status) else {
                     throw Failure(description: "pingmesh traceroute \(arguments.joined(separator: " ")) exited \(result.status): \(result.stderr)")
                 }

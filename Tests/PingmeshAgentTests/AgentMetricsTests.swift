@@ -16,7 +16,7 @@ struct AgentMetricsTests {
     private func text(_ metrics: AgentMetrics) -> String { String(decoding: metrics.exposition(), as: UTF8.self) }
 
     @Test("HTTP probes' phases go to one histogram per phase; failed ones do not, and promtool accepts it")
-    func httpPhases() throws {
+    func httpPhases() async throws {
         let metrics = AgentMetrics(kinds: [.http])
         var ok = ProbeOutcome.answered(rtt: .microseconds(900), connectRTT: .microseconds(80), delay: .milliseconds(10))
         ok.httpPhases = HTTPPhases(connect: .microseconds(80), processing: .microseconds(700), transfer: .microseconds(40), status: 200, bodyBytes: 4)
@@ -30,7 +30,7 @@ struct AgentMetricsTests {
         #expect(exposition.contains(#"pingmesh_http_phase_seconds_bucket{phase="processing",le="0.001"} 1"#))
         #expect(exposition.contains(#"pingmesh_http_phase_seconds_count{phase="transfer"} 1"#))
         #expect(!text(AgentMetrics(kinds: [.tcp])).contains("pingmesh_http_phase_seconds"), "no HTTP series without HTTP probes")
-        if let check = try Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
+        if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
     }
 
     @Test("counters and the RTT histogram per kind")
@@ -103,7 +103,7 @@ struct AgentMetricsTests {
     }
 
     @Test("the exposition passes promtool check metrics")
-    func promtool() throws {
+    func promtool() async throws {
         let metrics = AgentMetrics(kinds: [.tcp], perTargetHistograms: true, upload: true)
         let upload = try #require(metrics.upload)
         upload.uploaded(.stored)
@@ -123,7 +123,7 @@ struct AgentMetricsTests {
         #expect(exposition.contains("pingmesh_upload_dropped_batches_total 2"))
         #expect(exposition.contains("pingmesh_upload_spool_batches 3"))
         #expect(exposition.contains("pingmesh_upload_last_success_timestamp_seconds "))
-        guard let verdict = try Promtool.check(exposition) else { return }
+        guard let verdict = try await Promtool.check(exposition) else { return }
         #expect(verdict.status == 0, "promtool: \(verdict.stdout)\(verdict.stderr)\n\(exposition)")
     }
 }

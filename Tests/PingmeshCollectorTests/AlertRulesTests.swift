@@ -12,14 +12,14 @@ struct AlertRulesTests {
         .appendingPathComponent("deploy/prometheus")
 
     @Test("promtool check rules and promtool test rules pass on deploy/prometheus")
-    func promtoolRules() throws {
+    func promtoolRules() async throws {
         guard let promtool = Command.which("promtool") else {
             print("skipped: promtool not found (apt-get install prometheus); .ci/run installs it")
             return
         }
-        let check = try Command.run(promtool, ["check", "rules", Self.rules.appendingPathComponent("pingmesh-rules.yaml").path])
+        let check = try await Command.run(promtool, ["check", "rules", Self.rules.appendingPathComponent("pingmesh-rules.yaml").path])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
-        let test = try Command.run(promtool, ["test", "rules", Self.rules.appendingPathComponent("pingmesh-rules-test.yaml").path])
+        let test = try await Command.run(promtool, ["test", "rules", Self.rules.appendingPathComponent("pingmesh-rules-test.yaml").path])
         #expect(test.status == 0, "\(test.stdout)\(test.stderr)")
     }
 
@@ -46,7 +46,7 @@ struct AlertRulesTests {
         let exposition = String(decoding: metrics.exposition(), as: UTF8.self)
         #expect(exposition.contains(#"pingmesh_collector_incidents_open{kind="tor-down",severity="critical"} 1"#), "\(exposition)")
         #expect(exposition.contains(#"pingmesh_collector_incidents_opened_total{kind="tor-down"} 1"#))
-        guard let verdict = try Promtool.check(exposition) else { return }
+        guard let verdict = try await Promtool.check(exposition) else { return }
         #expect(verdict.status == 0, "promtool: \(verdict.stdout)\(verdict.stderr)\n\(exposition)")
     }
 }

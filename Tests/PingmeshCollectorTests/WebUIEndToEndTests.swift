@@ -95,7 +95,7 @@ struct WebUIEndToEndTests {
             print("skipped: /usr/bin/chromium not installed (apt-get install chromium); scripts/setup.sh installs it")
             return
         }
-        guard let python = Command.which("python3"), (try? Command.run(python, ["-c", "import playwright"]))?.status == 0 else {
+        guard let python = Command.which("python3"), (try? await Command.run(python, ["-c", "import playwright"]))?.status == 0 else {
             print("skipped: Playwright for Python not installed (pip install playwright); scripts/setup.sh installs it")
             return
         }
@@ -104,9 +104,9 @@ struct WebUIEndToEndTests {
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)
         try await Self.app(store: store).test(.live) { client in
             let base = "http://127.0.0.1:\(client.port!)"
-            func drive(level: String, out: URL) throws -> [String: Any] {
+            func drive(level: String, out: URL) async throws -> [String: Any] {
                 try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
-                let run = try Command.run(
+                let run = try await Command.run(
                     python, [Self.root.appendingPathComponent("Tests/WebUI/ui_driver.py").path, "--base-url", base, "--out", out.path, "--level", level])
                 try #require(run.status == 0, "ui_driver.py failed: \(run.stderr)")
                 return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "not JSON: \(run.stdout)")
@@ -114,7 +114,7 @@ struct WebUIEndToEndTests {
 
             // The server level, cell by cell: every band of the paper's palette and the
             // unreachable pair, each painted in its own colour; the silent agent marked down.
-            let servers = try drive(level: "server", out: Self.artifacts.appendingPathComponent("server"))
+            let servers = try await drive(level: "server", out: Self.artifacts.appendingPathComponent("server"))
             #expect((servers["console_errors"] as? [Any])?.isEmpty == true, "console errors: \(servers["console_errors"] ?? "")")
             let heatmap = try #require(servers["heatmap"] as? [String: Any])
             #expect(heatmap["level"] as? String == "server")
@@ -128,7 +128,7 @@ struct WebUIEndToEndTests {
 
             // The ToR level as an operator starts: the heatmap, drill-down, the replay slider and
             // every view, with the screenshots the README shows.
-            let report = try drive(level: "tor", out: Self.artifacts)
+            let report = try await drive(level: "tor", out: Self.artifacts)
             #expect((report["console_errors"] as? [Any])?.isEmpty == true, "console errors: \(report["console_errors"] ?? "")")
             let tors = try #require(report["heatmap"] as? [String: Any])
             #expect(tors["level"] as? String == "tor")

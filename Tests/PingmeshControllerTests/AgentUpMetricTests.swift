@@ -41,7 +41,7 @@ struct AgentUpMetricTests {
         #expect(text.contains("pingmesh_agent_up{agent=\"b\"} 1"))
         #expect(text.contains("pingmesh_agent_up{agent=\"c\"} 0"))
         #expect(text.contains("pingmesh_controller_agents{state=\"up\"} 2"))
-        if let verdict = try Promtool.check(text) { #expect(verdict.status == 0, "\(verdict.stdout)\(verdict.stderr)") }
+        if let verdict = try await Promtool.check(text) { #expect(verdict.status == 0, "\(verdict.stdout)\(verdict.stderr)") }
     }
 
     @Test("an agent silent past the stale time is down again")

@@ -165,7 +165,7 @@ struct KubernetesDiscoveryTests {
     }
 
     @Test("TLS material from a kubeconfig: real PEM is accepted, anything else is refused")
-    func kubeconfigTLS() throws {
+    func kubeconfigTLS() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kube-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let key = directory.appendingPathComponent("key.pem").path
@@ -179,7 +179,7 @@ struct KubernetesDiscoveryTests {
             print("skipping: /usr/bin/openssl is not available to make a test certificate")
             return
         }
-        openssl.waitUntilExit()
+        await openssl.exited()
         let pem = try #require(FileManager.default.contents(atPath: certificate))
         let keyPEM = try #require(FileManager.default.contents(atPath: key))
         var configuration = KubernetesDiscovery.Configuration(apiURL: "https://127.0.0.1:6443")

@@ -23,11 +23,18 @@ public final class BackgroundProcess: @unchecked Sendable {
 
     /// SIGTERM, as an operator's Ctrl-C or systemd would, then the exit status.
     @discardableResult
-    public func stop() -> Int32 {
+    public func stop() async -> Int32 {
         if process.isRunning { process.terminate() }
-        process.waitUntilExit()
-        return process.terminationStatus
+        let process = self.process
+        // The wait runs on a thread of its own so the cooperative pool keeps serving other tests.
+        return (try? await Command.onOwnThread {
+            process.waitUntilExit()
+            return process.terminationStatus
+        }) ?? -1
     }
+
+    /// SIGTERM without waiting, for `defer` blocks.
+    public func terminate() { if process.isRunning { process.terminate() } }
 
     /// The last `lines` lines of the log.
     public func logTail(_ lines: Int = 30) -> String {

@@ -18,18 +18,23 @@ public enum Command {
         return nil
     }
 
-    /// `run` on a thread of its own: a tool that takes seconds (a Python validator, a subprocess
-    /// under `ip netns exec`) would otherwise hold one of the machine's few cooperative threads,
-    /// and async tests running beside it would stall.
-    public static func runDetached(_ executable: String, _ arguments: [String]) async throws -> CommandResult {
+    /// Runs the program on a thread of its own and awaits it: a tool that takes seconds (promtool,
+    /// a Python validator, the pingmesh binary, anything under `ip netns exec`) would otherwise hold
+    /// one of the machine's few cooperative threads, and async tests running beside it would stall
+    /// (CI saw a 5 s stall fail timing checks in unrelated suites).
+    public static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) async throws -> CommandResult {
+        try await onOwnThread { try runBlocking(executable, arguments, stdin: stdin) }
+    }
+
+    /// Runs `work` on a new thread and resumes with its result; for blocking waits on processes.
+    public static func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () throws -> T) async throws -> T {
         try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                continuation.resume(with: Result { try Command.run(executable, arguments) })
-            }
+            Thread.detachNewThread { continuation.resume(with: Result { try work() }) }
         }
     }
 
-    public static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> CommandResult {
+    /// The synchronous form, for cleanup in `defer` blocks, where no await is possible.
+    public static func runBlocking(_ executable: String, _ arguments: [String], stdin: Data? = nil) throws -> CommandResult {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
@@ -57,12 +62,12 @@ public enum Command {
 public enum Promtool {
     /// nil when promtool is not installed (the test then skips with a message); otherwise
     /// promtool's verdict on `exposition`.
-    public static func check(_ exposition: String) throws -> CommandResult? {
+    public static func check(_ exposition: String) async throws -> CommandResult? {
         guard let promtool = Command.which("promtool") else {
             print("skipped: promtool not found (apt-get install prometheus); .ci/run installs it")
             return nil
         }
-        return try Command.run(promtool, ["check", "metrics"], stdin: Data(exposition.utf8))
+        return try await Command.run(promtool, ["check", "metrics"], stdin: Data(exposition.utf8))
     }
 }
 
@@ -75,5 +80,13 @@ public enum PingmeshBinary {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
+    }
+}
+
+extension Process {
+    /// `waitUntilExit` on a thread of its own, so the cooperative pool keeps serving other tests
+    /// while a child shuts down.
+    public func exited() async {
+        _ = try? await Command.onOwnThread { self.waitUntilExit() }
     }
 }
