@@ -8,6 +8,8 @@
 # (they wait seconds on subprocesses, which stalled timing-sensitive async tests beside them on a
 # 2-core machine), then the end-to-end suites (types named *EndToEnd*: `pingmesh up`
 # with 64 agents, the web UI in headless Chromium), which load both cores themselves.
+# Between them, scripts/fuzz-api.sh fuzzes both HTTP APIs from their OpenAPI files
+# (schemathesis): no 5xx, no crash, bounded memory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
@@ -20,5 +22,6 @@ else
   swift test --skip "EndToEnd|$quiet|$blocking"
   swift test --filter "$quiet"
   swift test --filter "$blocking"
+  bash scripts/fuzz-api.sh
   swift test --filter EndToEnd
 fi
