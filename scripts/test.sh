@@ -18,7 +18,7 @@ if [ $# -gt 0 ]; then
   swift test "$@"
 else
   quiet="NamespaceLossTests|ProbeSchedulerTests"
-  blocking="TracerouteNamespaceTests|DeploymentManifestTests"
+  blocking="TracerouteNamespaceTests|DeploymentManifestTests|ResponderFloodTests"
   swift test --skip "EndToEnd|$quiet|$blocking"
   swift test --filter "$quiet"
   swift test --filter "$blocking"
