@@ -48,7 +48,7 @@ public enum ConfigDocument {
         } catch let error as ConfigError {
             throw error
         } catch let error as DecodingError {
-            throw ConfigError(file: file, issues: [syntaxAware(error)])
+            throw ConfigError(file: file, issues: [syntaxAware(error, data: data)])
         } catch let error as YamlError {
             throw ConfigError(file: file, issues: [.init(path: "", reason: "not valid YAML: \(error)")])
         } catch {
@@ -65,12 +65,40 @@ public enum ConfigDocument {
         data.first { !($0 == 0x20 || $0 == 0x0a || $0 == 0x0d || $0 == 0x09) } == UInt8(ascii: "{")
     }
 
-    /// JSON syntax errors arrive as `dataCorrupted` at the root; say so plainly.
-    private static func syntaxAware(_ error: DecodingError) -> ConfigIssue {
-        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let underlying = context.underlyingError {
-            return ConfigIssue(path: "", reason: "not valid JSON or YAML: \(underlying.localizedDescription)")
+    /// Syntax errors arrive as `dataCorrupted` at the root; say so plainly, with the parser's own
+    /// account (line and column) rather than Foundation's generic "could not be completed".
+    private static func syntaxAware(_ error: DecodingError, data: Data) -> ConfigIssue {
+        if case .dataCorrupted(let context) = error, context.codingPath.isEmpty {
+            if let underlying = context.underlyingError {
+                return ConfigIssue(path: "", reason: "not valid JSON or YAML: \(parserMessage(underlying))")
+            }
+            if context.debugDescription.contains("not valid JSON") {
+                // The decoder says only that the JSON is bad; the serializer says where.
+                let detail = (try? JSONSerialization.jsonObject(with: data)).map { _ in context.debugDescription }
+                return ConfigIssue(path: "", reason: "not valid JSON: \(detail ?? jsonSyntaxDetail(data))")
+            }
         }
         return error.configIssue
+    }
+
+    private static func jsonSyntaxDetail(_ data: Data) -> String {
+        do {
+            _ = try JSONSerialization.jsonObject(with: data)
+            return "a syntax error"
+        } catch {
+            return parserMessage(error)
+        }
+    }
+
+    /// Yams' errors describe themselves with line and column; Foundation's JSON errors keep
+    /// theirs under the debug-description key.
+    /// Each line is cut at 160 characters: the parser quotes the offending source line, which in
+    /// a hostile file can be megabytes long.
+    private static func parserMessage(_ error: any Error) -> String {
+        var message = String(describing: error)
+        if !(error is YamlError), let detail = (error as NSError).userInfo[NSDebugDescriptionErrorKey] as? String { message = detail }
+        return message.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n", omittingEmptySubsequences: false)
+            .map { $0.count > 160 ? $0.prefix(160) + "..." : $0 }.joined(separator: "\n")
     }
 
     private struct TopLevelKeys: Decodable {
