@@ -53,6 +53,7 @@ let package = Package(
             dependencies: [
                 "PingmeshModel",
                 "PingmeshProbe",
+                "PingmeshHTTPSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -90,6 +91,9 @@ let package = Package(
             dependencies: [
                 "PingmeshModel",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
@@ -122,6 +126,8 @@ let package = Package(
                 "PingmeshAgent",
                 "PingmeshController",
                 "PingmeshCollector",
+                "PingmeshHTTPSupport",
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -194,7 +200,10 @@ let package = Package(
             name: "IntegrationTests",
             dependencies: [
                 "PingmeshAgent", "PingmeshProbe", "PingmeshModel", "PingmeshController", "PingmeshCollector", "PingmeshTestSupport",
+                "PingmeshHTTPSupport",
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -4,6 +4,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
+import PingmeshHTTPSupport
 import PingmeshModel
 import ServiceLifecycle
 
@@ -26,6 +27,8 @@ public struct Collector: Service {
         /// Traceroutes on demand for opened network incidents, through this controller's task
         /// API; nil: none.
         public var traceroutes: TracerouteRequester.Configuration?
+        /// HTTPS (and mutual TLS when it names a client CA); nil: plain HTTP.
+        public var tls: ServerTLSContext?
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.collector, tokens: AccessTokens = AccessTokens(),
@@ -76,7 +79,7 @@ public struct Collector: Service {
         let app = Application(
             router: CollectorAPI.router(ingest: ingestor, queries: queries, metrics: metrics, tokens: configuration.tokens, analyzer: analyzer,
                 tools: configuration.tools),
-            server: .http1(configuration: .init(idleTimeout: .seconds(120))),
+            server: .http1(tls: configuration.tls, configuration: .init(idleTimeout: .seconds(120))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "pingmesh-collector",
                 availableConnectionsDelegate: MaximumAvailableConnections(4096)),
@@ -101,6 +104,10 @@ public struct Collector: Service {
         let configuration = self.configuration
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { try await app.run() }
+            if let tls = configuration.tls {
+                let logger = self.logger
+                tasks.addTask { await cancelWhenGracefulShutdown { await tls.watch(logger: logger) } }
+            }
             tasks.addTask {
                 await cancelWhenGracefulShutdown {
                     while !Task.isCancelled {

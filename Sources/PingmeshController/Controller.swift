@@ -3,6 +3,7 @@ import HummingbirdCore
 import Logging
 import NIOCore
 import NIOPosix
+import PingmeshHTTPSupport
 import PingmeshModel
 import ServiceLifecycle
 
@@ -22,6 +23,8 @@ public struct Controller: Service {
         public var kubernetes: KubernetesDiscovery.Configuration?
         /// A self-upgrade rolled out from the start (`--upgrade FILE`); nil: none until PUT /v1/upgrade.
         public var upgrade: UpgradeSpec?
+        /// HTTPS (and mutual TLS when it names a client CA); nil: plain HTTP.
+        public var tls: ServerTLSContext?
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.controller, topologyFile: String? = nil, topology: TopologyFile? = nil,
@@ -73,7 +76,7 @@ public struct Controller: Service {
         }
         let app = Application(
             router: ControllerAPI.router(state: state, tasks: board, upgrades: upgrades, tokens: configuration.tokens),
-            server: .http1(configuration: .init(idleTimeout: .seconds(60))),
+            server: .http1(tls: configuration.tls, configuration: .init(idleTimeout: .seconds(60))),
             configuration: .init(
                 address: .hostname(configuration.host, port: configuration.port), serverName: "pingmesh-controller",
                 availableConnectionsDelegate: MaximumAvailableConnections(4096)),
@@ -82,6 +85,7 @@ public struct Controller: Service {
 
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { try await app.run() }
+            if let tls = configuration.tls { tasks.addTask { await cancelWhenGracefulShutdown { await tls.watch(logger: logger) } } }
             tasks.addTask { await cancelWhenGracefulShutdown { await state.runRebuilds() } }
             tasks.addTask {
                 // Registrations expire; check a few times per TTL.

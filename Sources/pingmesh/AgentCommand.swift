@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import Foundation
 import Logging
 import PingmeshAgent
@@ -88,6 +89,8 @@ struct AgentCommand: AsyncParsableCommand {
     )
     var selfUpgrade = false
 
+    @OptionGroup var tls: ServerTLSOptions
+    @OptionGroup var clientTLS: ClientTLSOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -114,6 +117,8 @@ struct AgentCommand: AsyncParsableCommand {
                 agentConfiguration.probeSourceAddress = sourceAddress
             }
             try configureUpload(&agentConfiguration)
+            agentConfiguration.tls = try tls.context()
+            if let clientConfiguration = try clientTLS.configuration() { agentConfiguration.clients = .with(tls: clientConfiguration) }
             configuration = agentConfiguration
             source = try makeSource(configuration: configuration, logger: logger)
         } catch let error as ValidationError {
@@ -125,17 +130,17 @@ struct AgentCommand: AsyncParsableCommand {
         // After an installed upgrade: shut down gracefully and exit 0, so the supervisor starts
         // the new binary.
         let (restartRequests, requestRestart) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
-        let upgrader = try makeUpgrader(logger: logger) { requestRestart.yield() }
+        let upgrader = try makeUpgrader(logger: logger, client: configuration.clients.standard) { requestRestart.yield() }
         // Tasks (and upgrade offers) come from the controllers the pinglist comes from.
         let tasks = (source as? ControllerPinglistSource).map { source in
             TaskPoller(
                 controllers: source.controllers, agentName: configuration.name, token: source.token,
                 runner: TaskRunner(
                     probe: ManualProbe(sourceAddress: configuration.probeSourceAddress), sourceAddress: configuration.probeSourceAddress),
-                agentVersion: PingmeshVersion.current, upgrader: upgrader, logger: logger)
+                agentVersion: PingmeshVersion.current, upgrader: upgrader, client: configuration.clients.longPoll, logger: logger)
         }
         let agent = Agent(configuration: configuration, source: source, tasks: tasks, logger: logger) { endpoints in
-            var metadata: Logger.Metadata = ["metrics": "http://\(endpoints.http)/metrics", "tcp": "\(endpoints.tcp)"]
+            var metadata: Logger.Metadata = ["metrics": "\(configuration.tls == nil ? "http" : "https")://\(endpoints.http)/metrics", "tcp": "\(endpoints.tcp)"]
             if configuration.uploads {
                 metadata["collectors"] = "\(configuration.collectors.joined(separator: ","))"
                 metadata["spool"] = "\(configuration.spoolDirectory ?? "-")"
@@ -154,7 +159,7 @@ struct AgentCommand: AsyncParsableCommand {
     }
 
     /// The upgrader when `--self-upgrade` is on: it replaces the running binary's file.
-    private func makeUpgrader(logger: Logger, exit: @escaping @Sendable () async -> Void) throws -> SelfUpgrader? {
+    private func makeUpgrader(logger: Logger, client: HTTPClient, exit: @escaping @Sendable () async -> Void) throws -> SelfUpgrader? {
         guard selfUpgrade else { return nil }
         guard controller != nil else {
             throw ValidationError("--self-upgrade: only with --controller URL (offers come from the controller)")
@@ -166,7 +171,7 @@ struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--self-upgrade: the binary's directory is not writable: \(path)")
         }
         logger.info("self-upgrade on", metadata: ["binary": "\(path)"])
-        return SelfUpgrader(installPath: path, logger: logger, exit: exit)
+        return SelfUpgrader(installPath: path, client: client, logger: logger, exit: exit)
     }
 }
 
@@ -246,7 +251,7 @@ extension AgentCommand {
             }
             return ControllerPinglistSource(
                 controllers: controllers, agentName: configuration.name, token: token, period: period.duration,
-                registration: registration, agentVersion: PingmeshVersion.current, logger: logger)
+                registration: registration, agentVersion: PingmeshVersion.current, client: configuration.clients.standard, logger: logger)
         default:
             throw ValidationError("exactly one of --pinglist FILE (static mode) and --controller URL (controller mode) is needed")
         }

@@ -54,6 +54,7 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "Serve the web UI from this directory instead of the copy built into the binary (for UI work).")
     var uiDir: String?
 
+    @OptionGroup var tls: ServerTLSOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -88,6 +89,7 @@ struct CollectorCommand: AsyncParsableCommand {
                     externalURL: try externalURL.map { try httpURL($0, field: "--external-url") }),
                 tools: OperatorTools(uiDirectory: try uiDir.map { try UpCommand.directory($0, field: "--ui-dir") }, manualProbe: manualProbe ? ManualProbe() : nil))
             configured.traceroutes = traceroutes
+            configured.tls = try tls.context()
             configuration = configured
         } catch let error as ValidationError {
             throw error
@@ -96,7 +98,7 @@ struct CollectorCommand: AsyncParsableCommand {
         }
         let resultStore = try await StoreFactory.open(location, logger: logger)
         let collector = Collector(configuration: configuration, store: resultStore, logger: logger) { port in
-            logger.info("collector running", metadata: ["url": "http://\(HostPort.join(configuration.host, port))", "store": "\(location)"])
+            logger.info("collector running", metadata: ["url": "\(configuration.tls == nil ? "http" : "https")://\(HostPort.join(configuration.host, port))", "store": "\(location)"])
         }
         try await ServiceGroup(services: [collector], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }

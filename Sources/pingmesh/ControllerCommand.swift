@@ -73,6 +73,7 @@ struct ControllerCommand: AsyncParsableCommand {
         help: "Agent self-upgrade to roll out from the start (YAML or JSON: version, url, sha256, force, rollout; docs/upgrade.md).")
     var upgrade: String?
 
+    @OptionGroup var tls: ServerTLSOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -89,7 +90,7 @@ struct ControllerCommand: AsyncParsableCommand {
             guard topology != nil || registration || discovery != nil else {
                 throw ValidationError("--topology: needed when registration is off (--no-registration), or the controller knows no servers")
             }
-            configuration = Controller.Configuration(
+            var configured = Controller.Configuration(
                 host: address.host, port: address.port, topologyFile: topology,
                 state: .init(
                     mesh: RegistrationMesh(groupLabel: groupLabel, probeOwnGroup: probeOwnGroup), registrationTTL: ttl.duration,
@@ -97,6 +98,8 @@ struct ControllerCommand: AsyncParsableCommand {
                 tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens(),
                 kubernetes: discovery,
                 upgrade: try upgrade.map { path throws(ConfigError) in try UpgradeSpec.load(path: path) })
+            configured.tls = try tls.context()
+            configuration = configured
         } catch let error as ValidationError {
             throw error
         } catch {
@@ -104,7 +107,7 @@ struct ControllerCommand: AsyncParsableCommand {
             throw ExitCode.failure
         }
         let controller = Controller(configuration: configuration, logger: logger) { port in
-            logger.info("controller running", metadata: ["url": "http://\(HostPort.join(configuration.host, port))"])
+            logger.info("controller running", metadata: ["url": "\(configuration.tls == nil ? "http" : "https")://\(HostPort.join(configuration.host, port))"])
         }
         try await ServiceGroup(services: [controller], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
     }

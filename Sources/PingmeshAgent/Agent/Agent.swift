@@ -56,7 +56,7 @@ public struct Agent: Service {
             directory: configuration.spoolDirectory, maximumBytes: configuration.spoolMaxBytes, metrics: metrics.upload, logger: logger)
         return ResultUploader(
             configuration: .init(collectors: configuration.collectors, token: configuration.uploadToken), aggregator: aggregator,
-            spool: spool, metrics: metrics.upload, logger: logger)
+            spool: spool, metrics: metrics.upload, client: configuration.clients.upload, logger: logger)
     }
 
     /// The kinds this agent can probe; targets of other kinds are skipped and counted.
@@ -111,7 +111,7 @@ public struct Agent: Service {
 
         let app = AgentHTTPServer.makeApplication(
             host: configuration.httpListen.host, port: configuration.httpListen.port, metrics: metrics,
-            limits: configuration.responderLimits, group: group, logger: logger
+            limits: configuration.responderLimits, tls: configuration.tls, group: group, logger: logger
         ) { channel in
             let httpPort = channel.localAddress?.port ?? configuration.httpListen.port
             await onReady(
@@ -126,6 +126,7 @@ public struct Agent: Service {
         let (probesStopped, stopProbes) = AsyncStream.makeStream(of: Void.self)
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { try await app.run() }
+            if let tls = configuration.tls { tasks.addTask { await cancelWhenGracefulShutdown { await tls.watch(logger: logger) } } }
             tasks.addTask {
                 await cancelWhenGracefulShutdown { await scheduler.run() }
                 stopProbes.finish()

@@ -1,4 +1,5 @@
 import Foundation
+import PingmeshHTTPSupport
 import PingmeshModel
 import PingmeshProbe
 
@@ -53,6 +54,10 @@ public struct AgentConfiguration: Sendable {
     /// The address probes leave from when the pinglist names none (a multi-NIC host's probing
     /// interface; each simulated server's own loopback address); nil lets the kernel choose.
     public var probeSourceAddress: String?
+    /// HTTPS for the agent's own listener (metrics, /ping); nil: plain HTTP.
+    public var tls: ServerTLSContext?
+    /// How the agent reaches controllers and collectors (TLS trust and client certificate).
+    public var clients: AgentHTTPClients = .plain
 
     public static let defaultWindowSeconds = 60
     public static let defaultSpoolMaxBytes = 64 * 1024 * 1024

@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import PingmeshHTTPSupport
 import PingmeshModel
 import PingmeshProbe
 
@@ -10,7 +11,7 @@ import PingmeshProbe
 public enum AgentHTTPServer {
     public static func makeApplication(
         host: String, port: Int, metrics: AgentMetrics, limits: ResponderLimits, defaultPingPayloadBytes: Int = 0,
-        group: any EventLoopGroup, logger: Logger, onRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        tls: ServerTLSContext? = nil, group: any EventLoopGroup, logger: Logger, onRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("metrics") { _, _ -> Response in
@@ -24,7 +25,7 @@ public enum AgentHTTPServer {
         PingRoute.add(to: router, limits: limits, defaultPayloadBytes: defaultPingPayloadBytes)
         return Application(
             router: router,
-            server: .http1(configuration: .init(idleTimeout: .nanoseconds(limits.idleTimeout.nanoseconds))),
+            server: .http1(tls: tls, configuration: .init(idleTimeout: .nanoseconds(limits.idleTimeout.nanoseconds))),
             configuration: .init(
                 address: .hostname(host, port: port), serverName: "pingmesh-agent",
                 availableConnectionsDelegate: MaximumAvailableConnections(limits.maxConnections)

@@ -21,7 +21,7 @@ public struct TaskPoller: Sendable {
     /// Installs upgrade offers (`--self-upgrade`); nil: the agent says it does not, and gets none.
     public var upgrader: SelfUpgrader?
     public var logger: Logger
-    private let client: HTTPClient
+    let client: HTTPClient
 
     public init(
         controllers: [String], agentName: String, token: String? = nil, wait: Int = 25, runner: TaskRunner,

@@ -28,7 +28,7 @@ extension TaskPoller {
             if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
             do {
                 request.body = .bytes(ByteBuffer(data: try JSONEncoder().encode(report)))
-                let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+                let response = try await client.execute(request, timeout: .seconds(10))
                 _ = try await response.body.collect(upTo: 64 * 1024)
                 if (200..<500).contains(response.status.code) { return }
             } catch {
