@@ -278,7 +278,7 @@ public final class ResultSpool: Sendable {
         metrics?.spool(batches: count, bytes: bytes)
     }
 
-    static func encode(_ batch: ResultBatch) throws -> [UInt8] {
+    public static func encode(_ batch: ResultBatch) throws -> [UInt8] {
         var json = ByteBuffer(bytes: try JSONEncoder().encode(batch))
         let compressed = try json.compress(with: .gzip)
         return Array(compressed.readableBytesView)
