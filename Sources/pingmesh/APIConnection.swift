@@ -13,7 +13,9 @@ struct CollectorConnection: ParsableArguments {
     @Option(help: "An admin bearer token, when the collector requires tokens.")
     var token: String?
 
-    var api: APIConnection { APIConnection(service: "collector", url: collector, token: token) }
+    @OptionGroup var tls: ClientTLSOptions
+
+    var api: APIConnection { APIConnection(service: "collector", url: collector, token: token, tls: tls) }
 
     func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (status: Int, body: String) {
         try await api.send(method, path, body: body)
@@ -30,7 +32,9 @@ struct ControllerConnection: ParsableArguments {
     @Option(help: "An admin bearer token, when the controller requires tokens.")
     var token: String?
 
-    var api: APIConnection { APIConnection(service: "controller", url: controller, token: token) }
+    @OptionGroup var tls: ClientTLSOptions
+
+    var api: APIConnection { APIConnection(service: "controller", url: controller, token: token, tls: tls) }
 }
 
 /// One Pingmesh server's API, reached with an optional bearer token.
@@ -38,6 +42,8 @@ struct APIConnection {
     var service: String
     var url: String
     var token: String?
+    /// The fleet CA and a client certificate for HTTPS servers; none: the system's trust store.
+    var tls = ClientTLSOptions()
 
     func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> (status: Int, body: String) {
         var request = HTTPClientRequest(url: url.trimmingCharacters(in: CharacterSet(charactersIn: "/")) + path)
@@ -47,9 +53,13 @@ struct APIConnection {
             request.headers.add(name: "Content-Type", value: "application/json")
             request.body = .bytes(ByteBuffer(data: body))
         }
+        // A client of its own only for TLS settings; a one-shot tool can afford the handshake.
+        let configured = try tls.configuration()
+        let client = configured.map { HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: $0)) }
+        defer { if let client { Task { try? await client.shutdown() } } }
         do {
             // A refused connection is retried until the deadline, so it is short: these are local tools.
-            let response = try await HTTPClient.shared.execute(request, timeout: .seconds(5))
+            let response = try await (client ?? .shared).execute(request, timeout: .seconds(5))
             let text = String(buffer: try await response.body.collect(upTo: 256 << 20))
             return (Int(response.status.code), text)
         } catch {

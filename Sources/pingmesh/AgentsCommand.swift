@@ -43,7 +43,7 @@ struct AgentsCommand: AsyncParsableCommand {
     func run() async throws {
         if let controller {
             try await ControllerAgents.run(
-                api: APIConnection(service: "controller", url: controller, token: connection.token), stale: Double(stale ?? 120), json: json)
+                api: APIConnection(service: "controller", url: controller, token: connection.token, tls: connection.tls), stale: Double(stale ?? 120), json: json)
             return
         }
         let stale = self.stale ?? 180

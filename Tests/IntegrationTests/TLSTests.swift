@@ -136,6 +136,15 @@ struct TLSTests {
         }
         #expect(targets.contains("pingmesh_agent_targets 1"), "the agent did not get its pinglist over TLS; log:\n\(agent.logTail())")
 
+        // The command-line tools reach it with the same settings, and not without a certificate.
+        let listing = try await Command.run(
+            binary,
+            ["agents", "--controller", "https://127.0.0.1:\(port)", "--ca-file", path("ca.pem"), "--client-cert", path("client.pem"), "--client-key", path("client.key")])
+        // (Exit status 1: s2 has no agent, so it is listed as stale.)
+        #expect(listing.stdout.contains("2 agents") && listing.stdout.contains("live   s1"), "\(listing.stdout)\(listing.stderr)")
+        let refused = try await Command.run(binary, ["agents", "--controller", "https://127.0.0.1:\(port)", "--ca-file", path("ca.pem")])
+        #expect(refused.status == 1 && refused.stderr.contains("cannot reach the controller"), "\(refused.stderr)")
+
         // Renewal: new files in place; new connections get the new certificate within the
         // controller's check period (10 s), with no restart.
         #expect(try await Self.servedSubject(port: port, certificates: certificates).contains("CN = server"))
