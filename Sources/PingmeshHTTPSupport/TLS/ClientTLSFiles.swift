@@ -27,15 +27,7 @@ public struct ClientTLSFiles: Sendable, Hashable {
         switch (certificate, key) {
         case (nil, nil): break
         case let (certificate?, key?):
-            let chain = try ServerTLSFiles.certificates(certificate, role: "client certificate")
-            guard let leaf = chain.first else { throw TLSSetupError("\(certificate): no certificate in the file (expected PEM)") }
-            try ServerTLSFiles.checkValidity(leaf, file: certificate, now: now)
-            let privateKey: NIOSSLPrivateKey
-            do {
-                privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-            } catch {
-                throw TLSSetupError("\(key): \(ServerTLSFiles.readable(key) ? "not a PEM private key (\(error))" : "cannot be read")")
-            }
+            let (chain, privateKey) = try ServerTLSFiles.keyPair(certificate: certificate, key: key, role: "client certificate", now: now)
             configuration.certificateChain = chain.map { .certificate($0) }
             configuration.privateKey = .privateKey(privateKey)
             // BoringSSL checks that the key is the certificate's when the context is built.

@@ -31,15 +31,7 @@ public struct ServerTLSFiles: Sendable, Hashable {
     }
 
     func configuration(now: Date) throws(TLSSetupError) -> TLSConfiguration {
-        let chain = try Self.certificates(certificate, role: "certificate")
-        guard let leaf = chain.first else { throw TLSSetupError("\(certificate): no certificate in the file (expected PEM)") }
-        try Self.checkValidity(leaf, file: certificate, now: now)
-        let privateKey: NIOSSLPrivateKey
-        do {
-            privateKey = try NIOSSLPrivateKey(file: key, format: .pem)
-        } catch {
-            throw TLSSetupError("\(key): \(Self.readable(key) ? "not a PEM private key (\(error))" : "cannot be read")")
-        }
+        let (chain, privateKey) = try Self.keyPair(certificate: certificate, key: key, role: "certificate", now: now)
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(privateKey))
         configuration.minimumTLSVersion = .tlsv12
@@ -51,6 +43,20 @@ public struct ServerTLSFiles: Sendable, Hashable {
             configuration.trustRoots = .certificates(roots)
         }
         return configuration
+    }
+
+    /// A certificate chain, valid now, and its private key; a problem names the file.
+    static func keyPair(certificate: String, key: String, role: String, now: Date) throws(TLSSetupError)
+        -> ([NIOSSLCertificate], NIOSSLPrivateKey)
+    {
+        let chain = try certificates(certificate, role: role)
+        guard let leaf = chain.first else { throw TLSSetupError("\(certificate): no certificate in the file (expected PEM)") }
+        try checkValidity(leaf, file: certificate, now: now)
+        do {
+            return (chain, try NIOSSLPrivateKey(file: key, format: .pem))
+        } catch {
+            throw TLSSetupError("\(key): \(readable(key) ? "not a PEM private key (\(error))" : "cannot be read")")
+        }
     }
 
     static func certificates(_ path: String, role: String) throws(TLSSetupError) -> [NIOSSLCertificate] {
