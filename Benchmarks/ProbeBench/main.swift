@@ -11,6 +11,7 @@ import PingmeshProbe
 // pingmesh-bench plan [--datacenters 2] [--podsets 50] [--tors 2500] [--servers-per-tor 40]
 // pingmesh-bench analysis [--faults 210] [--healthy 100] [--timing-runs 5]
 // pingmesh-bench tasks [--agents 1000] [--runs 5]
+// pingmesh-bench fanout --kind udp|icmp [--targets 1000] [--seconds 60] [--interval 1]
 // pingmesh-bench load [--binary PATH] [--agents 1000] [--peers 300] [--seconds 600]
 //
 // plan: computes the controller's whole probe plan for a generated topology (every agent's
@@ -83,6 +84,11 @@ if CommandLine.arguments.dropFirst().first == "analysis" {
 
 if CommandLine.arguments.dropFirst().first == "tasks" {
     try await TaskBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "fanout" {
+    try await FanOutBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
     exit(0)
 }
 
