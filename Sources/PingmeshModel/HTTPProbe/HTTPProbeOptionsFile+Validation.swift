@@ -6,6 +6,8 @@ extension HTTPProbeOptionsFile {
     public static let methods = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
     /// Headers the prober writes from the request itself; setting them by hand would contradict it.
     static let proberHeaders: Set<String> = ["content-length", "transfer-encoding", "connection"]
+    /// Leaves room in a 512-byte target id for `https://`, a 253-byte host name and a port.
+    static let maximumPathBytes = 240
 
     /// Checks the fields given in this block, each issue under `path` (`groups[1].http`), before
     /// it is laid over its group's: an error then names the block that holds it.
@@ -79,7 +81,8 @@ extension HTTPProbeOptionsFile {
 
     static func pathProblem(_ path: String) -> String? {
         guard path.hasPrefix("/") else { return "'\(path)' does not start with /" }
-        guard path.utf8.count <= 2048 else { return "\(path.utf8.count) bytes; at most 2048" }
+        // The path is part of the target's id, which results carry in at most 512 bytes.
+        guard path.utf8.count <= maximumPathBytes else { return "\(path.utf8.count) bytes; at most \(maximumPathBytes)" }
         if path.unicodeScalars.contains(where: { $0.value <= 0x20 || $0.value == 0x7f }) {
             return "'\(path)' holds a space or control character; percent-encode it"
         }

@@ -20,7 +20,7 @@ extension PinglistFile {
 extension ProbeTarget {
     /// The target's id: `kind://host:port`, or for an HTTP target with its own scheme or path
     /// the URL it probes.
-    static func id(kind: ProbeKind, host: String, port: Int, http: HTTPProbeOptions?) -> String {
+    static func identifier(kind: ProbeKind, host: String, port: Int, http: HTTPProbeOptions?) -> String {
         http?.targetID(host: host, port: port) ?? "\(kind.rawValue)://\(HostPort.join(host, port))"
     }
 }

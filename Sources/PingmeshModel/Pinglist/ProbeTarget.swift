@@ -2,7 +2,7 @@
 public struct ProbeTarget: Sendable, Hashable, Identifiable {
     /// `kind://host:port`: unique within a pinglist, stable across pinglist versions, so a target
     /// keeps its phase in the round and its metrics when the list around it changes.
-    public var id: String { Self.id(kind: kind, host: host, port: port, http: http) }
+    public var id: String { Self.identifier(kind: kind, host: host, port: port, http: http) }
     /// A human name (the peer server's name), or the address.
     public var name: String
     public var group: String

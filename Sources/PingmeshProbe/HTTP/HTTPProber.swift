@@ -30,7 +30,7 @@ public struct HTTPProber: Prober {
             do {
                 tls = (try HTTPTLSContextCache.shared.context(for: options), options.serverName ?? request.http?.hostName)
             } catch {
-                promise.succeed(ProbeOutcome(result: .error, detail: error.description))
+                promise.succeed(ProbeOutcome(result: .error, detail: "\(error)"))
                 return promise.futureResult
             }
         }
