@@ -77,12 +77,16 @@ struct HTTPSProberTests {
     func hostnameMismatch() async throws {
         guard let pki = try await TestPKI.make() else { return }
         defer { pki.remove() }
-        let server = try await TestHTTPServer.start(certificate: pki.leafCertificate, key: pki.leafKey)
+        let server = try await TestHTTPServer.start(certificate: pki.localhostOnlyCertificate, key: pki.leafKey)
         defer { server.close(promise: nil) }
 
         let outcome = await probe(server, tls: HTTPTLSOptions(caFile: pki.caFile, serverName: "wrong.example"))
         #expect(outcome.result == .error && outcome.httpPhases?.failure == .hostnameMismatch, "\(outcome)")
         #expect(outcome.detail?.contains("not valid for wrong.example") == true, "\(outcome)")
+
+        let byAddress = await probe(server, tls: HTTPTLSOptions(caFile: pki.caFile))
+        #expect(byAddress.httpPhases?.failure == .hostnameMismatch, "no IP address in the certificate: \(byAddress)")
+        #expect(byAddress.detail?.contains("not valid for the target's address") == true, "\(byAddress)")
     }
 
     @Test("an expired leaf from a trusted CA is reported as expired, with its date")

@@ -2,13 +2,16 @@ import Foundation
 import PingmeshTestSupport
 
 /// A throwaway CA and server certificates for 127.0.0.1 and localhost, made with the openssl CLI
-/// in a temporary directory: a leaf valid now, and one that expired before the test began.
+/// in a temporary directory: a leaf valid now, one that expired before the test began, and one
+/// for localhost alone (NIOSSL accepts a certificate whose IP address matches the peer's whatever
+/// name was asked for, so only a certificate without one can show a name mismatch).
 /// `openssl ca` is used because it is the one OpenSSL 3.0 command that sets both dates freely.
 struct TestPKI {
     let directory: URL
     var caFile: String { path("ca.pem") }
     var leafCertificate: String { path("leaf.pem") }
     var expiredCertificate: String { path("expired.pem") }
+    var localhostOnlyCertificate: String { path("localhost-only.pem") }
     var leafKey: String { path("leaf.key") }
     /// The valid leaf's notAfter, to the second (certificates hold no finer time).
     let leafNotAfter: Date
@@ -39,6 +42,7 @@ struct TestPKI {
         try await pki.sign(openssl, out: pki.leafCertificate, from: now.addingTimeInterval(-86_400), to: notAfter)
         try await pki.sign(
             openssl, out: pki.expiredCertificate, from: now.addingTimeInterval(-60 * 86_400), to: now.addingTimeInterval(-30 * 86_400))
+        try await pki.sign(openssl, out: pki.localhostOnlyCertificate, from: now.addingTimeInterval(-86_400), to: notAfter, extensions: "localhost_only")
         return pki
     }
 
@@ -48,12 +52,12 @@ struct TestPKI {
 
     func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
-    private func sign(_ openssl: String, out: String, from start: Date, to end: Date) async throws {
+    private func sign(_ openssl: String, out: String, from start: Date, to end: Date, extensions: String = "leaf") async throws {
         try await run(
             openssl,
             [
                 "ca", "-batch", "-config", path("ca.cnf"), "-cert", caFile, "-keyfile", path("ca.key"), "-in", path("leaf.csr"),
-                "-out", out, "-notext", "-extensions", "leaf", "-startdate", Self.asn1Time(start), "-enddate", Self.asn1Time(end),
+                "-out", out, "-notext", "-extensions", extensions, "-startdate", Self.asn1Time(start), "-enddate", Self.asn1Time(end),
             ])
     }
 
@@ -94,6 +98,10 @@ struct TestPKI {
         keyUsage = digitalSignature, keyEncipherment
         extendedKeyUsage = serverAuth
         subjectAltName = IP:127.0.0.1, DNS:localhost
+        [ localhost_only ]
+        basicConstraints = CA:FALSE
+        extendedKeyUsage = serverAuth
+        subjectAltName = DNS:localhost
 
         """
 }
