@@ -16,7 +16,7 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Argument(
         help:
-            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, timed by phase) or icmp (echo; a ping socket or a raw socket)."
+            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, or any http(s):// URL with the HTTP options below, timed by phase) or icmp (echo; a ping socket or a raw socket)."
     )
     var kind: String
 
