@@ -162,13 +162,13 @@ struct HTTPProbeOptionsTests {
         #expect([HTTPStatusRange.success, HTTPStatusRange(304, 304)].listDescription == "[200-299, 304]")
     }
 
-    @Test("canonical JSON keeps http blocks and decodes to the same pinglist")
+    @Test("canonical JSON keeps http blocks, matches JSONEncoder's sorted keys byte for byte and decodes to the same pinglist")
     func canonicalJSON() throws {
         let text = """
             groups:
               - name: web
                 kind: http
-                http: {method: HEAD, valid_status_codes: [204, 2xx], tls_config: {insecure_skip_verify: true}, fail_if_body_not_matches_regexp: [up]}
+                http: {method: HEAD, valid_status_codes: [204, 2xx], tls_config: {insecure_skip_verify: true}, fail_if_body_not_matches_regexp: ['^up\\b', "a/b"]}
                 targets:
                   - https://web.example:8443/healthz
                   - {address: 10.0.0.1, http: {headers: {X-A: b}, body: hi, body_size_limit: 100}}
@@ -178,9 +178,20 @@ struct HTTPProbeOptionsTests {
         let original = try file.validated(file: "f", contentVersion: "v")
         let reread = try PinglistDecoder.decode(canonical, file: "canonical").pinglist
         #expect(reread.targets == original.targets, "\(String(decoding: canonical, as: UTF8.self))")
-        let reference = JSONEncoder()
-        reference.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        let decodedAgain = try JSONDecoder().decode(PinglistFile.self, from: canonical)
-        #expect(decodedAgain == (try JSONDecoder().decode(PinglistFile.self, from: try reference.encode(file))))
+        #expect(file.canonicalJSON() == (try CanonicalPinglistJSONTests.reference(file)), "\(String(decoding: canonical, as: UTF8.self))")
+    }
+
+    @Test("a controller's extra_targets may be URLs with http blocks; the served pinglist carries them to the agent")
+    func extraTargets() throws {
+        var topologyFile = TopologyFixtures.file(datacenters: 1, podsetsPerDC: 1, podsPerPodset: 1, serversPerPod: 2, interDC: 0)
+        var checked = try TargetFile(url: "https://web.example/healthz")
+        checked.http?.failIfBodyNotMatchesRegexp = ["up"]
+        topologyFile.extraTargets = [.init(name: "web", targets: [checked])]
+        let plan = ProbePlanner.plan(try topologyFile.validated(file: "t"))
+        let served = plan.pinglistFile(for: 0)
+        #expect(served.canonicalJSON() == (try CanonicalPinglistJSONTests.reference(served)))
+        let list = try PinglistDecoder.decode(Data(served.canonicalJSON()), file: "served").pinglist
+        let web = try #require(list.targets.first { $0.host == "web.example" })
+        #expect(web.id == "https://web.example:443/healthz" && web.http?.tls != nil && web.http?.failIfBodyNotMatchesRegexp == ["up"])
     }
 }

@@ -15,7 +15,15 @@ extension HTTPProbeOptionsFile {
             writer.key("tls_config")
             tlsConfig.write(to: &writer)
         }
-        Self.write(validStatusCodes?.map(\.text), as: "valid_status_codes", to: &writer)
+        if let validStatusCodes {
+            // Numbers stay numbers, as JSONEncoder writes them (`HTTPStatusPattern.encode`).
+            writer.key("valid_status_codes")
+            writer.beginArray()
+            for pattern in validStatusCodes {
+                if let number = Int(pattern.text) { writer.int(number) } else { writer.string(pattern.text) }
+            }
+            writer.endArray()
+        }
         writer.endObject()
     }
 
