@@ -151,6 +151,10 @@ struct HTTPProbeOptionsTests {
         expectIssue(
             "groups: [{name: g, targets: [{address: 10.0.0.1, http: {path: /x}}]}]", path: "groups[0].targets[0].http",
             containing: "kind is tcp, not http")
+        expectIssue(
+            "groups: [{name: g, http: {path: /x}, targets: ['10.0.0.1:9301']}]", path: "groups[0].http",
+            containing: "none of the group's targets is of kind http")
+        #expect(issues("groups: [{name: g, http: {path: /x}, targets: ['10.0.0.1:9301', 'http://10.0.0.2/']}]").isEmpty, "a URL target uses it")
     }
 
     @Test("status patterns read as numbers, ranges and classes")

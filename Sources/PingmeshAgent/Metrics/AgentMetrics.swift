@@ -24,7 +24,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let rounds: Counter
     private let overruns: Counter
     private let synRetransmits: Counter
-    /// HTTP probes' phases (connect, processing, transfer), as blackbox_exporter names them.
+    /// HTTP probes' phases (connect, tls, processing, transfer), as blackbox_exporter names them.
     private let httpPhases: [String: DurationHistogram]
     private let http: HTTPProbeMetrics?
     private let synAttempts: Counter

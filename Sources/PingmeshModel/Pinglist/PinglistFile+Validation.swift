@@ -22,7 +22,7 @@ extension PinglistFile {
             }
             Self.checkLabels(group.labels, path: "\(groupPath).labels", issues: &issues)
             if let port = group.port { Self.checkPort(port, path: "\(groupPath).port", issues: &issues) }
-            group.http?.check(path: "\(groupPath).http", issues: &issues)
+            Self.checkGroupHTTPOptions(group, path: "\(groupPath).http", issues: &issues)
 
             for (targetIndex, entry) in group.targets.enumerated() {
                 let path = "\(groupPath).targets[\(targetIndex)]"
