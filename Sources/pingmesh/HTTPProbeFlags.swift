@@ -39,7 +39,8 @@ struct HTTPProbeFlags: ParsableArguments {
             || !expectStatus.isEmpty || !expectBody.isEmpty || !rejectBody.isEmpty
         guard given else { return nil }
         guard kind == ProbeKind.http.rawValue else {
-            throw ValidationError("--method, --header, --body, --insecure, --ca-file, --server-name, --expect-*, --reject-body: only for http probes")
+            throw ValidationError(
+                "--method, --header, --body, --insecure, --ca-file, --server-name, --expect-*, --reject-body: only for http probes")
         }
         var headerMap: [String: String] = [:]
         for header in headers {
@@ -56,7 +57,8 @@ struct HTTPProbeFlags: ParsableArguments {
             ? HTTPTLSConfigFile(insecureSkipVerify: insecure ? true : nil, caFile: caFile, serverName: serverName) : nil
         return HTTPProbeOptionsFile(
             method: method, headers: headerMap.isEmpty ? nil : headerMap, body: body,
-            validStatusCodes: expectStatus.isEmpty ? nil : expectStatus.flatMap { $0.split(separator: ",").map { HTTPStatusPattern(String($0)) } },
+            validStatusCodes: expectStatus.isEmpty
+                ? nil : expectStatus.flatMap { $0.split(separator: ",").map { HTTPStatusPattern(String($0)) } },
             failIfBodyMatchesRegexp: rejectBody.isEmpty ? nil : rejectBody,
             failIfBodyNotMatchesRegexp: expectBody.isEmpty ? nil : expectBody, tlsConfig: tls)
     }

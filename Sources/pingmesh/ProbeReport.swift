@@ -55,7 +55,8 @@ struct ProbeReport {
         if !medians.isEmpty { text += "\nphase medians: \(medians.joined(separator: ", ")) ms" }
         if let notAfter = outcomes.compactMap({ $0.httpPhases?.certificateNotAfter }).last {
             let days = notAfter.timeIntervalSinceNow / 86_400
-            text += "\ncertificate expires \(Self.timestamp(notAfter)) (" + (days >= 0 ? "in \(Int(days)) days)" : "\(Int(-days)) days ago)")
+            let when = days >= 0 ? "in \(Int(days)) days" : "\(Int(-days)) days ago"
+            text += "\ncertificate expires \(Self.timestamp(notAfter)) (\(when))"
         }
         return text
     }
@@ -95,10 +96,11 @@ struct ProbeReport {
                     seq: index + 1, result: outcome.result.rawValue, rtt_seconds: outcome.rtt?.seconds,
                     connect_rtt_seconds: outcome.connectRTT?.seconds, source_port: outcome.sourcePort, detail: outcome.detail,
                     http: outcome.httpPhases.map { phases in
-                        HTTPDetail(
-                            status: phases.status, body_bytes: phases.bodyBytes,
-                            phases_seconds: Dictionary(uniqueKeysWithValues: phases.named.compactMap { name, value in value.map { (name, $0.seconds) } }),
-                            cert_expiry_timestamp_seconds: phases.certificateNotAfter?.timeIntervalSince1970, failure: phases.failure?.rawValue)
+                        let timed = phases.named.compactMap { name, value in value.map { (name, $0.seconds) } }
+                        return HTTPDetail(
+                            status: phases.status, body_bytes: phases.bodyBytes, phases_seconds: Dictionary(uniqueKeysWithValues: timed),
+                            cert_expiry_timestamp_seconds: phases.certificateNotAfter?.timeIntervalSince1970,
+                            failure: phases.failure?.rawValue)
                     }
                 )
             }

@@ -24,7 +24,8 @@ struct HTTPProbeMetricsTests {
         let metrics = AgentMetrics(kinds: [.http])
         let expiry = Date(timeIntervalSince1970: 1_900_000_000)
         var ok = ProbeOutcome.answered(rtt: .milliseconds(3), connectRTT: .microseconds(80), delay: .milliseconds(10))
-        ok.httpPhases = HTTPPhases(connect: .microseconds(80), tls: .milliseconds(2), processing: .microseconds(500), status: 200, certificateNotAfter: expiry)
+        ok.httpPhases = HTTPPhases(
+            connect: .microseconds(80), tls: .milliseconds(2), processing: .microseconds(500), status: 200, certificateNotAfter: expiry)
         let web = target("10.0.0.1")
         metrics.record(ok, for: web)
         var expired = ProbeOutcome(result: .error, detail: "tls: certificate expired at ...")
@@ -39,13 +40,17 @@ struct HTTPProbeMetricsTests {
             ), "\(exposition)")
         #expect(exposition.contains(#"address="10.0.0.2:443""#) && exposition.contains("1700000000"), "a failed handshake's expiry is kept")
         #expect(exposition.contains(#"pingmesh_http_probe_failures_total{reason="tls_certificate_expired"} 1"#))
-        #expect(exposition.contains(#"pingmesh_http_probe_failures_total{reason="status_not_accepted"} 0"#), "every reason exists from the start")
+        #expect(
+            exposition.contains(#"pingmesh_http_probe_failures_total{reason="status_not_accepted"} 0"#),
+            "every reason exists from the start")
         #expect(exposition.contains(#"pingmesh_http_phase_seconds_count{phase="tls"} 1"#))
         if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
 
         metrics.pinglistSwapped(to: ResolvedPinglist(pinglist: .empty, targets: [web]))
         let after = text(metrics)
-        #expect(after.contains(#"address="10.0.0.1:443""#) && !after.contains(#"address="10.0.0.2:443""#), "a target that left takes its expiry with it")
+        #expect(
+            after.contains(#"address="10.0.0.1:443""#) && !after.contains(#"address="10.0.0.2:443""#),
+            "a target that left takes its expiry with it")
     }
 
     @Test("no HTTP series on an agent that sends no HTTP probes")

@@ -32,7 +32,9 @@ struct HTTPProbeOptionsTests {
         let list = try decode("groups: [{name: g, kind: http, targets: ['10.0.0.1']}]")
         let target = try #require(list.targets.first)
         #expect(target.http == nil && target.id == "http://10.0.0.1:9300")
-        #expect(HTTPProbeOptions().requestPath(payloadBytes: 0) == "/ping" && HTTPProbeOptions().requestPath(payloadBytes: 64) == "/ping?size=64")
+        #expect(
+            HTTPProbeOptions().requestPath(payloadBytes: 0) == "/ping"
+                && HTTPProbeOptions().requestPath(payloadBytes: 64) == "/ping?size=64")
         #expect(HTTPProbeOptions().accepts(status: 204) && !HTTPProbeOptions().accepts(status: 302))
     }
 
@@ -80,13 +82,17 @@ struct HTTPProbeOptionsTests {
                   - http://[2001:db8::1]:8080/
                   - https://web.example/other
             """)
-        #expect(list.targets.map(\.id) == ["https://web.example:443/healthz?deep=1", "http://[2001:db8::1]:8080/", "https://web.example:443/other"])
+        #expect(
+            list.targets.map(\.id) == [
+                "https://web.example:443/healthz?deep=1", "http://[2001:db8::1]:8080/", "https://web.example:443/other",
+            ])
         let first = list.targets[0]
         #expect(first.kind == .http && first.port == 443 && first.host == "web.example")
         #expect(first.http?.tls == HTTPTLSOptions() && first.http?.path == "/healthz?deep=1")
         #expect(list.targets[1].host == "2001:db8::1" && list.targets[1].http?.tls == nil)
 
-        expectIssue("groups: [{name: g, targets: ['ftp://h/x']}]", path: "groups[0].targets[0]", containing: "is not an http:// or https:// URL")
+        expectIssue(
+            "groups: [{name: g, targets: ['ftp://h/x']}]", path: "groups[0].targets[0]", containing: "is not an http:// or https:// URL")
         expectIssue("groups: [{name: g, targets: ['https://u:p@h/x']}]", path: "groups[0].targets[0]", containing: "holds credentials")
     }
 
@@ -95,8 +101,10 @@ struct HTTPProbeOptionsTests {
         expectIssue(
             "groups: [{name: a, kind: http, targets: []}, {name: g, kind: http, http: {method: FETCH}, targets: []}]",
             path: "groups[1].http.method", containing: "'FETCH' is not an HTTP method (GET, HEAD, POST")
-        expectIssue("groups: [{name: g, http: {scheme: ftp}, targets: []}]", path: "groups[0].http.scheme", containing: "neither http nor https")
-        expectIssue("groups: [{name: g, http: {path: healthz}, targets: []}]", path: "groups[0].http.path", containing: "does not start with /")
+        expectIssue(
+            "groups: [{name: g, http: {scheme: ftp}, targets: []}]", path: "groups[0].http.scheme", containing: "neither http nor https")
+        expectIssue(
+            "groups: [{name: g, http: {path: healthz}, targets: []}]", path: "groups[0].http.path", containing: "does not start with /")
         expectIssue("groups: [{name: g, http: {path: '/a b'}, targets: []}]", path: "groups[0].http.path", containing: "percent-encode")
         expectIssue(
             "groups: [{name: g, http: {headers: {'Bad Name': x}}, targets: []}]", path: "groups[0].http.headers.Bad Name",
@@ -107,14 +115,18 @@ struct HTTPProbeOptionsTests {
         expectIssue(
             "groups: [{name: g, http: {valid_status_codes: [200, 7xx]}, targets: []}]", path: "groups[0].http.valid_status_codes[1]",
             containing: "'7xx' is not a status")
-        expectIssue("groups: [{name: g, http: {valid_status_codes: []}, targets: []}]", path: "groups[0].http.valid_status_codes", containing: "is empty")
+        expectIssue(
+            "groups: [{name: g, http: {valid_status_codes: []}, targets: []}]", path: "groups[0].http.valid_status_codes",
+            containing: "is empty")
         expectIssue(
             "groups: [{name: g, http: {fail_if_body_matches_regexp: ['(']}, targets: []}]",
             path: "groups[0].http.fail_if_body_matches_regexp[0]", containing: "'(' is not a valid regular expression")
         expectIssue(
             "groups: [{name: g, http: {fail_if_body_not_matches_regexp: ['ok', '[a-']}, targets: []}]",
             path: "groups[0].http.fail_if_body_not_matches_regexp[1]", containing: "not a valid regular expression")
-        expectIssue("groups: [{name: g, http: {body_size_limit: 0}, targets: []}]", path: "groups[0].http.body_size_limit", containing: "outside 1...")
+        expectIssue(
+            "groups: [{name: g, http: {body_size_limit: 0}, targets: []}]", path: "groups[0].http.body_size_limit",
+            containing: "outside 1...")
         expectIssue(
             "groups: [{name: g, http: {body: '\(String(repeating: "x", count: 70_000))'}, targets: []}]", path: "groups[0].http.body",
             containing: "above the maximum")
@@ -154,7 +166,8 @@ struct HTTPProbeOptionsTests {
         expectIssue(
             "groups: [{name: g, http: {path: /x}, targets: ['10.0.0.1:9301']}]", path: "groups[0].http",
             containing: "none of the group's targets is of kind http")
-        #expect(issues("groups: [{name: g, http: {path: /x}, targets: ['10.0.0.1:9301', 'http://10.0.0.2/']}]").isEmpty, "a URL target uses it")
+        #expect(
+            issues("groups: [{name: g, http: {path: /x}, targets: ['10.0.0.1:9301', 'http://10.0.0.2/']}]").isEmpty, "a URL target uses it")
     }
 
     @Test("status patterns read as numbers, ranges and classes")

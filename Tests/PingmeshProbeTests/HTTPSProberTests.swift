@@ -134,6 +134,8 @@ struct HTTPSProberTests {
         let server = try await TestHTTPServer.start()
         defer { server.close(promise: nil) }
         let outcome = await probe(server, tls: HTTPTLSOptions(caFile: "/nonexistent/ca.pem"))
-        #expect(outcome.result == .error && outcome.detail?.contains("tls_config.ca_file: cannot load '/nonexistent/ca.pem'") == true, "\(outcome)")
+        #expect(
+            outcome.result == .error && outcome.detail?.contains("tls_config.ca_file: cannot load '/nonexistent/ca.pem'") == true,
+            "\(outcome)")
     }
 }

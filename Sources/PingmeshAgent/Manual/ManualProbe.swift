@@ -38,8 +38,8 @@ public final class ManualProbe: ManualProbing {
     /// One target as a one-target pinglist, validated as a pinglist is. An http target may be a
     /// URL; `http` options are laid over what the URL says.
     public static func pinglist(
-        kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0, sourceAddress: String? = nil,
-        http: HTTPProbeOptionsFile? = nil
+        kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0,
+        sourceAddress: String? = nil, http: HTTPProbeOptionsFile? = nil
     ) throws -> Pinglist {
         guard let probeKind = ProbeKind(rawValue: kind) else {
             throw ManualProbeError("kind: '\(kind)' is not a probe kind (\(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")))")

@@ -39,7 +39,9 @@ extension HTTPProbeOptionsFile {
         }
         if let body, body.utf8.count > HTTPProbeOptions.maximumRequestBodyBytes {
             issues.append(
-                .init(path: "\(path).body", reason: "\(body.utf8.count) bytes is above the maximum of \(HTTPProbeOptions.maximumRequestBodyBytes)"))
+                .init(
+                    path: "\(path).body",
+                    reason: "\(body.utf8.count) bytes is above the maximum of \(HTTPProbeOptions.maximumRequestBodyBytes)"))
         }
         for (index, pattern) in (validStatusCodes ?? []).enumerated() where HTTPStatusRange(parsing: pattern.text) == nil {
             issues.append(
@@ -53,7 +55,8 @@ extension HTTPProbeOptionsFile {
         Self.checkPatterns(failIfBodyMatchesRegexp, path: "\(path).fail_if_body_matches_regexp", issues: &issues)
         Self.checkPatterns(failIfBodyNotMatchesRegexp, path: "\(path).fail_if_body_not_matches_regexp", issues: &issues)
         if let limit = bodySizeLimit, !(1...HTTPProbeOptions.maximumBodySizeLimit).contains(limit) {
-            issues.append(.init(path: "\(path).body_size_limit", reason: "\(limit) is outside 1...\(HTTPProbeOptions.maximumBodySizeLimit) bytes"))
+            issues.append(
+                .init(path: "\(path).body_size_limit", reason: "\(limit) is outside 1...\(HTTPProbeOptions.maximumBodySizeLimit) bytes"))
         }
         tlsConfig?.check(path: "\(path).tls_config", issues: &issues)
     }

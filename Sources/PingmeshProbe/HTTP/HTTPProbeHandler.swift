@@ -109,7 +109,8 @@ final class HTTPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
                 phases.failure = .bodyTooLarge
                 finish(
                     context: context,
-                    ProbeOutcome(result: .error, connectRTT: phases.connect, detail: "body above the limit of \(validator.bodySizeLimit) bytes"))
+                    ProbeOutcome(
+                        result: .error, connectRTT: phases.connect, detail: "body above the limit of \(validator.bodySizeLimit) bytes"))
                 return
             }
             if validator.needsBody {
@@ -147,7 +148,9 @@ final class HTTPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        finish(context: context, ProbeOutcome(result: .error, connectRTT: phases.connect, detail: "the connection closed before the response ended"))
+        finish(
+            context: context,
+            ProbeOutcome(result: .error, connectRTT: phases.connect, detail: "the connection closed before the response ended"))
         context.fireChannelInactive()
     }
 

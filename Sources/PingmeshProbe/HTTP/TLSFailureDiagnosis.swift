@@ -20,7 +20,9 @@ enum TLSFailureDiagnosis {
             if notAfter < now { return (.certificateExpired, "tls: certificate expired at \(timestamp(notAfter))") }
             if notBefore > now { return (.certificateNotYetValid, "tls: certificate is not valid before \(timestamp(notBefore))") }
         }
-        return (.certificateUntrusted, "tls: certificate is not trusted (no chain to a trusted CA; set tls_config.ca_file for a private CA)")
+        return (
+            .certificateUntrusted, "tls: certificate is not trusted (no chain to a trusted CA; set tls_config.ca_file for a private CA)"
+        )
     }
 
     static func timestamp(_ date: Date) -> String {

@@ -38,11 +38,13 @@ struct TestPKI {
                 "-keyout", pki.path("ca.key"), "-out", pki.caFile, "-days", "60", "-subj", "/CN=pingmesh test CA",
                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
             ])
-        try await pki.run(openssl, ["req", "-new"] + ecKey + ["-keyout", pki.leafKey, "-out", pki.path("leaf.csr"), "-subj", "/CN=localhost"])
+        try await pki.run(
+            openssl, ["req", "-new"] + ecKey + ["-keyout", pki.leafKey, "-out", pki.path("leaf.csr"), "-subj", "/CN=localhost"])
         try await pki.sign(openssl, out: pki.leafCertificate, from: now.addingTimeInterval(-86_400), to: notAfter)
         try await pki.sign(
             openssl, out: pki.expiredCertificate, from: now.addingTimeInterval(-60 * 86_400), to: now.addingTimeInterval(-30 * 86_400))
-        try await pki.sign(openssl, out: pki.localhostOnlyCertificate, from: now.addingTimeInterval(-86_400), to: notAfter, extensions: "localhost_only")
+        try await pki.sign(
+            openssl, out: pki.localhostOnlyCertificate, from: now.addingTimeInterval(-86_400), to: notAfter, extensions: "localhost_only")
         return pki
     }
 
