@@ -16,11 +16,11 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Argument(
         help:
-            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, timed by phase) or icmp (echo; a ping socket or a raw socket)."
+            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, or any http(s):// URL with the HTTP options below, timed by phase) or icmp (echo; a ping socket or a raw socket)."
     )
     var kind: String
 
-    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT; for icmp, HOST alone.")
+    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT; for icmp, HOST alone; for http also a URL, http(s)://HOST[:PORT]/PATH.")
     var target: String
 
     @Option(name: .shortAndLong, help: "Number of probes (1...1000).")
@@ -46,6 +46,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Flag(help: "Print one JSON document instead of lines.")
     var json = false
+
+    @OptionGroup(title: "HTTP (http probes only)")
+    var http: HTTPProbeFlags
 
     func run() async throws {
         let plan: Plan
@@ -74,12 +77,12 @@ struct ProbeCommand: AsyncParsableCommand {
         var outcomes: [ProbeOutcome] = []
         for sequence in 1...count {
             if sequence > 1 { try await Task.sleep(for: plan.pinglist.settings.interval) }
-            let outcome = await prober.probe(
-                ProbeRequest(
-                    address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                    payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress, dscp: dscp
-                )
+            var request = ProbeRequest(
+                address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
+                payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress, dscp: dscp
             )
+            request.http = scheduled.target.http
+            let outcome = await prober.probe(request)
             outcomes.append(outcome)
             if !json { print(ProbeReport.line(sequence: sequence, target: scheduled, outcome: outcome)) }
         }
@@ -106,9 +109,15 @@ struct ProbeCommand: AsyncParsableCommand {
         do {
             var pinglist = try ManualProbe.pinglist(
                 kind: kind, target: target, timeout: try duration(timeout, "--timeout").duration, delay: try duration(delay, "--delay").duration,
-                payloadBytes: payload, sourceAddress: source)
+                payloadBytes: payload, sourceAddress: source, http: try http.options(kind: kind))
             pinglist.settings.interval = gap.duration
             return Plan(pinglist: pinglist)
+        } catch let error as ConfigError {
+            // The one-target pinglist's field paths mean nothing on a command line; its flags do.
+            let messages = error.issues.map { issue in
+                HTTPProbeFlags.flag(for: issue.path).map { "\($0): \(issue.reason)" } ?? issue.description
+            }
+            throw ValidationError(messages.joined(separator: "\n"))
         } catch let error as ManualProbeError {
             // On the command line the fields are the arguments KIND and TARGET.
             var message = error.description

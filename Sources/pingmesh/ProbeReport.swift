@@ -21,10 +21,11 @@ struct ProbeReport {
         if let connect = outcome.connectRTT, target.target.payloadBytes > 0, outcome.httpPhases == nil { text += " connect=\(milliseconds(connect)) ms" }
         if let phases = outcome.httpPhases {
             if let status = phases.status { text += " status=\(status)" }
-            for (name, phase) in [("connect", phases.connect), ("processing", phases.processing), ("transfer", phases.transfer)] {
+            for (name, phase) in phases.named {
                 if let phase { text += " \(name)=\(milliseconds(phase)) ms" }
             }
             text += " bytes=\(phases.bodyBytes)"
+            if let notAfter = phases.certificateNotAfter { text += " cert_expiry=\(timestamp(notAfter))" }
         }
         if let detail = outcome.detail { text += " (\(detail))" }
         return text
@@ -40,6 +41,23 @@ struct ProbeReport {
             let mean = rtts.reduce(Duration.zero, +) / rtts.count
             text += "\nrtt min/avg/max = \(Self.milliseconds(low))/\(Self.milliseconds(mean))/\(Self.milliseconds(high)) ms"
         }
+        return text + httpSummary
+    }
+
+    /// For HTTP: each phase's median over the answered probes, and the certificate's expiry.
+    private var httpSummary: String {
+        let answered = outcomes.filter { !$0.result.isFailure }.compactMap(\.httpPhases)
+        var text = ""
+        let medians = HTTPPhases.phaseNames.compactMap { name -> String? in
+            let values = answered.compactMap { phases in phases.named.first { $0.phase == name }?.duration }.sorted()
+            return values.isEmpty ? nil : "\(name) \(Self.milliseconds(values[values.count / 2]))"
+        }
+        if !medians.isEmpty { text += "\nphase medians: \(medians.joined(separator: ", ")) ms" }
+        if let notAfter = outcomes.compactMap({ $0.httpPhases?.certificateNotAfter }).last {
+            let days = notAfter.timeIntervalSinceNow / 86_400
+            let when = days >= 0 ? "in \(Int(days)) days" : "\(Int(-days)) days ago"
+            text += "\ncertificate expires \(Self.timestamp(notAfter)) (\(when))"
+        }
         return text
     }
 
@@ -51,6 +69,14 @@ struct ProbeReport {
             var connect_rtt_seconds: Double?
             var source_port: Int?
             var detail: String?
+            var http: HTTPDetail?
+        }
+        struct HTTPDetail: Encodable {
+            var status: Int?
+            var body_bytes: Int
+            var phases_seconds: [String: Double]
+            var cert_expiry_timestamp_seconds: Double?
+            var failure: String?
         }
         struct Document: Encodable {
             var kind: String
@@ -68,7 +94,14 @@ struct ProbeReport {
             probes: outcomes.enumerated().map { index, outcome in
                 Probe(
                     seq: index + 1, result: outcome.result.rawValue, rtt_seconds: outcome.rtt?.seconds,
-                    connect_rtt_seconds: outcome.connectRTT?.seconds, source_port: outcome.sourcePort, detail: outcome.detail
+                    connect_rtt_seconds: outcome.connectRTT?.seconds, source_port: outcome.sourcePort, detail: outcome.detail,
+                    http: outcome.httpPhases.map { phases in
+                        let timed = phases.named.compactMap { name, value in value.map { (name, $0.seconds) } }
+                        return HTTPDetail(
+                            status: phases.status, body_bytes: phases.bodyBytes, phases_seconds: Dictionary(uniqueKeysWithValues: timed),
+                            cert_expiry_timestamp_seconds: phases.certificateNotAfter?.timeIntervalSince1970,
+                            failure: phases.failure?.rawValue)
+                    }
                 )
             }
         )
@@ -83,6 +116,10 @@ struct ProbeReport {
         // ICMP has no port.
         let resolved = target.target.kind == .icmp ? ip : HostPort.join(ip, target.address.port ?? target.target.port)
         return target.target.host == target.address.ipAddress ? resolved : "\(target.target.host) (\(resolved))"
+    }
+
+    static func timestamp(_ date: Date) -> String {
+        ISO8601DateFormatter().string(from: date)
     }
 
     static func milliseconds(_ duration: Duration) -> String {

@@ -35,9 +35,11 @@ public final class ManualProbe: ManualProbing {
         }
     }
 
-    /// One target as a one-target pinglist, validated as a pinglist is.
+    /// One target as a one-target pinglist, validated as a pinglist is. An http target may be a
+    /// URL; `http` options are laid over what the URL says.
     public static func pinglist(
-        kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0, sourceAddress: String? = nil
+        kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0,
+        sourceAddress: String? = nil, http: HTTPProbeOptionsFile? = nil
     ) throws -> Pinglist {
         guard let probeKind = ProbeKind(rawValue: kind) else {
             throw ManualProbeError("kind: '\(kind)' is not a probe kind (\(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")))")
@@ -45,15 +47,29 @@ public final class ManualProbe: ManualProbing {
         guard Agent.probeKinds.contains(probeKind) else {
             throw ManualProbeError("kind: \(kind) probes are not available yet; \(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")) are")
         }
-        guard let (host, port) = HostPort.split(target), port != nil || probeKind == .icmp else {
-            throw ManualProbeError("target: '\(target)' is not HOST:PORT or [IPv6]:PORT")
-        }
+        var entry = try targetFile(target, kind: probeKind)
+        if let http { entry.http = http.overriding(entry.http) }
         let file = PinglistFile(
             settings: PinglistSettingsFile(
                 interval: ConfigDuration(SafetyLimits.minimumPairInterval), timeout: ConfigDuration(timeout), delay: ConfigDuration(delay),
                 payloadBytes: payloadBytes, sourceAddress: sourceAddress),
-            groups: [TargetGroupFile(name: "manual", kind: probeKind, targets: [TargetFile(address: host, port: port)])])
+            groups: [TargetGroupFile(name: "manual", kind: probeKind, targets: [entry])])
         return try file.validated(file: "manual probe", contentVersion: "manual")
+    }
+
+    private static func targetFile(_ target: String, kind: ProbeKind) throws -> TargetFile {
+        if TargetFile.isURL(target) {
+            guard kind == .http else { throw ManualProbeError("target: '\(target)' is a URL, which only http probes take") }
+            do {
+                return try TargetFile(url: target)
+            } catch let DecodingError.dataCorrupted(context) {
+                throw ManualProbeError("target: \(context.debugDescription)")
+            }
+        }
+        guard let (host, port) = HostPort.split(target), port != nil || kind == .icmp else {
+            throw ManualProbeError("target: '\(target)' is not HOST:PORT or [IPv6]:PORT\(kind == .http ? " or an http(s):// URL" : "")")
+        }
+        return TargetFile(address: host, port: port)
     }
 
     public func probe(_ request: ManualProbeRequest) async throws -> ManualProbeReport {

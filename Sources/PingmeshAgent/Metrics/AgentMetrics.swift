@@ -24,8 +24,9 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let rounds: Counter
     private let overruns: Counter
     private let synRetransmits: Counter
-    /// HTTP probes' phases (connect, processing, transfer), as blackbox_exporter names them.
+    /// HTTP probes' phases (connect, tls, processing, transfer), as blackbox_exporter names them.
     private let httpPhases: [String: DurationHistogram]
+    private let http: HTTPProbeMetrics?
     private let synAttempts: Counter
     private let inFlight: Gauge
     private let pinglistLoaded: Gauge
@@ -80,16 +81,18 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         httpPhases =
             kinds.contains(.http)
             ? Dictionary(
-                uniqueKeysWithValues: ["connect", "processing", "transfer"].map { phase in
+                uniqueKeysWithValues: HTTPPhases.phaseNames.map { phase in
                     (
                         phase,
                         registry.makeDurationHistogram(
                             descriptor: .pingmesh(
                                 "pingmesh_http_phase_seconds",
-                                help: "Phases of answered HTTP probes: connect (handshake), processing (request to first byte), transfer (first to last byte)."),
+                                help:
+                                    "Phases of answered HTTP probes: connect (TCP handshake), tls (TLS handshake, HTTPS only), processing (request to first byte), transfer (first to last byte)."),
                             labels: [("phase", phase)], buckets: MetricBuckets.rtt)
                     )
                 }) : [:]
+        http = kinds.contains(.http) ? HTTPProbeMetrics(registry: registry) : nil
         let gauge = { (name: String, help: String) in registry.makeGauge(descriptor: .pingmesh(name, help: help)) }
         let counter = { (name: String, help: String) in registry.makeCounter(descriptor: .pingmesh(name, help: help)) }
         targets = gauge("pingmesh_agent_targets", "Targets in the pinglist being probed.")
@@ -139,10 +142,11 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
             if retransmits > 0 { synRetransmits.increment(by: Int64(retransmits)) }
         }
         if let phases = outcome.httpPhases, !outcome.result.isFailure {
-            for (phase, value) in [("connect", phases.connect), ("processing", phases.processing), ("transfer", phases.transfer)] {
+            for (phase, value) in phases.named {
                 if let value { httpPhases[phase]?.record(value) }
             }
         }
+        http?.record(outcome, for: scheduled)
         if let value = outcome.rtt, !outcome.result.isFailure {
             rtt[kind]?.record(value)
             if perTargetHistograms { perTargetHistogram(for: scheduled).record(value) }
@@ -228,6 +232,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         targetsSkipped.set(Double(pinglist.skipped.count))
         let ids = Set(pinglist.targets.map(\.id))
         let registry = self.registry
+        http?.retain(ids: ids)
         // Series of targets that left the list would otherwise report a stale failure forever.
         unhealthy.withLock { series in
             for (id, entry) in series where !ids.contains(id) {

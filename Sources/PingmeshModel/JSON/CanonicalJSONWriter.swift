@@ -55,6 +55,13 @@ public struct CanonicalJSONWriter {
         bytes.append(contentsOf: String(value).utf8)
     }
 
+    public mutating func field(_ name: String, _ value: Bool?) {
+        guard let value else { return }
+        key(name)
+        afterKey = false
+        bytes.append(contentsOf: (value ? "true" : "false").utf8)
+    }
+
     /// A string map with its keys in UTF-8 byte order.
     public mutating func field(_ name: String, _ map: [String: String]?) {
         guard let map else { return }

@@ -44,6 +44,10 @@ extension PinglistSettingsFile {
 extension TargetGroupFile {
     func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
+        if let http {
+            writer.key("http")
+            http.write(to: &writer)
+        }
         writer.field("kind", kind?.rawValue)
         writer.field("labels", labels)
         writer.field("name", name)
@@ -61,6 +65,10 @@ extension TargetFile {
         writer.beginObject()
         writer.field("address", address)
         writer.field("delay", delay?.description)
+        if let http {
+            writer.key("http")
+            http.write(to: &writer)
+        }
         writer.field("interval", interval?.description)
         writer.field("kind", kind?.rawValue)
         writer.field("labels", labels)

@@ -93,6 +93,8 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
     public var kind: ProbeKind?
     public var port: Int?
     public var targets: [TargetFile]
+    /// HTTP probe options for the group's http targets (`HTTPProbeOptionsFile`).
+    public var http: HTTPProbeOptionsFile?
 
     public init(name: String, labels: [String: String]? = nil, kind: ProbeKind? = nil, port: Int? = nil, targets: [TargetFile]) {
         self.name = name
@@ -104,6 +106,7 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, labels, kind, port, targets
+        case http
     }
 
     public init(from decoder: any Decoder) throws {
@@ -114,6 +117,7 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
         kind = try container.decodeIfPresent(ProbeKind.self, forKey: .kind)
         port = try container.decodeIfPresent(Int.self, forKey: .port)
         targets = try container.decodeIfPresent([TargetFile].self, forKey: .targets) ?? []
+        http = try container.decodeIfPresent(HTTPProbeOptionsFile.self, forKey: .http)
     }
 }
 
@@ -129,6 +133,8 @@ public struct TargetFile: Sendable, Hashable, Codable {
     public var timeout: ConfigDuration?
     public var delay: ConfigDuration?
     public var payloadBytes: Int?
+    /// HTTP probe options laid over the group's, field by field.
+    public var http: HTTPProbeOptionsFile?
 
     public init(
         address: String, port: Int? = nil, kind: ProbeKind? = nil, name: String? = nil,
@@ -149,9 +155,14 @@ public struct TargetFile: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case address, port, kind, name, labels, interval, timeout, delay
         case payloadBytes = "payload_bytes"
+        case http
     }
 
     public init(from decoder: any Decoder) throws {
+        if let shorthand = try? decoder.singleValueContainer().decode(String.self), TargetFile.isURL(shorthand) {
+            try self.init(url: shorthand, codingPath: decoder.codingPath)
+            return
+        }
         if let shorthand = try? decoder.singleValueContainer().decode(String.self) {
             guard let (host, port) = HostPort.split(shorthand) else {
                 throw DecodingError.dataCorrupted(
@@ -174,5 +185,6 @@ public struct TargetFile: Sendable, Hashable, Codable {
             delay: try container.decodeIfPresent(ConfigDuration.self, forKey: .delay),
             payloadBytes: try container.decodeIfPresent(Int.self, forKey: .payloadBytes)
         )
+        http = try container.decodeIfPresent(HTTPProbeOptionsFile.self, forKey: .http)
     }
 }

@@ -2,7 +2,7 @@
 public struct ProbeTarget: Sendable, Hashable, Identifiable {
     /// `kind://host:port`: unique within a pinglist, stable across pinglist versions, so a target
     /// keeps its phase in the round and its metrics when the list around it changes.
-    public var id: String { "\(kind.rawValue)://\(HostPort.join(host, port))" }
+    public var id: String { Self.identifier(kind: kind, host: host, port: port, http: http) }
     /// A human name (the peer server's name), or the address.
     public var name: String
     public var group: String
@@ -16,6 +16,8 @@ public struct ProbeTarget: Sendable, Hashable, Identifiable {
     public var timeout: Duration
     public var delay: Duration
     public var payloadBytes: Int
+    /// How an http target is probed; nil for other kinds and for an agent's plain `/ping`.
+    public var http: HTTPProbeOptions?
 
     public init(
         name: String, group: String, kind: ProbeKind, host: String, port: Int, labels: [String: String] = [:],

@@ -1,51 +1,58 @@
+import Foundation
 import NIOCore
 import NIOHTTP1
+import NIOSSL
+import NIOTLS
 import PingmeshModel
 
-/// The phases of one HTTP probe, named as blackbox_exporter names them (resolve is the
-/// resolver's, before the probe): connect (the TCP handshake), processing (request sent to the
-/// response's first byte) and transfer (first byte to the end of the body).
-public struct HTTPPhases: Sendable, Equatable {
-    public var connect: Duration?
-    public var processing: Duration?
-    public var transfer: Duration?
-    public var status: Int?
-    public var bodyBytes: Int
-}
-
-/// One HTTP/1.1 GET over a fresh connection, timed phase by phase on the event loop. Any status
-/// outside 200-399 is an error that names the status; a connection that ends before the response
-/// does is an error; no response within the timeout is a timeout.
+/// One HTTP/1.1 exchange over a fresh connection, timed phase by phase on the event loop: the
+/// request goes out when the connection (and, for HTTPS, the TLS handshake) is up, the response
+/// is judged by `HTTPResponseValidator`. A connection that ends before the response does is an
+/// error; no response within the timeout is a timeout.
 final class HTTPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPClientResponsePart
     typealias OutboundIn = HTTPClientRequestPart
     typealias OutboundOut = HTTPClientRequestPart
 
     private let request: ProbeRequest
-    private let path: String
-    private let host: String
+    private let plan: HTTPRequestPlan
+    private let validator: HTTPResponseValidator
+    /// The name the certificate must hold, for messages; nil checks the target's address.
+    private let tlsExpectedName: String?
+    private let usesTLS: Bool
     private let promise: EventLoopPromise<ProbeOutcome>
     private var connectStarted: NIODeadline?
     private var connected: NIODeadline?
+    private var handshakeDone: NIODeadline?
     private var requestSent: NIODeadline?
     private var firstByte: NIODeadline?
-    private var phases = HTTPPhases(bodyBytes: 0)
+    private var phases = HTTPPhases()
+    /// The body so far, kept only when a pattern must read it, and never past the size limit.
+    private var body: ByteBuffer?
     private var sourcePort: Int?
     private var finished = false
     private var deadline: Scheduled<Void>?
 
-    init(request: ProbeRequest, path: String, host: String, promise: EventLoopPromise<ProbeOutcome>) {
+    init(request: ProbeRequest, plan: HTTPRequestPlan, tlsExpectedName: String?, promise: EventLoopPromise<ProbeOutcome>) {
         self.request = request
-        self.path = path
-        self.host = host
+        self.plan = plan
+        self.validator = HTTPResponseValidator(request.http ?? HTTPProbeOptions())
+        self.tlsExpectedName = tlsExpectedName
+        self.usesTLS = request.http?.tls != nil
         self.promise = promise
     }
 
     func handlerAdded(context: ChannelHandlerContext) {
         deadline = context.eventLoop.assumeIsolated().scheduleTask(in: .nanoseconds(request.timeout.nanoseconds)) {
-            let stage = self.connected == nil ? "connect" : self.firstByte == nil ? "response" : "body"
-            self.finish(context: context, ProbeOutcome(result: .timeout, detail: "no \(stage) within \(self.request.timeout)"))
+            self.finish(context: context, ProbeOutcome(result: .timeout, detail: "no \(self.stage) within \(self.request.timeout)"))
         }
+    }
+
+    /// What the probe was waiting for, for a timeout's detail.
+    private var stage: String {
+        if connected == nil { return "connect" }
+        if usesTLS && handshakeDone == nil { return "tls handshake" }
+        return firstByte == nil ? "response" : "body"
     }
 
     func connect(context: ChannelHandlerContext, to address: SocketAddress, promise: EventLoopPromise<Void>?) {
@@ -65,45 +72,85 @@ final class HTTPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         let now = NIODeadline.now()
         connected = now
         phases.connect = Self.duration(from: connectStarted, to: now)
-        var head = HTTPRequestHead(version: .http1_1, method: .GET, uri: path)
-        head.headers.add(name: "Host", value: host)
-        head.headers.add(name: "User-Agent", value: "pingmesh")
-        head.headers.add(name: "Connection", value: "close")
-        context.write(wrapOutboundOut(.head(head)), promise: nil)
-        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
-        requestSent = .now()
+        // The TLS handler ahead of this one started its handshake on the same event; the
+        // request waits for it, so processing times the server, not the handshake.
+        if !usesTLS { sendRequest(context: context) }
         context.fireChannelActive()
     }
 
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tlsEvent = event as? TLSUserEvent, case .handshakeCompleted = tlsEvent, handshakeDone == nil {
+            let now = NIODeadline.now()
+            handshakeDone = now
+            phases.tls = Self.duration(from: connected, to: now)
+            phases.certificateNotAfter = peerCertificate(context: context).map(Self.notAfter)
+            sendRequest(context: context)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func sendRequest(context: ChannelHandlerContext) {
+        context.write(wrapOutboundOut(.head(plan.head)), promise: nil)
+        if let body = plan.body { context.write(wrapOutboundOut(.body(.byteBuffer(body))), promise: nil) }
+        context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+        requestSent = .now()
+    }
+
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        guard !finished else { return }
         switch unwrapInboundIn(data) {
         case .head(let head):
             firstByte = .now()
             phases.status = Int(head.status.code)
             phases.processing = Self.duration(from: requestSent, to: firstByte!)
-        case .body(let body):
-            phases.bodyBytes += body.readableBytes
+        case .body(var chunk):
+            phases.bodyBytes += chunk.readableBytes
+            guard phases.bodyBytes <= validator.bodySizeLimit else {
+                phases.failure = .bodyTooLarge
+                finish(
+                    context: context,
+                    ProbeOutcome(
+                        result: .error, connectRTT: phases.connect, detail: "body above the limit of \(validator.bodySizeLimit) bytes"))
+                return
+            }
+            if validator.needsBody {
+                if body == nil { body = context.channel.allocator.buffer(capacity: chunk.readableBytes) }
+                body!.writeBuffer(&chunk)
+            }
         case .end:
             let end = NIODeadline.now()
             phases.transfer = Self.duration(from: firstByte, to: end)
             let total = Self.duration(from: connectStarted, to: end) ?? .zero
             var outcome: ProbeOutcome
-            if let status = phases.status, (200..<400).contains(status) {
-                outcome = .answered(rtt: total, connectRTT: phases.connect, delay: request.delay)
+            if let failed = validator.validate(status: phases.status ?? 0, body: body) {
+                phases.failure = failed.failure
+                outcome = ProbeOutcome(result: .error, rtt: total, connectRTT: phases.connect, detail: failed.detail)
             } else {
-                outcome = ProbeOutcome(result: .error, rtt: total, connectRTT: phases.connect, detail: "HTTP status \(phases.status ?? 0)")
+                outcome = .answered(rtt: total, connectRTT: phases.connect, delay: request.delay)
             }
-            outcome.sourcePort = sourcePort
             finish(context: context, outcome)
         }
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        finish(context: context, ProbeOutcome(result: ErrorClassification.classify(error), detail: "\(error)"))
+        if usesTLS, connected != nil, handshakeDone == nil {
+            let (failure, detail) = TLSFailureDiagnosis.diagnose(
+                error, peerCertificate: peerCertificate(context: context), expectedName: tlsExpectedName)
+            phases.failure = failure
+            phases.certificateNotAfter = peerCertificate(context: context).map(Self.notAfter)
+            finish(context: context, ProbeOutcome(result: .error, connectRTT: phases.connect, detail: detail))
+            return
+        }
+        // A server that frames its body by closing the connection may skip TLS's close_notify;
+        // the decoder ends the response when the channel goes inactive, which is the real end.
+        if let sslError = error as? NIOSSLError, case .uncleanShutdown = sslError, firstByte != nil { return }
+        finish(context: context, ProbeOutcome(result: ErrorClassification.classify(error), connectRTT: phases.connect, detail: "\(error)"))
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        finish(context: context, ProbeOutcome(result: .error, detail: "the connection closed before the response ended"))
+        finish(
+            context: context,
+            ProbeOutcome(result: .error, connectRTT: phases.connect, detail: "the connection closed before the response ended"))
         context.fireChannelInactive()
     }
 
@@ -116,6 +163,15 @@ final class HTTPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         if outcome.sourcePort == nil { outcome.sourcePort = sourcePort }
         promise.succeed(outcome)
         context.close(promise: nil)
+    }
+
+    /// The certificate the server presented; still there after a failed verification.
+    private func peerCertificate(context: ChannelHandlerContext) -> NIOSSLCertificate? {
+        (try? context.pipeline.syncOperations.handler(type: NIOSSLClientHandler.self))?.peerCertificate
+    }
+
+    private static func notAfter(_ certificate: NIOSSLCertificate) -> Date {
+        Date(timeIntervalSince1970: TimeInterval(certificate.notValidAfter))
     }
 
     private static func duration(from start: NIODeadline?, to end: NIODeadline) -> Duration? {

@@ -1,11 +1,14 @@
 import NIOCore
 import NIOHTTP1
 import NIOPosix
+import NIOSSL
 import PingmeshModel
 
-/// HTTP probes: a GET of a Pingmesh agent's `/ping` (with `?size=N` for a payload of N bytes)
-/// over a fresh connection each time, so the handshake is measured like a TCP probe's, timed by
-/// phase (`HTTPPhases`). The RTT is the whole exchange, connect to the last byte.
+/// HTTP(S) probes over a fresh connection each time, so the handshakes are measured like a TCP
+/// probe's, timed by phase (`HTTPPhases`). Without options a probe is a GET of a Pingmesh
+/// agent's `/ping` (`?size=N` for a payload of N bytes); with them, the request, TLS and
+/// validation a blackbox_exporter operator would configure. The RTT is the whole exchange,
+/// connect to the last byte.
 public struct HTTPProber: Prober {
     public let kind = ProbeKind.http
     private let group: any EventLoopGroup
@@ -18,17 +21,28 @@ public struct HTTPProber: Prober {
         (try? await start(request).get()) ?? ProbeOutcome(result: .error, detail: "probe future failed")
     }
 
-    /// The path asked for: the agents' `/ping`, sized by the payload.
-    static func path(for request: ProbeRequest) -> String { request.payloadBytes > 0 ? "/ping?size=\(request.payloadBytes)" : "/ping" }
-
     func start(_ request: ProbeRequest) -> EventLoopFuture<ProbeOutcome> {
         let loop = group.next()
         let promise = loop.makePromise(of: ProbeOutcome.self)
-        let host = request.address.ipAddress.map { request.address.protocol == .inet6 ? "[\($0)]" : $0 } ?? "localhost"
-        let hostHeader = "\(host):\(request.address.port ?? 80)"
-        ProbeConnection.open(request, on: loop, promise: promise) { pipeline in
+        let plan = HTTPRequestPlan(request)
+        var tls: (context: NIOSSLContext, serverName: String?)?
+        if let options = request.http?.tls {
+            do {
+                tls = (try HTTPTLSContextCache.shared.context(for: options), options.serverName ?? request.http?.hostName)
+            } catch {
+                promise.succeed(ProbeOutcome(result: .error, detail: "\(error)"))
+                return promise.futureResult
+            }
+        }
+        ProbeConnection.open(request, on: loop, promise: promise) { [tls] pipeline in
+            if let tls {
+                // With no name the certificate is checked against the address connected to (an
+                // IP SAN); SNI cannot carry an address, so none is sent then.
+                try pipeline.addHandler(NIOSSLClientHandler(context: tls.context, serverHostname: tls.serverName))
+            }
             try pipeline.addHTTPClientHandlers()
-            try pipeline.addHandler(HTTPProbeHandler(request: request, path: Self.path(for: request), host: hostHeader, promise: promise))
+            try pipeline.addHandler(
+                HTTPProbeHandler(request: request, plan: plan, tlsExpectedName: tls?.serverName, promise: promise))
         }
         return promise.futureResult
     }
