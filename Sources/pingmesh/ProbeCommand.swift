@@ -16,11 +16,11 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Argument(
         help:
-            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, timed by phase) or icmp (echo; a ping socket or a raw socket)."
+            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, timed by phase), icmp (echo; a ping socket or a raw socket), dns (a query to a DNS server, port 53; see the DNS flags) or ntp (an SNTP request to a time server, port 123; prints the clock offset)."
     )
     var kind: String
 
-    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT; for icmp, HOST alone.")
+    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT; for icmp, HOST alone; for dns and ntp, the port is optional.")
     var target: String
 
     @Option(name: .shortAndLong, help: "Number of probes (1...1000).")
@@ -46,6 +46,9 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Flag(help: "Print one JSON document instead of lines.")
     var json = false
+
+    @OptionGroup(title: "DNS")
+    var dnsFlags: DNSProbeFlags
 
     func run() async throws {
         let plan: Plan
@@ -74,12 +77,12 @@ struct ProbeCommand: AsyncParsableCommand {
         var outcomes: [ProbeOutcome] = []
         for sequence in 1...count {
             if sequence > 1 { try await Task.sleep(for: plan.pinglist.settings.interval) }
-            let outcome = await prober.probe(
-                ProbeRequest(
-                    address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                    payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress, dscp: dscp
-                )
+            var request = ProbeRequest(
+                address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
+                payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress, dscp: dscp
             )
+            request.dns = scheduled.target.dns
+            let outcome = await prober.probe(request)
             outcomes.append(outcome)
             if !json { print(ProbeReport.line(sequence: sequence, target: scheduled, outcome: outcome)) }
         }
@@ -106,7 +109,7 @@ struct ProbeCommand: AsyncParsableCommand {
         do {
             var pinglist = try ManualProbe.pinglist(
                 kind: kind, target: target, timeout: try duration(timeout, "--timeout").duration, delay: try duration(delay, "--delay").duration,
-                payloadBytes: payload, sourceAddress: source)
+                payloadBytes: payload, sourceAddress: source, dns: try dnsFlags.options(kind: kind))
             pinglist.settings.interval = gap.duration
             return Plan(pinglist: pinglist)
         } catch let error as ManualProbeError {

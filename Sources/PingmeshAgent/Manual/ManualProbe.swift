@@ -31,13 +31,16 @@ public final class ManualProbe: ManualProbing {
         case .udp: return UDPProber()
         case .icmp: return try ICMPProber.make()
         case .http: return HTTPProber()
+        case .dns: return DNSProber()
+        case .ntp: return NTPProber()
         default: return EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
         }
     }
 
     /// One target as a one-target pinglist, validated as a pinglist is.
     public static func pinglist(
-        kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0, sourceAddress: String? = nil
+        kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0, sourceAddress: String? = nil,
+        dns: DNSOptionsFile? = nil
     ) throws -> Pinglist {
         guard let probeKind = ProbeKind(rawValue: kind) else {
             throw ManualProbeError("kind: '\(kind)' is not a probe kind (\(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")))")
@@ -45,14 +48,15 @@ public final class ManualProbe: ManualProbing {
         guard Agent.probeKinds.contains(probeKind) else {
             throw ManualProbeError("kind: \(kind) probes are not available yet; \(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")) are")
         }
-        guard let (host, port) = HostPort.split(target), port != nil || probeKind == .icmp else {
+        guard let (host, port) = HostPort.split(target), port != nil || probeKind.hasWellKnownPort else {
             throw ManualProbeError("target: '\(target)' is not HOST:PORT or [IPv6]:PORT")
         }
-        let file = PinglistFile(
+        var file = PinglistFile(
             settings: PinglistSettingsFile(
                 interval: ConfigDuration(SafetyLimits.minimumPairInterval), timeout: ConfigDuration(timeout), delay: ConfigDuration(delay),
                 payloadBytes: payloadBytes, sourceAddress: sourceAddress),
             groups: [TargetGroupFile(name: "manual", kind: probeKind, targets: [TargetFile(address: host, port: port)])])
+        file.groups[0].dns = dns
         return try file.validated(file: "manual probe", contentVersion: "manual")
     }
 
@@ -85,10 +89,11 @@ public final class ManualProbe: ManualProbing {
         var results: [ManualProbeReport.Probe] = []
         for sequence in 1...count {
             if sequence > 1 { try await Task.sleep(for: interval) }
-            let outcome = await prober.probe(
-                ProbeRequest(
-                    address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                    payloadBytes: scheduled.target.payloadBytes, sourceAddress: ports.next(for: scheduled, source: source)))
+            var probeRequest = ProbeRequest(
+                address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
+                payloadBytes: scheduled.target.payloadBytes, sourceAddress: ports.next(for: scheduled, source: source))
+            probeRequest.dns = scheduled.target.dns
+            let outcome = await prober.probe(probeRequest)
             results.append(.init(seq: sequence, result: outcome.result, rttMs: outcome.rtt.map { $0.seconds * 1000 }, detail: outcome.detail))
         }
         if let icmp = prober as? ICMPProber { icmp.shutdown() }

@@ -35,6 +35,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let pulls: [PullOutcome: Counter]
     private let pullFailures: Gauge
     private let probing: Gauge
+    private let clockOffsets: ClockOffsetGauges
 
     /// Per-target series that exist right now, by target id.
     private let unhealthy = Mutex<[String: PerTargetSeries]>([:])
@@ -125,6 +126,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         probing = gauge(
             "pingmesh_agent_probing_enabled", "1 while the agent probes; 0 after the kill switch (failed pulls or an empty list).")
         probing.set(to: 1)
+        clockOffsets = ClockOffsetGauges(registry: registry)
     }
 
     // MARK: ProbeRecorder
@@ -147,6 +149,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
             rtt[kind]?.record(value)
             if perTargetHistograms { perTargetHistogram(for: scheduled).record(value) }
         }
+        clockOffsets.record(outcome, for: scheduled)
         updateHealth(of: scheduled, outcome: outcome)
     }
 
@@ -227,6 +230,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         health.targets(pinglist.targets.count)
         targetsSkipped.set(Double(pinglist.skipped.count))
         let ids = Set(pinglist.targets.map(\.id))
+        clockOffsets.keep(only: ids)
         let registry = self.registry
         // Series of targets that left the list would otherwise report a stale failure forever.
         unhealthy.withLock { series in

@@ -99,11 +99,12 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     let sentAtWallClock = Date()
                     lastSent[scheduled.id] = sentAt
                     observer?.probeStarted(scheduled, at: sentAt)
-                    let request = ProbeRequest(
+                    var request = ProbeRequest(
                         address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
                         payloadBytes: scheduled.target.payloadBytes, sourceAddress: portRotation.next(for: scheduled, source: source),
                         dscp: dscp
                     )
+                    request.dns = scheduled.target.dns
                     group.addTask { [recorder, observer] in
                         let outcome = await prober.probe(request)
                         limiter.release()

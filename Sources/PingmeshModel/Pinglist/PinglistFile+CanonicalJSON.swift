@@ -44,6 +44,7 @@ extension PinglistSettingsFile {
 extension TargetGroupFile {
     func write(to writer: inout CanonicalJSONWriter) {
         writer.beginObject()
+        dns?.write(key: "dns", to: &writer)
         writer.field("kind", kind?.rawValue)
         writer.field("labels", labels)
         writer.field("name", name)
@@ -61,6 +62,7 @@ extension TargetFile {
         writer.beginObject()
         writer.field("address", address)
         writer.field("delay", delay?.description)
+        dns?.write(key: "dns", to: &writer)
         writer.field("interval", interval?.description)
         writer.field("kind", kind?.rawValue)
         writer.field("labels", labels)

@@ -22,6 +22,7 @@ extension PinglistFile {
             }
             Self.checkLabels(group.labels, path: "\(groupPath).labels", issues: &issues)
             if let port = group.port { Self.checkPort(port, path: "\(groupPath).port", issues: &issues) }
+            Self.checkGroupDNS(group, path: groupPath, issues: &issues)
 
             for (targetIndex, entry) in group.targets.enumerated() {
                 let path = "\(groupPath).targets[\(targetIndex)]"
@@ -69,14 +70,17 @@ extension PinglistFile {
             Self.checkTiming(interval: interval, timeout: timeout, delay: delay, path: path, issues: &issues)
         }
         if entry.payloadBytes != nil { Self.checkPayload(payload, path: "\(path).payload_bytes", issues: &issues) }
+        let dns = Self.effectiveDNS(entry, group: group, kind: kind, path: path, issues: &issues)
         guard issues.count == before else { return nil }
 
         var labels = group.labels ?? [:]
         labels.merge(entry.labels ?? [:]) { _, target in target }
-        return ProbeTarget(
+        var target = ProbeTarget(
             name: entry.name ?? entry.address, group: group.name, kind: kind, host: entry.address, port: port,
             labels: labels, interval: interval, timeout: timeout, delay: delay, payloadBytes: payload
         )
+        target.dns = dns
+        return target
     }
 
     static func checkTiming(interval: Duration, timeout: Duration, delay: Duration, path: String, issues: inout [ConfigIssue]) {

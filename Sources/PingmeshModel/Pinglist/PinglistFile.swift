@@ -93,6 +93,8 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
     public var kind: ProbeKind?
     public var port: Int?
     public var targets: [TargetFile]
+    /// What the group's dns targets ask (targets may override field by field).
+    public var dns: DNSOptionsFile? = nil
 
     public init(name: String, labels: [String: String]? = nil, kind: ProbeKind? = nil, port: Int? = nil, targets: [TargetFile]) {
         self.name = name
@@ -104,6 +106,7 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
 
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, labels, kind, port, targets
+        case dns
     }
 
     public init(from decoder: any Decoder) throws {
@@ -114,6 +117,7 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
         kind = try container.decodeIfPresent(ProbeKind.self, forKey: .kind)
         port = try container.decodeIfPresent(Int.self, forKey: .port)
         targets = try container.decodeIfPresent([TargetFile].self, forKey: .targets) ?? []
+        dns = try container.decodeIfPresent(DNSOptionsFile.self, forKey: .dns)
     }
 }
 
@@ -129,6 +133,8 @@ public struct TargetFile: Sendable, Hashable, Codable {
     public var timeout: ConfigDuration?
     public var delay: ConfigDuration?
     public var payloadBytes: Int?
+    /// This dns target's own query options, over its group's.
+    public var dns: DNSOptionsFile? = nil
 
     public init(
         address: String, port: Int? = nil, kind: ProbeKind? = nil, name: String? = nil,
@@ -149,6 +155,7 @@ public struct TargetFile: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case address, port, kind, name, labels, interval, timeout, delay
         case payloadBytes = "payload_bytes"
+        case dns
     }
 
     public init(from decoder: any Decoder) throws {
@@ -174,5 +181,6 @@ public struct TargetFile: Sendable, Hashable, Codable {
             delay: try container.decodeIfPresent(ConfigDuration.self, forKey: .delay),
             payloadBytes: try container.decodeIfPresent(Int.self, forKey: .payloadBytes)
         )
+        dns = try container.decodeIfPresent(DNSOptionsFile.self, forKey: .dns)
     }
 }

@@ -16,6 +16,8 @@ public struct ProbeTarget: Sendable, Hashable, Identifiable {
     public var timeout: Duration
     public var delay: Duration
     public var payloadBytes: Int
+    /// What a dns target asks and accepts; nil for other kinds.
+    public var dns: DNSProbeOptions? = nil
 
     public init(
         name: String, group: String, kind: ProbeKind, host: String, port: Int, labels: [String: String] = [:],
@@ -50,6 +52,7 @@ public enum DefaultPorts {
         case .http: return agentHTTP
         case .udp: return agentUDP
         case .dns: return 53
+        case .ntp: return 123
         case .icmp: return 0
         }
     }

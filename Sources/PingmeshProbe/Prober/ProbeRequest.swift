@@ -14,6 +14,8 @@ public struct ProbeRequest: Sendable {
     /// DSCP codepoint (0-63) to mark the probe's packets with (IPv4 TOS / IPv6 traffic class,
     /// shifted left two bits past ECN); nil leaves the default.
     public var dscp: Int?
+    /// The question a DNS probe asks and the answers it accepts; nil for other kinds.
+    public var dns: DNSProbeOptions? = nil
 
     public init(
         address: SocketAddress, timeout: Duration = .seconds(2), delay: Duration = .milliseconds(10),
