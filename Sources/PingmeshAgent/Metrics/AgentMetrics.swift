@@ -125,8 +125,8 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
             "pingmesh_agent_pinglist_pull_failures", "Consecutive failed pinglist pulls; at 3 the agent stops probing.")
         probing = gauge(
             "pingmesh_agent_probing_enabled", "1 while the agent probes; 0 after the kill switch (failed pulls or an empty list).")
-        probing.set(to: 1)
         clockOffsets = ClockOffsetGauges(registry: registry)
+        probing.set(to: 1)
     }
 
     // MARK: ProbeRecorder

@@ -19,7 +19,7 @@ struct DNSMessageReader {
         }
         // A truncated UDP reply may stop anywhere after the header: keep what was read.
         let partialAllowed = message.isTruncated
-        do {
+        do throws(DNSWireError) {
             message.answers = try readRecords(Int(counts[1]))
             message.authority = try readRecords(Int(counts[2]))
             message.additional = try readRecords(Int(counts[3]))

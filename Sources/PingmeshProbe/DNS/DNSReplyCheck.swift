@@ -13,7 +13,7 @@ enum DNSReplyCheck {
         guard bytes.count >= 2 else { return .accept(.failure(.truncated(needed: 12 - bytes.count, at: bytes.count))) }
         guard UInt16(bytes[0]) << 8 | UInt16(bytes[1]) == query.id else { return .ignore }
         let message: DNSMessage
-        do {
+        do throws(DNSWireError) {
             message = try DNSMessage(decoding: bytes)
         } catch {
             return .accept(.failure(error))

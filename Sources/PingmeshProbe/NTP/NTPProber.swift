@@ -21,9 +21,9 @@ public struct NTPProber: Prober {
             .accept(NTPPacket(decoding: bytes))
         }
         switch ending {
-        case .replied(nil, let timing):
+        case .replied(.none, let timing):
             return ProbeOutcome(result: .error, rtt: timing.rtt, detail: "malformed reply: shorter than the \(NTPPacket.size)-byte NTP header")
-        case .replied(let reply?, let timing):
+        case .replied(.some(let reply), let timing):
             let received = timing.sentWallClock + timing.rtt
             switch NTPExchangeCheck.measure(reply, cookie: cookie, sent: timing.sentWallClock, received: received) {
             case .failure(let rejection):
