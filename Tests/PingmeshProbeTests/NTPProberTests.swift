@@ -50,37 +50,33 @@ struct NTPProberTests {
             transmitTimestamp: now)
     }
 
-    @Test(
-        "replies a client must not use are errors that say why",
-        arguments: [
-            ("kiss-o'-death RATE", { (request: NTPPacket) in
-                var reply = goodReply(to: request)
+    /// Replies RFC 4330 5 tells a client to refuse, made from a good one.
+    enum UnusableReply: String, CaseIterable, Sendable {
+        case kissOfDeath = "kiss-o'-death RATE"
+        case leapUnsynchronised = "unsynchronised (leap indicator 3)"
+        case foreignOrigin = "not a reply to this request"
+        case stratumUnsynchronised = "unsynchronised (stratum 16)"
+
+        func reply(to request: NTPPacket) -> NTPPacket {
+            var reply = NTPProberTests.goodReply(to: request)
+            switch self {
+            case .kissOfDeath:
                 reply.stratum = 0
                 reply.referenceID = 0x5241_5445  // "RATE"
-                return reply
-            }),
-            ("unsynchronised (leap indicator 3)", { request in
-                var reply = goodReply(to: request)
-                reply.leapIndicator = 3
-                return reply
-            }),
-            ("not a reply to this request", { request in
-                var reply = goodReply(to: request)
-                reply.originTimestamp = NTPTimestamp(bits: request.transmitTimestamp.bits &+ 1)
-                return reply
-            }),
-            ("unsynchronised (stratum 16)", { request in
-                var reply = goodReply(to: request)
-                reply.stratum = 16
-                return reply
-            }),
-        ] as [(String, @Sendable (NTPPacket) -> NTPPacket)]
-    )
-    func refusedReplies(expected: String, reply: @escaping @Sendable (NTPPacket) -> NTPPacket) async throws {
-        let server = try await Self.scripted(reply)
+            case .leapUnsynchronised: reply.leapIndicator = 3
+            case .foreignOrigin: reply.originTimestamp = NTPTimestamp(bits: request.transmitTimestamp.bits &+ 1)
+            case .stratumUnsynchronised: reply.stratum = 16
+            }
+            return reply
+        }
+    }
+
+    @Test("replies a client must not use are errors that say why", arguments: UnusableReply.allCases)
+    func refusedReplies(_ kind: UnusableReply) async throws {
+        let server = try await Self.scripted(kind.reply(to:))
         let outcome = await NTPProber().probe(Self.request(server.address))
         #expect(outcome.result == .error, "\(outcome)")
-        #expect(outcome.detail?.contains(expected) == true, "\(outcome)")
+        #expect(outcome.detail?.contains(kind.rawValue) == true, "\(outcome)")
         #expect(outcome.clockOffset == nil)
         await server.stop()
     }

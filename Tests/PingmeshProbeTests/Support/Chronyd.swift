@@ -70,7 +70,9 @@ final class Chronyd: Sendable {
     }
 
     func stop() async {
-        await process.stop()
+        await ChildServer.kill(process)
         try? FileManager.default.removeItem(at: directory)
     }
+
+    deinit { ChildServer.killNow(process) }
 }

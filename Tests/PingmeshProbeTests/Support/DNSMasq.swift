@@ -53,7 +53,7 @@ final class DNSMasq: Sendable {
                 let process = try BackgroundProcess(executable, arguments, logPath: log)
                 let server = DNSMasq(port: port, servesIPv6: ipv6, process: process)
                 if await server.answers() { return server }
-                await process.stop()
+                await ChildServer.kill(process)
                 print("dnsmasq on port \(port) (ipv6: \(ipv6)) did not answer: \(process.logTail(5))")
             }
         }
@@ -82,5 +82,7 @@ final class DNSMasq: Sendable {
         return request
     }
 
-    func stop() async { await process.stop() }
+    func stop() async { await ChildServer.kill(process) }
+
+    deinit { ChildServer.killNow(process) }
 }
