@@ -60,7 +60,7 @@ struct PinglistDNSOptionsTests {
         let group = { (dns: String) in "groups: [{name: g, kind: dns, dns: \(dns), targets: [10.0.0.53]}]" }
         expectIssue(
             group("{query_name: a.example, query_type: AAAB}"),
-            "groups[0].dns.query_type: 'AAAB' is not one of A, NS, CNAME, MX, TXT, AAAA, SRV")
+            "groups[0].dns.query_type: 'AAAB' is not one of A, AAAA, CNAME, SRV, TXT, NS, MX")
         expectIssue(group("{query_name: a.example, transport: quic}"), "groups[0].dns.transport: 'quic' is not one of udp, tcp")
         expectIssue(
             group("{query_name: a.example, valid_rcodes: [NOERROR, NOPE]}"),
@@ -74,9 +74,12 @@ struct PinglistDNSOptionsTests {
         expectIssue(
             "groups: [{name: g, kind: dns, targets: [10.0.0.53]}]",
             "groups[0].targets[0].dns.query_name: is required for dns targets (set it on the group or the target)")
+        // One pass reports a missing name beside a bad field.
+        let both = issues("groups: [{name: g, kind: dns, dns: {query_type: AAAB}, targets: [10.0.0.53]}]")
+        #expect(both.count == 2 && both.contains { $0.hasPrefix("groups[0].targets[0].dns.query_name:") }, "\(both)")
         expectIssue(
             "groups: [{name: g, kind: dns, targets: [{address: 10.0.0.53, dns: {query_name: a.example, query_type: X}}]}]",
-            "groups[0].targets[0].dns.query_type: 'X' is not one of A, NS, CNAME, MX, TXT, AAAA, SRV")
+            "groups[0].targets[0].dns.query_type: 'X' is not one of A, AAAA, CNAME, SRV, TXT, NS, MX")
     }
 
     @Test("dns options on targets that are not dns are refused, and unknown keys too")

@@ -30,6 +30,7 @@ struct DNSProberTests {
             #expect(outcome.detail?.contains(answer) == true, "\(outcome)")
             #expect((outcome.rtt ?? .zero) > .zero)
             #expect((outcome.connectRTT != nil) == (transport == .tcp))
+            #expect(outcome.sourcePort != nil, "the port the query left from is reported (ECMP)")
         }
         await server.stop()
     }

@@ -1,12 +1,13 @@
-/// The resource record types a DNS probe can ask for, with their wire codes (RFC 1035, 3596, 2782).
+/// The resource record types a DNS probe can ask for, with their wire codes (RFC 1035, 3596, 2782),
+/// listed (and named in messages) most-asked first.
 public enum DNSRecordType: UInt16, Sendable, Hashable, CaseIterable, CustomStringConvertible {
     case a = 1
-    case ns = 2
-    case cname = 5
-    case mx = 15
-    case txt = 16
     case aaaa = 28
+    case cname = 5
     case srv = 33
+    case txt = 16
+    case ns = 2
+    case mx = 15
 
     /// The mnemonic (`AAAA`), as zone files and pinglists write it.
     public var name: String {

@@ -24,7 +24,10 @@ extension PinglistFile {
         }
         guard kind == .dns else { return nil }
         let merged = (group.dns ?? DNSOptionsFile()).overridden(by: entry.dns)
-        guard merged.fieldIssues(path: "").isEmpty else { return nil }
-        return merged.effective(path: "\(path).dns", issues: &issues)
+        // A missing name is reported even beside bad fields, so one pass finds every problem.
+        if merged.queryName == nil || merged.fieldIssues(path: "").isEmpty {
+            return merged.effective(path: "\(path).dns", issues: &issues)
+        }
+        return nil
     }
 }

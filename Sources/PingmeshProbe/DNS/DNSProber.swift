@@ -32,9 +32,18 @@ public struct DNSProber: Prober {
     }
 
     private func probeOverUDP(_ bytes: [UInt8], query: DNSMessage, options: DNSProbeOptions, request: ProbeRequest) async -> ProbeOutcome {
-        let ending = await DatagramExchange(group: group).run(bytes, to: request.address, request: request) { reply in
+        let (ending, sourcePort) = await DatagramExchange(group: group).run(bytes, to: request.address, request: request) { reply in
             DNSReplyCheck.verdict(for: reply, query: query)
         }
+        var outcome = Self.outcome(of: ending, query: query, options: options, request: request)
+        outcome.sourcePort = sourcePort
+        return outcome
+    }
+
+    private static func outcome(
+        of ending: DatagramExchange.Ending<Result<DNSMessage, DNSWireError>>, query: DNSMessage, options: DNSProbeOptions,
+        request: ProbeRequest
+    ) -> ProbeOutcome {
         switch ending {
         case .replied(let reply, let timing):
             return DNSReplyCheck.outcome(for: reply, query: query, options: options, rtt: timing.rtt, delay: request.delay)

@@ -36,18 +36,20 @@ struct DatagramExchange: Sendable {
 
     var group: any EventLoopGroup
 
+    /// The ending, and the local port the request left from (ECMP hashes on it, so per-port
+    /// failures point at one path).
     func run<Reply: Sendable>(
         _ payload: [UInt8], to address: SocketAddress, request: ProbeRequest,
         verdict: @escaping @Sendable ([UInt8]) -> Verdict<Reply>
-    ) async -> Ending<Reply> {
+    ) async -> (ending: Ending<Reply>, sourcePort: Int?) {
         let channel: any Channel
         do {
             channel = try await connect(to: address, request: request)
         } catch {
-            return .failed(ErrorClassification.classify(error), "udp socket: \(error)")
+            return (.failed(ErrorClassification.classify(error), "udp socket: \(error)"), nil)
         }
         defer { channel.close(promise: nil) }
-        return await withCheckedContinuation { continuation in
+        let ending = await withCheckedContinuation { (continuation: CheckedContinuation<Ending<Reply>, Never>) in
             channel.eventLoop.execute {
                 let handler = DatagramExchangeHandler<Reply>(verdict: verdict, continuation: continuation)
                 do {
@@ -59,6 +61,7 @@ struct DatagramExchange: Sendable {
                 handler.send(payload, to: address, timeout: request.timeout, channel: channel)
             }
         }
+        return (ending, channel.localAddress?.port)
     }
 
     private func connect(to address: SocketAddress, request: ProbeRequest) async throws -> any Channel {

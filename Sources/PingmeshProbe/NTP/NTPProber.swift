@@ -16,10 +16,18 @@ public struct NTPProber: Prober {
 
     public func probe(_ request: ProbeRequest) async -> ProbeOutcome {
         let cookie = UInt64.random(in: 1...UInt64.max)
-        let ending = await DatagramExchange(group: group).run(NTPPacket.clientRequest(cookie: cookie).encoded, to: request.address, request: request) {
-            bytes -> DatagramExchange.Verdict<NTPPacket?> in
+        let (ending, sourcePort) = await DatagramExchange(group: group).run(
+            NTPPacket.clientRequest(cookie: cookie).encoded, to: request.address, request: request
+        ) { bytes -> DatagramExchange.Verdict<NTPPacket?> in
+            // Only the server can answer a connected socket: whatever it sends is its reply.
             .accept(NTPPacket(decoding: bytes))
         }
+        var outcome = Self.outcome(of: ending, cookie: cookie, request: request)
+        outcome.sourcePort = sourcePort
+        return outcome
+    }
+
+    private static func outcome(of ending: DatagramExchange.Ending<NTPPacket?>, cookie: UInt64, request: ProbeRequest) -> ProbeOutcome {
         switch ending {
         case .replied(.none, let timing):
             return ProbeOutcome(result: .error, rtt: timing.rtt, detail: "malformed reply: shorter than the \(NTPPacket.size)-byte NTP header")
@@ -34,9 +42,8 @@ public struct NTPProber: Prober {
                 outcome.detail = "stratum \(reply.stratum), reference \(reply.referenceText)"
                 return outcome
             }
-        case .timedOut(let ignored):
-            let strays = ignored > 0 ? "; ignored \(ignored) datagrams" : ""
-            return ProbeOutcome(result: .timeout, detail: "no reply within \(request.timeout)\(strays)")
+        case .timedOut:
+            return ProbeOutcome(result: .timeout, detail: "no reply within \(request.timeout)")
         case .failed(let result, let detail):
             return ProbeOutcome(result: result, detail: detail)
         }
