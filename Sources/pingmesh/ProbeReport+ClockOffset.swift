@@ -6,6 +6,7 @@ extension ProbeReport {
         let offsets = outcomes.compactMap { $0.result.isFailure ? nil : $0.clockOffset }
         guard let low = offsets.min(), let high = offsets.max() else { return "" }
         let mean = offsets.reduce(Duration.zero, +) / offsets.count
-        return "\nclock offset min/avg/max = \(milliseconds(low))/\(milliseconds(mean))/\(milliseconds(high)) ms (positive: the server is ahead)"
+        return
+            "\nclock offset min/avg/max = \(milliseconds(low))/\(milliseconds(mean))/\(milliseconds(high)) ms (positive: the server is ahead)"
     }
 }

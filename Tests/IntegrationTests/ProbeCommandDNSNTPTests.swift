@@ -20,9 +20,18 @@ struct ProbeCommandDNSNTPTests {
         guard let binary else { return }
         let cases: [(arguments: [String], message: String)] = [
             (["probe", "dns", "127.0.0.1:53"], "--query-name: required for dns probes"),
-            (["probe", "dns", "127.0.0.1:53", "--query-name", "a.example", "--query-type", "AAAB"], "--query-type: 'AAAB' is not one of A, AAAA"),
-            (["probe", "dns", "127.0.0.1:53", "--query-name", "a.example", "--transport", "quic"], "--transport: 'quic' is not one of udp, tcp"),
-            (["probe", "dns", "127.0.0.1:53", "--query-name", "a.example", "--valid-rcodes", "NOERROR,NOPE"], "--valid-rcodes: 'NOPE' is not one of"),
+            (
+                ["probe", "dns", "127.0.0.1:53", "--query-name", "a.example", "--query-type", "AAAB"],
+                "--query-type: 'AAAB' is not one of A, AAAA"
+            ),
+            (
+                ["probe", "dns", "127.0.0.1:53", "--query-name", "a.example", "--transport", "quic"],
+                "--transport: 'quic' is not one of udp, tcp"
+            ),
+            (
+                ["probe", "dns", "127.0.0.1:53", "--query-name", "a.example", "--valid-rcodes", "NOERROR,NOPE"],
+                "--valid-rcodes: 'NOPE' is not one of"
+            ),
             (["probe", "dns", "127.0.0.1:53", "--query-name", "a..example"], "--query-name: 'a..example' is not a domain name"),
             (["probe", "tcp", "127.0.0.1:1", "--query-type", "A"], "--query-type: only dns probes take it"),
         ]
@@ -42,10 +51,12 @@ struct ProbeCommandDNSNTPTests {
         #expect(document?["kind"] as? String == "ntp")
         #expect(((document?["probes"] as? [[String: Any]])?.first?["result"] as? String) == "refused", "\(ntp.stdout)")
 
-        let dns = try await Command.run(binary, ["probe", "dns", "127.0.91.4:\(port)", "--query-name", "www.example.com", "--transport", "tcp"])
+        let dns = try await Command.run(
+            binary, ["probe", "dns", "127.0.91.4:\(port)", "--query-name", "www.example.com", "--transport", "tcp"])
         #expect(dns.status == 1 && dns.stdout.contains(" refused"), "\(dns.stdout)\(dns.stderr)")
         // Without a port, the well-known one: only the target line's port is checked, not the answer.
-        let bare = try await Command.run(binary, ["probe", "dns", "127.0.91.4", "--query-name", "www.example.com", "--timeout", "200ms", "--json"])
+        let bare = try await Command.run(
+            binary, ["probe", "dns", "127.0.91.4", "--query-name", "www.example.com", "--timeout", "200ms", "--json"])
         #expect((try JSONSerialization.jsonObject(with: Data(bare.stdout.utf8)) as? [String: Any])?["target"] as? String == "127.0.91.4:53")
     }
 }

@@ -24,7 +24,9 @@ struct ClockOffsetMetricsTests {
         answered.clockOffset = .milliseconds(-250)
         metrics.record(answered, for: server)
         let exposition = text(metrics)
-        #expect(exposition.contains(#"pingmesh_probe_ntp_offset_seconds{target="time-10.0.0.123",address="10.0.0.123:123",group="time",kind="ntp""#))
+        #expect(
+            exposition.contains(
+                #"pingmesh_probe_ntp_offset_seconds{target="time-10.0.0.123",address="10.0.0.123:123",group="time",kind="ntp""#))
         #expect(exposition.contains("dc=\"dc1\"") && exposition.contains("} -0.25"), "\(exposition)")
         if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
 

@@ -39,9 +39,11 @@ struct PinglistDNSOptionsTests {
             """)
         let first = try #require(list.targets.first?.dns)
         #expect(list.targets.first?.port == 53)
-        #expect(first == DNSProbeOptions(
-            queryName: "www.example.com", queryType: .aaaa, transport: .udp, validResponseCodes: [.noError, .nameError],
-            expectedAnswers: ["fd00::1"]))
+        #expect(
+            first
+                == DNSProbeOptions(
+                    queryName: "www.example.com", queryType: .aaaa, transport: .udp, validResponseCodes: [.noError, .nameError],
+                    expectedAnswers: ["fd00::1"]))
         let second = try #require(list.targets.last?.dns)
         #expect(second.queryName == "www.example.com" && second.queryType == .txt && second.transport == .tcp)
         #expect(second.answerPatterns == ["^v="] && second.expectedAnswers == ["fd00::1"])
@@ -66,11 +68,15 @@ struct PinglistDNSOptionsTests {
             group("{query_name: a.example, valid_rcodes: [NOERROR, NOPE]}"),
             "groups[0].dns.valid_rcodes[1]: 'NOPE' is not one of NOERROR, FORMERR, SERVFAIL, NXDOMAIN, NOTIMP, REFUSED, YXDOMAIN, YXRRSET, NXRRSET, NOTAUTH, NOTZONE"
         )
-        expectIssue(group("{query_name: a.example, valid_rcodes: []}"), "groups[0].dns.valid_rcodes: must name at least one RCODE (e.g. NOERROR)")
-        #expect(issues(group("{query_name: a.example, fail_if_none_matches_regexp: ['(']}")).contains {
-            $0.hasPrefix("groups[0].dns.fail_if_none_matches_regexp[0]: '(' is not a regular expression")
-        })
-        expectIssue(group("{query_name: 'a..example'}"), "groups[0].dns.query_name: 'a..example' is not a domain name (dot-separated labels of 1...63 bytes, at most 253 in all)")
+        expectIssue(
+            group("{query_name: a.example, valid_rcodes: []}"), "groups[0].dns.valid_rcodes: must name at least one RCODE (e.g. NOERROR)")
+        #expect(
+            issues(group("{query_name: a.example, fail_if_none_matches_regexp: ['(']}")).contains {
+                $0.hasPrefix("groups[0].dns.fail_if_none_matches_regexp[0]: '(' is not a regular expression")
+            })
+        expectIssue(
+            group("{query_name: 'a..example'}"),
+            "groups[0].dns.query_name: 'a..example' is not a domain name (dot-separated labels of 1...63 bytes, at most 253 in all)")
         expectIssue(
             "groups: [{name: g, kind: dns, targets: [10.0.0.53]}]",
             "groups[0].targets[0].dns.query_name: is required for dns targets (set it on the group or the target)")
@@ -90,9 +96,10 @@ struct PinglistDNSOptionsTests {
         expectIssue(
             "groups: [{name: g, kind: tcp, targets: [{address: 10.0.0.1, port: 9301, dns: {query_name: a.example}}]}]",
             "groups[0].targets[0].dns: only dns targets take dns options; this target is tcp")
-        #expect(issues("groups: [{name: g, kind: dns, dns: {query_name: a.example, qtype: A}, targets: [10.0.0.53]}]").contains {
-            $0.contains("qtype")
-        })
+        #expect(
+            issues("groups: [{name: g, kind: dns, dns: {query_name: a.example, qtype: A}, targets: [10.0.0.53]}]").contains {
+                $0.contains("qtype")
+            })
     }
 
     @Test("the canonical JSON writes dns options as JSONEncoder does and they decode back")

@@ -29,7 +29,8 @@ final class ClockOffsetGauges: Sendable {
                 ?? registry.makeGauge(
                     descriptor: .pingmesh(
                         "pingmesh_probe_ntp_offset_seconds",
-                        help: "Clock offset of an NTP target from this agent's clock (positive: the server is ahead), by its latest answer; absent while it fails."
+                        help:
+                            "Clock offset of an NTP target from this agent's clock (positive: the server is ahead), by its latest answer; absent while it fails."
                     ),
                     labels: TopologyLabels.perTarget(scheduled))
             gauges[scheduled.id] = gauge

@@ -4,11 +4,16 @@ extension DNSOptionsFile {
     public func fieldIssues(path: String) -> [ConfigIssue] {
         var issues: [ConfigIssue] = []
         if let name = queryName, !Self.isQueryName(name) {
-            issues.append(.init(path: "\(path).query_name", reason: "'\(name)' is not a domain name (dot-separated labels of 1...63 bytes, at most 253 in all)"))
+            issues.append(
+                .init(
+                    path: "\(path).query_name",
+                    reason: "'\(name)' is not a domain name (dot-separated labels of 1...63 bytes, at most 253 in all)"))
         }
         if let type = queryType, DNSRecordType(name: type) == nil {
             issues.append(
-                .init(path: "\(path).query_type", reason: "'\(type)' is not one of \(DNSRecordType.allCases.map(\.name).joined(separator: ", "))"))
+                .init(
+                    path: "\(path).query_type",
+                    reason: "'\(type)' is not one of \(DNSRecordType.allCases.map(\.name).joined(separator: ", "))"))
         }
         if let transport, DNSTransport(rawValue: transport.lowercased()) == nil {
             issues.append(.init(path: "\(path).transport", reason: "'\(transport)' is not one of udp, tcp"))
@@ -29,7 +34,10 @@ extension DNSOptionsFile {
             do {
                 _ = try Regex(pattern)
             } catch {
-                issues.append(.init(path: "\(path).fail_if_none_matches_regexp[\(index)]", reason: "'\(pattern)' is not a regular expression: \(error)"))
+                issues.append(
+                    .init(
+                        path: "\(path).fail_if_none_matches_regexp[\(index)]", reason: "'\(pattern)' is not a regular expression: \(error)")
+                )
             }
         }
         return issues

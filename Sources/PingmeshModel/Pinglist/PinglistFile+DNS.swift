@@ -6,7 +6,9 @@ extension PinglistFile {
         let anyDNSTarget = group.targets.contains { ($0.kind ?? group.kind) == .dns }
         if !anyDNSTarget {
             issues.append(
-                .init(path: "\(path).dns", reason: "only dns targets take dns options, and this group has none (kind: dns on the group or a target)"))
+                .init(
+                    path: "\(path).dns",
+                    reason: "only dns targets take dns options, and this group has none (kind: dns on the group or a target)"))
         }
     }
 

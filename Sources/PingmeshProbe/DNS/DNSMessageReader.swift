@@ -97,7 +97,9 @@ struct DNSMessageReader {
                     return labels.joined(separator: ".")
                 }
                 let start = position + 1
-                guard start + Int(length) <= bytes.count else { throw .truncated(needed: start + Int(length) - bytes.count, at: bytes.count) }
+                guard start + Int(length) <= bytes.count else {
+                    throw .truncated(needed: start + Int(length) - bytes.count, at: bytes.count)
+                }
                 nameBytes += Int(length) + 1
                 guard nameBytes <= 255 else { throw .nameTooLong }
                 labels.append(String(decoding: bytes[start..<(start + Int(length))], as: UTF8.self))

@@ -52,7 +52,9 @@ public struct NTPPacket: Sendable, Hashable {
     }
 
     public var encoded: [UInt8] {
-        var bytes: [UInt8] = [leapIndicator << 6 | (version & 0x7) << 3 | (mode & 0x7), stratum, UInt8(bitPattern: poll), UInt8(bitPattern: precision)]
+        var bytes: [UInt8] = [
+            leapIndicator << 6 | (version & 0x7) << 3 | (mode & 0x7), stratum, UInt8(bitPattern: poll), UInt8(bitPattern: precision),
+        ]
         bytes.reserveCapacity(Self.size)
         for word in [rootDelay, rootDispersion, referenceID] { bytes.appendBigEndian(word) }
         for stamp in [referenceTimestamp, originTimestamp, receiveTimestamp, transmitTimestamp] {

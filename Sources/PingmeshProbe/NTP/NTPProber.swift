@@ -30,7 +30,8 @@ public struct NTPProber: Prober {
     private static func outcome(of ending: DatagramExchange.Ending<NTPPacket?>, cookie: UInt64, request: ProbeRequest) -> ProbeOutcome {
         switch ending {
         case .replied(.none, let timing):
-            return ProbeOutcome(result: .error, rtt: timing.rtt, detail: "malformed reply: shorter than the \(NTPPacket.size)-byte NTP header")
+            return ProbeOutcome(
+                result: .error, rtt: timing.rtt, detail: "malformed reply: shorter than the \(NTPPacket.size)-byte NTP header")
         case .replied(.some(let reply), let timing):
             let received = timing.sentWallClock + timing.rtt
             switch NTPExchangeCheck.measure(reply, cookie: cookie, sent: timing.sentWallClock, received: received) {

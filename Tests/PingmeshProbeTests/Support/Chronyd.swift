@@ -46,7 +46,8 @@ final class Chronyd: Sendable {
             // -u: stay the user we are. As root chronyd would drop to its own user, which cannot
             // write the temporary directory; -x: never touch the system clock.
             let process = try BackgroundProcess(
-                executable, ["-d", "-x", "-u", NSUserName(), "-f", config.path], logPath: directory.appendingPathComponent("chronyd.log").path)
+                executable, ["-d", "-x", "-u", NSUserName(), "-f", config.path],
+                logPath: directory.appendingPathComponent("chronyd.log").path)
             let server = Chronyd(port: port, process: process, directory: directory)
             if await server.answers() { return server }
             print("chronyd on port \(port) did not answer: \(process.logTail(5))")
@@ -63,7 +64,9 @@ final class Chronyd: Sendable {
         guard let address = try? address() else { return false }
         for _ in 0..<25 {
             if !process.process.isRunning { return false }
-            if await NTPProber().probe(ProbeRequest(address: address, timeout: .milliseconds(200), delay: .seconds(1))).result == .ok { return true }
+            if await NTPProber().probe(ProbeRequest(address: address, timeout: .milliseconds(200), delay: .seconds(1))).result == .ok {
+                return true
+            }
             try? await Task.sleep(for: .milliseconds(100))
         }
         return false

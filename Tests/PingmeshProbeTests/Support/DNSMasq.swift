@@ -15,14 +15,15 @@ final class DNSMasq: Sendable {
     /// The zone: `www` has an A and an AAAA, `alias` is a CNAME to it, `_probe._tcp` an SRV, `txt`
     /// a TXT, the apex an MX, and `big` more TXT than a 512-byte UDP reply holds. `--local` makes
     /// other names in the zone NXDOMAIN instead of REFUSED (there is no upstream).
-    static let zone = [
-        "--host-record=www.pingmesh.test,10.0.0.1,fd00::1",
-        "--cname=alias.pingmesh.test,www.pingmesh.test",
-        "--srv-host=_probe._tcp.pingmesh.test,www.pingmesh.test,9301,10,5",
-        "--txt-record=txt.pingmesh.test,v=pingmesh1",
-        "--mx-host=pingmesh.test,mail.pingmesh.test,10",
-        "--local=/pingmesh.test/",
-    ] + (1...4).map { "--txt-record=big.pingmesh.test,\(String(repeating: Character(String($0)), count: 200))" }
+    static let zone =
+        [
+            "--host-record=www.pingmesh.test,10.0.0.1,fd00::1",
+            "--cname=alias.pingmesh.test,www.pingmesh.test",
+            "--srv-host=_probe._tcp.pingmesh.test,www.pingmesh.test,9301,10,5",
+            "--txt-record=txt.pingmesh.test,v=pingmesh1",
+            "--mx-host=pingmesh.test,mail.pingmesh.test,10",
+            "--local=/pingmesh.test/",
+        ] + (1...4).map { "--txt-record=big.pingmesh.test,\(String(repeating: Character(String($0)), count: 200))" }
 
     private init(port: Int, servesIPv6: Bool, process: BackgroundProcess) {
         self.port = port

@@ -35,7 +35,8 @@ final class ScriptedUDPServer: Sendable {
             let envelope = unwrapInboundIn(data)
             guard let answer = reply(Array(envelope.data.readableBytesView)) else { return }
             context.writeAndFlush(
-                wrapOutboundOut(AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: context.channel.allocator.buffer(bytes: answer))),
+                wrapOutboundOut(
+                    AddressedEnvelope(remoteAddress: envelope.remoteAddress, data: context.channel.allocator.buffer(bytes: answer))),
                 promise: nil)
         }
     }
