@@ -3,7 +3,7 @@
 # promtool (package prometheus) checks every metrics exposition; curl for smoke checks;
 # libsqlite3-dev for GRDB (the collector's embedded store); postgresql for the store tests that
 # run against a real PostgreSQL server; iproute2 and nftables for the packet-loss tests;
-# chromium and Playwright for the web UI tests.
+# chromium and Playwright for the web UI tests; dnsmasq and chrony for the DNS and NTP probe tests.
 set -euo pipefail
 
 need=()
@@ -16,6 +16,9 @@ ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || need+=(postgresql)
 command -v ip >/dev/null 2>&1 || need+=(iproute2)
 command -v nft >/dev/null 2>&1 || need+=(nftables)
 command -v systemd-analyze >/dev/null 2>&1 || need+=(systemd)
+# The DNS and NTP probe tests query a dnsmasq and a chronyd they start on loopback.
+command -v dnsmasq >/dev/null 2>&1 || need+=(dnsmasq-base)
+command -v chronyd >/dev/null 2>&1 || need+=(chrony)
 # The web UI tests drive Debian's Chromium through Playwright (PyPI); no browser download.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 

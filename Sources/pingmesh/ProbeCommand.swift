@@ -16,11 +16,11 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @Argument(
         help:
-            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, or any http(s):// URL with the HTTP options below, timed by phase) or icmp (echo; a ping socket or a raw socket)."
+            "Probe kind: tcp, udp (UDP echo, answered by a Pingmesh agent's UDP responder, port 9302), http (GET /ping of an agent's HTTP listener, port 9300, or any http(s):// URL with the HTTP options below, timed by phase), icmp (echo; a ping socket or a raw socket), dns (a query to a DNS server, port 53; see the DNS flags) or ntp (an SNTP request to a time server, port 123; prints the clock offset)."
     )
     var kind: String
 
-    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT; for icmp, HOST alone; for http also a URL, http(s)://HOST[:PORT]/PATH.")
+    @Argument(help: "Target as HOST:PORT or [IPv6]:PORT; for icmp, HOST alone; for dns and ntp, the port is optional; for http also a URL, http(s)://HOST[:PORT]/PATH.")
     var target: String
 
     @Option(name: .shortAndLong, help: "Number of probes (1...1000).")
@@ -49,6 +49,8 @@ struct ProbeCommand: AsyncParsableCommand {
 
     @OptionGroup(title: "HTTP (http probes only)")
     var http: HTTPProbeFlags
+    @OptionGroup(title: "DNS")
+    var dnsFlags: DNSProbeFlags
 
     func run() async throws {
         let plan: Plan
@@ -82,6 +84,7 @@ struct ProbeCommand: AsyncParsableCommand {
                 payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress, dscp: dscp
             )
             request.http = scheduled.target.http
+            request.dns = scheduled.target.dns
             let outcome = await prober.probe(request)
             outcomes.append(outcome)
             if !json { print(ProbeReport.line(sequence: sequence, target: scheduled, outcome: outcome)) }
@@ -109,7 +112,7 @@ struct ProbeCommand: AsyncParsableCommand {
         do {
             var pinglist = try ManualProbe.pinglist(
                 kind: kind, target: target, timeout: try duration(timeout, "--timeout").duration, delay: try duration(delay, "--delay").duration,
-                payloadBytes: payload, sourceAddress: source, http: try http.options(kind: kind))
+                payloadBytes: payload, sourceAddress: source, http: try http.options(kind: kind), dns: try dnsFlags.options(kind: kind))
             pinglist.settings.interval = gap.duration
             return Plan(pinglist: pinglist)
         } catch let error as ConfigError {

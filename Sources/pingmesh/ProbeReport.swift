@@ -16,6 +16,7 @@ struct ProbeReport {
         text += " \(outcome.result.rawValue)"
         if let rtt = outcome.rtt { text += " rtt=\(milliseconds(rtt)) ms" }
         if let ttl = outcome.replyTTL { text += " ttl=\(ttl)" }
+        if let offset = outcome.clockOffset { text += " offset=\(milliseconds(offset)) ms" }
         if let dwell = outcome.responderDwell { text += " dwell=\(milliseconds(dwell)) ms" }
         if let retransmits = outcome.synRetransmits, retransmits > 0 { text += " syn_retransmits=\(retransmits)" }
         if let connect = outcome.connectRTT, target.target.payloadBytes > 0, outcome.httpPhases == nil { text += " connect=\(milliseconds(connect)) ms" }
@@ -41,6 +42,7 @@ struct ProbeReport {
             let mean = rtts.reduce(Duration.zero, +) / rtts.count
             text += "\nrtt min/avg/max = \(Self.milliseconds(low))/\(Self.milliseconds(mean))/\(Self.milliseconds(high)) ms"
         }
+        text += Self.offsetSummary(outcomes)
         return text + httpSummary
     }
 
@@ -68,6 +70,7 @@ struct ProbeReport {
             var rtt_seconds: Double?
             var connect_rtt_seconds: Double?
             var source_port: Int?
+            var clock_offset_seconds: Double?
             var detail: String?
             var http: HTTPDetail?
         }
@@ -94,7 +97,8 @@ struct ProbeReport {
             probes: outcomes.enumerated().map { index, outcome in
                 Probe(
                     seq: index + 1, result: outcome.result.rawValue, rtt_seconds: outcome.rtt?.seconds,
-                    connect_rtt_seconds: outcome.connectRTT?.seconds, source_port: outcome.sourcePort, detail: outcome.detail,
+                    connect_rtt_seconds: outcome.connectRTT?.seconds, source_port: outcome.sourcePort,
+                    clock_offset_seconds: outcome.clockOffset?.seconds, detail: outcome.detail,
                     http: outcome.httpPhases.map { phases in
                         let timed = phases.named.compactMap { name, value in value.map { (name, $0.seconds) } }
                         return HTTPDetail(

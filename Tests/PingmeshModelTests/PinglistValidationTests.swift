@@ -83,7 +83,7 @@ struct PinglistValidationTests {
         expectIssue("groups: [{name: g, targets: ['10.0.0.1:abc']}]", path: "groups[0].targets[0]", containing: "not host, host:port")
         expectIssue(
             "groups: [{name: g, kind: ftp, targets: []}]", path: "groups[0].kind",
-            containing: "'ftp' is not one of: tcp, http, udp, icmp, dns")
+            containing: "'ftp' is not one of: tcp, http, udp, icmp, dns, ntp")
         expectIssue(
             "settings: {ip_protocol: ip4}\ngroups: [{name: g, targets: ['[2001:db8::1]:80']}]", path: "groups[0].targets[0].address",
             containing: "is ipv6 but settings.ip_protocol is ip4")

@@ -121,8 +121,10 @@ struct ProbePlannerTests {
     @Test("extra targets go to the agents their selector picks, a weight's share of them")
     func extraTargets() throws {
         var file = TopologyFixtures.file(datacenters: 2, podsetsPerDC: 2, podsPerPodset: 5, serversPerPod: 10)
+        var resolver = TargetFile(address: "10.200.0.53", port: 53, kind: .dns)
+        resolver.dns = DNSOptionsFile(queryName: "www.example.com")
         file.extraTargets = [
-            .init(name: "dns", selector: ["dc": "dc0"], targets: [TargetFile(address: "10.200.0.53", port: 53, kind: .dns)]),
+            .init(name: "dns", selector: ["dc": "dc0"], targets: [resolver]),
             .init(name: "web", weight: 0.25, targets: [TargetFile(address: "10.200.0.80", port: 80, kind: .http)]),
         ]
         let topology = try file.validated(file: "t")

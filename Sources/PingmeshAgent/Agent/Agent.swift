@@ -60,7 +60,7 @@ public struct Agent: Service {
     }
 
     /// The kinds this agent can probe; targets of other kinds are skipped and counted.
-    public static let probeKinds: Set<ProbeKind> = [.tcp, .udp, .icmp, .http]
+    public static let probeKinds: Set<ProbeKind> = [.tcp, .udp, .icmp, .http, .dns, .ntp]
 
     public func run() async throws {
         let configuration = self.configuration
@@ -87,6 +87,8 @@ public struct Agent: Service {
         let udpProber = UDPProber(group: group)
         defer { Task { await udpProber.shutdown() } }
         var probers: [ProbeKind: any Prober] = [.tcp: prober, .udp: udpProber, .http: HTTPProber(group: group)]
+        probers[.dns] = DNSProber(group: group)
+        probers[.ntp] = NTPProber(group: group)
         // ICMP needs a ping socket or a raw one; without either, ICMP targets are skipped and
         // counted, and the log says how to allow them.
         var icmpProber: ICMPProber?

@@ -31,6 +31,8 @@ public final class ManualProbe: ManualProbing {
         case .udp: return UDPProber()
         case .icmp: return try ICMPProber.make()
         case .http: return HTTPProber()
+        case .dns: return DNSProber()
+        case .ntp: return NTPProber()
         default: return EpollTCPProber.shared ?? TCPProber(group: MultiThreadedEventLoopGroup.singleton)
         }
     }
@@ -39,7 +41,7 @@ public final class ManualProbe: ManualProbing {
     /// URL; `http` options are laid over what the URL says.
     public static func pinglist(
         kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0,
-        sourceAddress: String? = nil, http: HTTPProbeOptionsFile? = nil
+        sourceAddress: String? = nil, http: HTTPProbeOptionsFile? = nil, dns: DNSOptionsFile? = nil
     ) throws -> Pinglist {
         guard let probeKind = ProbeKind(rawValue: kind) else {
             throw ManualProbeError("kind: '\(kind)' is not a probe kind (\(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")))")
@@ -49,11 +51,12 @@ public final class ManualProbe: ManualProbing {
         }
         var entry = try targetFile(target, kind: probeKind)
         if let http { entry.http = http.overriding(entry.http) }
-        let file = PinglistFile(
+        var file = PinglistFile(
             settings: PinglistSettingsFile(
                 interval: ConfigDuration(SafetyLimits.minimumPairInterval), timeout: ConfigDuration(timeout), delay: ConfigDuration(delay),
                 payloadBytes: payloadBytes, sourceAddress: sourceAddress),
             groups: [TargetGroupFile(name: "manual", kind: probeKind, targets: [entry])])
+        file.groups[0].dns = dns
         return try file.validated(file: "manual probe", contentVersion: "manual")
     }
 
@@ -66,7 +69,7 @@ public final class ManualProbe: ManualProbing {
                 throw ManualProbeError("target: \(context.debugDescription)")
             }
         }
-        guard let (host, port) = HostPort.split(target), port != nil || kind == .icmp else {
+        guard let (host, port) = HostPort.split(target), port != nil || kind.hasWellKnownPort else {
             throw ManualProbeError("target: '\(target)' is not HOST:PORT or [IPv6]:PORT\(kind == .http ? " or an http(s):// URL" : "")")
         }
         return TargetFile(address: host, port: port)
@@ -75,6 +78,10 @@ public final class ManualProbe: ManualProbing {
     public func probe(_ request: ManualProbeRequest) async throws -> ManualProbeReport {
         let count = request.count ?? 3
         if let issue = request.validationIssues().first { throw ManualProbeError(issue.description) }
+        // A dns probe needs a question, which this request has no field for.
+        if request.kind == ProbeKind.dns.rawValue {
+            throw ManualProbeError("kind: dns probes need a query name; run `pingmesh probe dns --query-name NAME` or list the target in a pinglist")
+        }
         let pinglist = try Self.pinglist(
             kind: request.kind, target: request.target, timeout: timeout, payloadBytes: request.size ?? 0, sourceAddress: sourceAddress)
         let resolved = await TargetResolver(supportedKinds: Agent.probeKinds).resolve(pinglist)
@@ -101,10 +108,11 @@ public final class ManualProbe: ManualProbing {
         var results: [ManualProbeReport.Probe] = []
         for sequence in 1...count {
             if sequence > 1 { try await Task.sleep(for: interval) }
-            let outcome = await prober.probe(
-                ProbeRequest(
-                    address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                    payloadBytes: scheduled.target.payloadBytes, sourceAddress: ports.next(for: scheduled, source: source)))
+            var probeRequest = ProbeRequest(
+                address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
+                payloadBytes: scheduled.target.payloadBytes, sourceAddress: ports.next(for: scheduled, source: source))
+            probeRequest.dns = scheduled.target.dns
+            let outcome = await prober.probe(probeRequest)
             results.append(.init(seq: sequence, result: outcome.result, rttMs: outcome.rtt.map { $0.seconds * 1000 }, detail: outcome.detail))
         }
         if let icmp = prober as? ICMPProber { icmp.shutdown() }

@@ -36,6 +36,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let pulls: [PullOutcome: Counter]
     private let pullFailures: Gauge
     private let probing: Gauge
+    private let clockOffsets: ClockOffsetGauges
 
     /// Per-target series that exist right now, by target id.
     private let unhealthy = Mutex<[String: PerTargetSeries]>([:])
@@ -127,6 +128,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
             "pingmesh_agent_pinglist_pull_failures", "Consecutive failed pinglist pulls; at 3 the agent stops probing.")
         probing = gauge(
             "pingmesh_agent_probing_enabled", "1 while the agent probes; 0 after the kill switch (failed pulls or an empty list).")
+        clockOffsets = ClockOffsetGauges(registry: registry)
         probing.set(to: 1)
     }
 
@@ -151,6 +153,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
             rtt[kind]?.record(value)
             if perTargetHistograms { perTargetHistogram(for: scheduled).record(value) }
         }
+        clockOffsets.record(outcome, for: scheduled)
         updateHealth(of: scheduled, outcome: outcome)
     }
 
@@ -231,6 +234,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         health.targets(pinglist.targets.count)
         targetsSkipped.set(Double(pinglist.skipped.count))
         let ids = Set(pinglist.targets.map(\.id))
+        clockOffsets.keep(only: ids)
         let registry = self.registry
         http?.retain(ids: ids)
         // Series of targets that left the list would otherwise report a stale failure forever.

@@ -105,6 +105,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                         dscp: dscp
                     )
                     request.http = scheduled.target.http
+                    request.dns = scheduled.target.dns
                     group.addTask { [recorder, observer] in
                         let outcome = await prober.probe(request)
                         limiter.release()

@@ -88,6 +88,7 @@ extension ProbeKind {
         case .udp: return 2
         case .icmp: return 3
         case .dns: return 4
+        case .ntp: return 5
         }
     }
 

@@ -48,6 +48,7 @@ extension TargetGroupFile {
             writer.key("http")
             http.write(to: &writer)
         }
+        dns?.write(key: "dns", to: &writer)
         writer.field("kind", kind?.rawValue)
         writer.field("labels", labels)
         writer.field("name", name)
@@ -69,6 +70,7 @@ extension TargetFile {
             writer.key("http")
             http.write(to: &writer)
         }
+        dns?.write(key: "dns", to: &writer)
         writer.field("interval", interval?.description)
         writer.field("kind", kind?.rawValue)
         writer.field("labels", labels)

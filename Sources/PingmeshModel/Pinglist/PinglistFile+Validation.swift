@@ -23,6 +23,7 @@ extension PinglistFile {
             Self.checkLabels(group.labels, path: "\(groupPath).labels", issues: &issues)
             if let port = group.port { Self.checkPort(port, path: "\(groupPath).port", issues: &issues) }
             Self.checkGroupHTTPOptions(group, path: "\(groupPath).http", issues: &issues)
+            Self.checkGroupDNS(group, path: groupPath, issues: &issues)
 
             for (targetIndex, entry) in group.targets.enumerated() {
                 let path = "\(groupPath).targets[\(targetIndex)]"
@@ -71,6 +72,7 @@ extension PinglistFile {
         }
         if entry.payloadBytes != nil { Self.checkPayload(payload, path: "\(path).payload_bytes", issues: &issues) }
         let http = Self.effectiveHTTPOptions(entry, group: group, kind: kind, path: path, issues: &issues)
+        let dns = Self.effectiveDNS(entry, group: group, kind: kind, path: path, issues: &issues)
         guard issues.count == before else { return nil }
 
         var labels = group.labels ?? [:]
@@ -80,6 +82,7 @@ extension PinglistFile {
             labels: labels, interval: interval, timeout: timeout, delay: delay, payloadBytes: payload
         )
         target.http = http
+        target.dns = dns
         return target
     }
 

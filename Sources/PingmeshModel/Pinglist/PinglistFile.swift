@@ -95,6 +95,8 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
     public var targets: [TargetFile]
     /// HTTP probe options for the group's http targets (`HTTPProbeOptionsFile`).
     public var http: HTTPProbeOptionsFile?
+    /// What the group's dns targets ask (targets may override field by field).
+    public var dns: DNSOptionsFile? = nil
 
     public init(name: String, labels: [String: String]? = nil, kind: ProbeKind? = nil, port: Int? = nil, targets: [TargetFile]) {
         self.name = name
@@ -107,6 +109,7 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case name, labels, kind, port, targets
         case http
+        case dns
     }
 
     public init(from decoder: any Decoder) throws {
@@ -118,6 +121,7 @@ public struct TargetGroupFile: Sendable, Hashable, Codable {
         port = try container.decodeIfPresent(Int.self, forKey: .port)
         targets = try container.decodeIfPresent([TargetFile].self, forKey: .targets) ?? []
         http = try container.decodeIfPresent(HTTPProbeOptionsFile.self, forKey: .http)
+        dns = try container.decodeIfPresent(DNSOptionsFile.self, forKey: .dns)
     }
 }
 
@@ -135,6 +139,8 @@ public struct TargetFile: Sendable, Hashable, Codable {
     public var payloadBytes: Int?
     /// HTTP probe options laid over the group's, field by field.
     public var http: HTTPProbeOptionsFile?
+    /// This dns target's own query options, over its group's.
+    public var dns: DNSOptionsFile? = nil
 
     public init(
         address: String, port: Int? = nil, kind: ProbeKind? = nil, name: String? = nil,
@@ -156,6 +162,7 @@ public struct TargetFile: Sendable, Hashable, Codable {
         case address, port, kind, name, labels, interval, timeout, delay
         case payloadBytes = "payload_bytes"
         case http
+        case dns
     }
 
     public init(from decoder: any Decoder) throws {
@@ -186,5 +193,6 @@ public struct TargetFile: Sendable, Hashable, Codable {
             payloadBytes: try container.decodeIfPresent(Int.self, forKey: .payloadBytes)
         )
         http = try container.decodeIfPresent(HTTPProbeOptionsFile.self, forKey: .http)
+        dns = try container.decodeIfPresent(DNSOptionsFile.self, forKey: .dns)
     }
 }

@@ -18,6 +18,8 @@ public struct ProbeTarget: Sendable, Hashable, Identifiable {
     public var payloadBytes: Int
     /// How an http target is probed; nil for other kinds and for an agent's plain `/ping`.
     public var http: HTTPProbeOptions?
+    /// What a dns target asks and accepts; nil for other kinds.
+    public var dns: DNSProbeOptions? = nil
 
     public init(
         name: String, group: String, kind: ProbeKind, host: String, port: Int, labels: [String: String] = [:],
@@ -52,6 +54,7 @@ public enum DefaultPorts {
         case .http: return agentHTTP
         case .udp: return agentUDP
         case .dns: return 53
+        case .ntp: return 123
         case .icmp: return 0
         }
     }

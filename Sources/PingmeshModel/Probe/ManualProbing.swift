@@ -50,8 +50,8 @@ public struct ManualProbeRequest: Sendable, Codable, Hashable {
             issues.append(ConfigIssue(path: "kind", reason: "'\(kind)' is not a probe kind (\(ProbeKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
         }
         if let (host, port) = HostPort.split(target), !host.isEmpty {
-            if port == nil && probeKind != .icmp {
-                issues.append(ConfigIssue(path: "target", reason: "'\(target)' has no port (HOST:PORT; only icmp takes a bare HOST)"))
+            if port == nil && probeKind?.hasWellKnownPort != true {
+                issues.append(ConfigIssue(path: "target", reason: "'\(target)' has no port (HOST:PORT; only icmp, dns and ntp take a bare HOST)"))
             }
         } else {
             issues.append(ConfigIssue(path: "target", reason: "'\(target)' is not HOST:PORT or [IPv6]:PORT"))

@@ -5,4 +5,5 @@ public enum ProbeKind: String, Sendable, Hashable, Codable, CaseIterable {
     case udp
     case icmp
     case dns
+    case ntp
 }

@@ -23,6 +23,9 @@ public struct ProbeOutcome: Sendable, Equatable {
     public var responderDwell: Duration?
     /// An HTTP probe's phases and status.
     public var httpPhases: HTTPPhases?
+    /// How far the server's clock is ahead of ours (negative: behind), from an NTP probe's four
+    /// timestamps; what an operator alerts on, beside the RTT.
+    public var clockOffset: Duration?
 
     public init(
         result: ProbeResultClass, rtt: Duration? = nil, connectRTT: Duration? = nil, detail: String? = nil, sourcePort: Int? = nil

@@ -16,6 +16,8 @@ public struct ProbeRequest: Sendable {
     public var dscp: Int?
     /// How an HTTP probe asks and judges (`HTTPProber`); nil is an agent's `GET /ping`.
     public var http: HTTPProbeOptions?
+    /// The question a DNS probe asks and the answers it accepts; nil for other kinds.
+    public var dns: DNSProbeOptions? = nil
 
     public init(
         address: SocketAddress, timeout: Duration = .seconds(2), delay: Duration = .milliseconds(10),
