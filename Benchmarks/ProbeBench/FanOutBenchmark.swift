@@ -3,6 +3,7 @@ import NIOCore
 import NIOPosix
 import PingmeshModel
 import PingmeshProbe
+import Synchronization
 
 /// `pingmesh-bench fanout --kind udp|icmp [--targets 1000] [--seconds 60] [--interval 1]`
 ///
@@ -79,23 +80,24 @@ struct FanOutBenchmark {
         let gap = interval / Double(targets)
         let rounds = max(1, Int(Double(seconds) / interval))
         let began = ContinuousClock.now
-        let outcomes = await withTaskGroup(of: ProbeOutcome.self) { group in
-            var sent = 0
+        // A discarding group frees each probe's task as it ends, so memory holds the probes in
+        // flight, not the whole run's.
+        let collected = OutcomeLog()
+        await withDiscardingTaskGroup { group in
             for round in 0..<rounds {
                 for index in 0..<targets {
                     // Paced: probe n leaves at n * gap, whatever the ones before it are doing.
                     let due = began + .seconds(Double(round) * interval + Double(index) * gap)
                     if due > ContinuousClock.now { try? await Task.sleep(until: due, clock: .continuous) }
                     let request = ProbeRequest(address: addresses[index], timeout: .seconds(2), delay: .milliseconds(10))
-                    group.addTask { await prober.probe(request) }
-                    sent += 1
+                    group.addTask {
+                        let outcome = await prober.probe(request)
+                        collected.outcomes.withLock { $0.append(outcome) }
+                    }
                 }
             }
-            var all: [ProbeOutcome] = []
-            all.reserveCapacity(sent)
-            for await outcome in group { all.append(outcome) }
-            return all
         }
+        let outcomes = collected.outcomes.withLock { $0 }
         let elapsed = (ContinuousClock.now - began)
         let cpu = cpuSeconds() - cpuBefore
         let answered = outcomes.filter { $0.rtt != nil }
@@ -113,6 +115,10 @@ struct FanOutBenchmark {
         await udp?.shutdown()
         for channel in responders { try? await channel.close() }
         try await responderGroup.shutdownGracefully()
+    }
+
+    final class OutcomeLog: Sendable {
+        let outcomes = Mutex<[ProbeOutcome]>([])
     }
 
     func peakResidentMiB() -> Double {
