@@ -140,6 +140,9 @@ struct LoadBenchmark {
                 String(
                     format: "  %-13@ CPU %5.1f%% of a core, RSS %.0f MiB at start, %.0f MiB peak, %.0f MiB at end%@", server.name as NSString, cpu,
                     series.first!.rssMiB, peak, series.last!.rssMiB, server.process.isRunning ? "" : " (EXITED)"))
+            // One sample a minute, to tell a working set that levels off from one that grows.
+            let perMinute = stride(from: 0, to: series.count, by: 6).map { String(format: "%.0f", series[$0].rssMiB) }
+            print("    RSS by minute (MiB): \(perMinute.joined(separator: " "))")
         }
         try await http.shutdown()
     }
