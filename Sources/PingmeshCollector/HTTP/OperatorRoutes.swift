@@ -40,6 +40,10 @@ public struct OperatorTools: Sendable {
                 return try CollectorAPI.json(try await manualProbe.probe(probe))
             } catch let error as ManualProbeError {
                 throw HTTPError(error.busy ? .tooManyRequests : .badRequest, message: error.description)
+            } catch let error as ConfigError {
+                // The target checked as a pinglist entry is: a bad address or port is the caller's.
+                let messages = error.issues.map { $0.description.replacingOccurrences(of: "groups[0].targets[0]", with: "target") }
+                throw HTTPError(.badRequest, message: messages.joined(separator: "; "))
             }
         }
 
