@@ -40,7 +40,13 @@ struct ProbeReport {
         text += "\(lost) failed (\(Int((Double(lost) / Double(max(outcomes.count, 1)) * 100).rounded()))% loss)"
         if let low = rtts.min(), let high = rtts.max() {
             let mean = rtts.reduce(Duration.zero, +) / rtts.count
-            text += "\nrtt min/avg/max = \(Self.milliseconds(low))/\(Self.milliseconds(mean))/\(Self.milliseconds(high)) ms"
+            let sorted = rtts.sorted()
+            func percentile(_ q: Double) -> Duration { sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)] }
+            // Jitter as the standard deviation of the RTTs, as the issue and smokeping have it.
+            let meanSeconds = mean.seconds
+            let variance = rtts.map { ($0.seconds - meanSeconds) * ($0.seconds - meanSeconds) }.reduce(0, +) / Double(rtts.count)
+            text += "\nrtt min/avg/p50/p99/max = \(Self.milliseconds(low))/\(Self.milliseconds(mean))/\(Self.milliseconds(percentile(0.5)))/"
+            text += "\(Self.milliseconds(percentile(0.99)))/\(Self.milliseconds(high)) ms, jitter \(Self.milliseconds(.seconds(variance.squareRoot()))) ms"
         }
         text += Self.offsetSummary(outcomes)
         return text + httpSummary

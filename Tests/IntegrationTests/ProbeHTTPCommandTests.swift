@@ -35,6 +35,8 @@ struct ProbeHTTPCommandTests {
         #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
         #expect(passed.stdout.contains("status=200") && passed.stdout.contains("bytes=16"), "\(passed.stdout)")
         #expect(passed.stdout.contains("phase medians: connect "), "\(passed.stdout)")
+        // The summary as ping's, with percentiles and jitter (the RTTs' standard deviation).
+        #expect(passed.stdout.contains("rtt min/avg/p50/p99/max = ") && passed.stdout.contains(" ms, jitter "), "\(passed.stdout)")
 
         let rejected = try await Command.run(binary, ["probe", "http", url, "--reject-body", "p+"])
         #expect(rejected.status == 1 && rejected.stdout.contains("body matched 'p+'"), "\(rejected.stdout)\(rejected.stderr)")
