@@ -19,9 +19,7 @@ struct ManualProbeAPITests {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-manual-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
+        let port = try await TCPResponderHelper.freePort(host: "127.0.0.1")
         let collector = try BackgroundProcess(
             binary, ["collector", "--store", "sqlite:\(directory)/c.db", "--listen", "127.0.0.1:\(port)", "--manual-probe", "--log-level", "error"],
             logPath: "\(directory)/collector.log")

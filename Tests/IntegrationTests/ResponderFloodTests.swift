@@ -19,13 +19,6 @@ struct ResponderFloodTests {
     static let victimHost = "127.0.97.2"
     static let peerHost = "127.0.97.3"
 
-    func freePort(_ host: String) async throws -> Int {
-        let channel = try await ServerBootstrap(group: group).bind(host: host, port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
-    }
-
     func get(_ url: String) async -> (status: Int, body: String)? {
         guard let (data, response) = try? await URLSession.shared.data(from: URL(string: url)!) else { return nil }
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, String(decoding: data, as: UTF8.self))
@@ -73,9 +66,9 @@ struct ResponderFloodTests {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
-        let peerPorts = (http: try await freePort(Self.peerHost), tcp: try await freePort(Self.peerHost), udp: try await freePort(Self.peerHost))
+        let peerPorts = (http: try await TCPResponderHelper.freePort(host: Self.peerHost), tcp: try await TCPResponderHelper.freePort(host: Self.peerHost), udp: try await TCPResponderHelper.freePort(host: Self.peerHost))
         let victimPorts = (
-            http: try await freePort(Self.victimHost), tcp: try await freePort(Self.victimHost), udp: try await freePort(Self.victimHost)
+            http: try await TCPResponderHelper.freePort(host: Self.victimHost), tcp: try await TCPResponderHelper.freePort(host: Self.victimHost), udp: try await TCPResponderHelper.freePort(host: Self.victimHost)
         )
         let peer = try startAgent(
             binary, name: "peer", host: Self.peerHost, ports: peerPorts, targets: "  []", directory: directory)

@@ -89,7 +89,7 @@ struct TLSTests {
           - name: dc1
             podsets: [{name: ps1, pods: [{name: pod1, servers: [{name: s1, ipv4: 127.0.86.1}, {name: s2, ipv4: 127.0.86.2}]}]}]
         """.write(toFile: path("topology.yaml"), atomically: true, encoding: .utf8)
-        let port = try await Self.freePort()
+        let port = try await TCPResponderHelper.freePort(host: "127.0.0.1")
         let controller = try BackgroundProcess(
             binary,
             [
@@ -120,7 +120,7 @@ struct TLSTests {
         try? await untrusting.shutdown()
 
         // A real agent pulls its pinglist over mutual TLS.
-        let agentPort = try await Self.freePort()
+        let agentPort = try await TCPResponderHelper.freePort(host: "127.0.0.1")
         let agent = try BackgroundProcess(
             binary,
             [
@@ -165,13 +165,6 @@ struct TLSTests {
 
     static func client(_ files: ClientTLSFiles) throws -> HTTPClient {
         HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: try files.configuration()))
-    }
-
-    static func freePort() async throws -> Int {
-        let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
-        let port = channel.localAddress!.port!
-        try await channel.close()
-        return port
     }
 
     /// The subject of the certificate the server presents now, as `openssl s_client` prints it.
