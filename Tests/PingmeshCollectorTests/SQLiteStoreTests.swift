@@ -23,32 +23,76 @@ struct SQLiteStoreTests {
         #expect(rows.first?.rtt.count == 3)
     }
 
+    /// Writes server-pair minute rows the way schema 2 and earlier kept them (in `pairs`), with
+    /// `rtt` given as SQL hex, and sets `version`.
+    static func writeOldLayout(at path: String, version: Int, rows: [(source: String, destination: String, kind: Int, ok: Int, timeout: Int, rttHex: String?)], minute: Int64) async throws {
+        _ = try await TemporaryStore.sqlite(at: path)
+        let database = try DatabaseQueue(path: path)
+        try await database.write { db in
+            for row in rows {
+                for name in [row.source, row.destination] { try db.execute(sql: "INSERT OR IGNORE INTO names(name) VALUES (?)", arguments: [name]) }
+                try db.execute(
+                    sql: """
+                        INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt)
+                        VALUES (0, 0, ?, (SELECT id FROM names WHERE name = ?), (SELECT id FROM names WHERE name = ?), ?, ?, 0, ?, 0, 0, 0, \(row.rttHex.map { "X'\($0)'" } ?? "NULL"))
+                        """, arguments: [minute / 60, row.source, row.destination, row.kind, row.ok, row.timeout])
+            }
+            try db.execute(sql: "PRAGMA user_version = \(version)")
+        }
+        try await database.close()
+    }
+
     @Test("a store of the first release (legacy sketches, user_version 0) is migrated on open, every sketch intact")
     func migratesLegacySketches() async throws {
         let path = TemporaryStore.path()
         let minute = BatchFactory.minute(2)
         let rtts: [UInt64] = [100, 150, 150, 200, 4_000, 90_000]
-        do {
-            let store = try await TemporaryStore.sqlite(at: path)
-            _ = try await Self.ingest(store, BatchFactory.batch(agent: "a1", windows: [BatchFactory.summary(to: "b1", start: minute, rtts: rtts)]))
-        }
-        // Turn it into what the first release wrote.
         let legacy = BatchFactory.legacyHex(BatchFactory.sketch(rtts))
-        let database = try DatabaseQueue(path: path)
-        try await database.write { db in
-            try db.execute(sql: "UPDATE pairs SET rtt = X'\(legacy)'")
-            try db.execute(sql: "PRAGMA user_version = 0")
-        }
-        try await database.close()
+        try await Self.writeOldLayout(at: path, version: 0, rows: [("a1", "b1", ProbeKind.tcp.code, rtts.count, 0, legacy)], minute: minute)
 
         let store = try await TemporaryStore.sqlite(at: path)
         let rows = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
         #expect(rows.map(\.rtt) == [BatchFactory.sketch(rtts)])
         let version = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 2)
+        #expect(version == 3)
         // Opening again changes nothing.
         let again = try await TemporaryStore.sqlite(at: path)
         #expect(try await again.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60).map(\.rtt) == [BatchFactory.sketch(rtts)])
+    }
+
+    @Test("a schema 2 store's server-pair minutes are packed per source on open: same rows, none left in pairs, new batches merge into them")
+    func packsServerMinutesOfSchema2() async throws {
+        let path = TemporaryStore.path()
+        let minute = BatchFactory.minute(4)
+        func hex(_ rtts: [UInt64]) -> String { BatchFactory.sketch(rtts).encoded().map { String(format: "%02X", $0) }.joined() }
+        let tcp = ProbeKind.tcp.code
+        let udp = ProbeKind.udp.code
+        try await Self.writeOldLayout(
+            at: path, version: 2,
+            rows: [
+                ("a1", "b1", tcp, 2, 0, hex([100, 200])), ("a1", "b2", tcp, 1, 3, hex([300])), ("a1", "b1", udp, 1, 0, hex([50])),
+                ("a2", "b1", tcp, 0, 4, nil),
+            ], minute: minute)
+
+        let store = try await TemporaryStore.sqlite(at: path)
+        func rows() async throws -> [String: PairAggregate] {
+            let all = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
+            return Dictionary(uniqueKeysWithValues: all.map { ("\($0.source)>\($0.destination) \($0.kind)", $0) })
+        }
+        var found = try await rows()
+        #expect(found.count == 4)
+        #expect(found["a1>b1 tcp"]?.rtt == BatchFactory.sketch([100, 200]))
+        #expect(found["a1>b2 tcp"]?.counts == ResultCounts(ok: 1, timeout: 3))
+        #expect(found["a1>b1 udp"]?.rtt == BatchFactory.sketch([50]))
+        #expect(found["a2>b1 tcp"]?.counts == ResultCounts(timeout: 4) && found["a2>b1 tcp"]?.rtt.isEmpty == true)
+        let left = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pairs WHERE level = 0 AND resolution = 0") }
+        #expect(left == 0)
+        // A late batch for a packed pair adds to it; the others stay as they were.
+        _ = try await Self.ingest(store, BatchFactory.batch(agent: "a1", windows: [BatchFactory.summary(to: "b1", start: minute, rtts: [400])]))
+        found = try await rows()
+        #expect(found["a1>b1 tcp"]?.counts == ResultCounts(ok: 3))
+        #expect(found["a1>b1 tcp"]?.rtt == BatchFactory.sketch([100, 200, 400]))
+        #expect(found["a1>b2 tcp"]?.counts == ResultCounts(ok: 1, timeout: 3))
     }
 
     @Test("two batches for the same pair and minute add up (an agent restarted mid-window)")

@@ -39,6 +39,7 @@ public final class SQLiteResultStore: ResultStore {
             for statement in SQLiteSchema.statements { try db.execute(sql: statement) }
             guard version < SQLiteSchema.version else { return }
             if existed && version < 2 { try Self.reencodeLegacySketches(db) }
+            if existed && version < 3 { try Self.packServerMinutes(db) }
             try db.execute(sql: "PRAGMA user_version = \(SQLiteSchema.version)")
         }
     }
@@ -68,7 +69,9 @@ public final class SQLiteResultStore: ResultStore {
                 .execute(arguments: [batch.id, batch.agent.name, batch.agent.lastUpload])
             guard db.changesCount == 1 else { return (false, [:]) }
             var interner = NameInterner(known: known)
-            for row in batch.rows {
+            let serverMinutes = batch.rows.filter { Self.isServerMinute(level: $0.level, resolution: $0.resolution) }
+            try Self.addServerMinutes(serverMinutes, db: db, interner: &interner)
+            for row in batch.rows where !Self.isServerMinute(level: row.level, resolution: row.resolution) {
                 try Self.add(row, db: db, interner: &interner)
             }
             let failure = try db.cachedStatement(
@@ -175,6 +178,9 @@ public final class SQLiteResultStore: ResultStore {
     public func aggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> [PairAggregate] {
         try await pool.read { db in
             let names = try Self.nameTable(db)
+            if Self.isServerMinute(level: level, resolution: resolution) {
+                return try Self.serverMinuteAggregates(db, names: names, minutes: Self.minuteCeiling(from)..<Self.minuteCeiling(to))
+            }
             var rows: [PairAggregate] = []
             let cursor = try Row.fetchCursor(
                 db,
@@ -211,7 +217,9 @@ public final class SQLiteResultStore: ResultStore {
                 let sources = (low + Int64(part) * step)..<(part == Int(parts) - 1 ? Int64.max : low + Int64(part + 1) * step)
                 group.addTask {
                     let piece = try await self.pool.read { db in
-                        try Self.readCompact(db, level: level, resolution: resolution, minutes: first..<last, sources: sources)
+                        Self.isServerMinute(level: level, resolution: resolution)
+                            ? try Self.readServerMinutes(db, minutes: first..<last, sources: sources)
+                            : try Self.readCompact(db, level: level, resolution: resolution, minutes: first..<last, sources: sources)
                     }
                     return (part, piece)
                 }
@@ -269,6 +277,10 @@ public final class SQLiteResultStore: ResultStore {
         let known = names.withLock { $0 }
         let added = try await pool.write { db -> [String: Int64] in
             var interner = NameInterner(known: known)
+            if Self.isServerMinute(level: level, resolution: resolution) {
+                try Self.replaceServerMinute(window, with: rows, db: db, interner: &interner)
+                return interner.added
+            }
             try db.execute(
                 sql: "DELETE FROM pairs WHERE resolution = ? AND level = ? AND minute = ?",
                 arguments: [resolution.code, level.code, window / 60])
@@ -390,6 +402,8 @@ public final class SQLiteResultStore: ResultStore {
                     sql: "DELETE FROM dirty WHERE resolution = ? AND minute < ?",
                     arguments: [resolution.code, (now - retention.seconds(for: resolution)) / 60])
             }
+            try db.execute(sql: "DELETE FROM server_minutes WHERE minute < ?", arguments: [(now - retention.minute) / 60])
+            deleted += db.changesCount
             try db.execute(sql: "DELETE FROM ports WHERE minute < ?", arguments: [(now - retention.minute) / 60])
             deleted += db.changesCount
             try db.execute(sql: "DELETE FROM failures WHERE at < ?", arguments: [(now - retention.failures) * 1000])
@@ -454,6 +468,7 @@ extension SQLiteResultStore {
     /// a table of the same layout and its pages counted (SQLite's dbstat). For the benchmark.
     public func pairBytes(resolution: Resolution, level: TopologyLevel) async throws -> Int64 {
         try await pool.write { db in
+            if Self.isServerMinute(level: level, resolution: resolution) { return try Self.serverMinuteBytes(db) }
             try db.execute(sql: "DROP TABLE IF EXISTS measured_pairs")
             let layout = SQLiteSchema.statements.first { $0.contains("CREATE TABLE IF NOT EXISTS pairs") }!
             try db.execute(sql: layout.replacingOccurrences(of: "IF NOT EXISTS pairs", with: "measured_pairs"))

@@ -1,8 +1,9 @@
 /// The SQLite schema, created idempotently at every start. Windows are stored as Unix minutes
 /// (four bytes for millennia), levels, resolutions and kinds as small codes.
 enum SQLiteSchema {
-    /// `PRAGMA user_version`: 2 since sketches are bit-packed (`LatencySketch.encoded()`).
-    static let version = 2
+    /// `PRAGMA user_version`: 2 since sketches are bit-packed (`LatencySketch.encoded()`), 3 since
+    /// the 1-minute server level is packed per source (`server_minutes`).
+    static let version = 3
 
     static let statements = [
         "PRAGMA journal_mode = WAL",
@@ -29,6 +30,7 @@ enum SQLiteSchema {
           minute INTEGER NOT NULL, src INTEGER NOT NULL, dst INTEGER NOT NULL, port INTEGER NOT NULL, sent INTEGER NOT NULL,
           failed INTEGER NOT NULL, PRIMARY KEY (minute, src, dst, port)) WITHOUT ROWID
         """,
+        SQLiteResultStore.serverMinutesTable,
         "CREATE TABLE IF NOT EXISTS placements (name TEXT PRIMARY KEY, labels TEXT NOT NULL, updated_at INTEGER NOT NULL)",
         """
         CREATE TABLE IF NOT EXISTS agents (
