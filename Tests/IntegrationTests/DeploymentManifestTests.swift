@@ -19,7 +19,46 @@ struct DeploymentManifestTests {
     }
 
     static func documents(_ file: URL) throws -> [[String: Any]] {
-        try Yams.load_all(yaml: String(contentsOf: file, encoding: .utf8)).compactMap { $0 as? [String: Any] }
+        try documents(yaml: String(contentsOf: file, encoding: .utf8))
+    }
+
+    /// The mappings of a multi-document YAML text (a manifest file, `helm template`'s output).
+    static func documents(yaml: String) throws -> [[String: Any]] {
+        try Yams.load_all(yaml: yaml).compactMap { $0 as? [String: Any] }
+    }
+
+    /// The pod spec of a workload (Deployment, DaemonSet), nil for other kinds.
+    static func podSpec(_ document: [String: Any]) -> [String: Any]? {
+        ((document["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
+    }
+
+    /// Every `--flag` the workloads' containers pass, with the subcommand (the first argument).
+    static func flagUses(_ documents: [[String: Any]]) -> [(command: String, flag: String)] {
+        var uses: [(command: String, flag: String)] = []
+        for document in documents {
+            for container in podSpec(document)?["containers"] as? [[String: Any]] ?? [] {
+                let args = container["args"] as? [String] ?? []
+                guard let command = args.first else { continue }
+                uses += args.filter { $0.hasPrefix("--") }.map { (command, $0) }
+            }
+        }
+        return uses
+    }
+
+    /// The uses whose flag `pingmesh COMMAND --help` does not list, each as a message.
+    static func unknownFlags(_ uses: [(command: String, flag: String, file: String)], binary: String) async throws -> [String] {
+        var help: [String: String] = [:]
+        var unknown: [String] = []
+        for use in uses {
+            if help[use.command] == nil { help[use.command] = try await Command.run(binary, [use.command, "--help"]).stdout }
+            if help[use.command]?.contains(use.flag) != true { unknown.append("\(use.file): pingmesh \(use.command) has no \(use.flag)") }
+        }
+        return unknown
+    }
+
+    /// JSON with sorted keys, to compare parsed YAML values.
+    static func canonical(_ value: Any) throws -> Data {
+        try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
     }
 
     @Test("the core manifests pass the Kubernetes schemas strictly")
@@ -44,14 +83,7 @@ struct DeploymentManifestTests {
         }
         var uses: [(command: String, flag: String, file: String)] = []
         for file in try Self.files(Self.kubernetes, ".yaml") {
-            for document in try Self.documents(file) {
-                let spec = ((document["spec"] as? [String: Any])?["template"] as? [String: Any])?["spec"] as? [String: Any]
-                for container in spec?["containers"] as? [[String: Any]] ?? [] {
-                    let args = container["args"] as? [String] ?? []
-                    guard let command = args.first else { continue }
-                    uses += args.filter { $0.hasPrefix("--") }.map { (command, $0, file.lastPathComponent) }
-                }
-            }
+            uses += Self.flagUses(try Self.documents(file)).map { ($0.command, $0.flag, file.lastPathComponent) }
         }
         for file in try Self.files(Self.systemd, ".service") {
             let text = try String(contentsOf: file, encoding: .utf8).replacingOccurrences(of: "\\\n", with: " ")
@@ -62,11 +94,8 @@ struct DeploymentManifestTests {
             }
         }
         #expect(uses.count > 20)
-        var help: [String: String] = [:]
-        for use in uses {
-            if help[use.command] == nil { help[use.command] = try await Command.run(binary, [use.command, "--help"]).stdout }
-            #expect(help[use.command]?.contains(use.flag) == true, "\(use.file): pingmesh \(use.command) has no \(use.flag)")
-        }
+        let unknown = try await Self.unknownFlags(uses, binary: binary)
+        #expect(unknown.isEmpty, "\(unknown.joined(separator: "\n"))")
     }
 
     @Test("the agent runs on the host network with no capabilities and no API token; the controller may only read nodes and pods")
@@ -94,8 +123,7 @@ struct DeploymentManifestTests {
         let file = try #require(
             try Yams.load(yaml: String(contentsOf: Self.root.appendingPathComponent("deploy/prometheus/pingmesh-rules.yaml"), encoding: .utf8))
                 as? [String: Any])
-        let canonical = { (value: Any) throws -> Data in try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys]) }
-        #expect(try canonical(groups) == canonical(try #require(file["groups"])))
+        #expect(try Self.canonical(groups) == Self.canonical(try #require(file["groups"])))
         #expect(Set(monitoring.compactMap { $0["kind"] as? String }) == ["ServiceMonitor", "PodMonitor", "PrometheusRule"])
     }
 
