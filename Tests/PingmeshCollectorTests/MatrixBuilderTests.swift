@@ -23,7 +23,7 @@ struct MatrixBuilderTests {
         builder.cells.map { cell in
             let source = compact.names[builder.sources[cell.slot / builder.destinations.count]]!
             let destination = compact.names[builder.destinations[cell.slot % builder.destinations.count]]!
-            return "\(source)>\(destination) ok=\(cell.counts.ok) rows=\(1 + cell.moreRows.count)"
+            return "\(source)>\(destination) ok=\(cell.counts.ok) rows=\(1 + builder.moreRows(of: cell).count)"
         }
     }
 

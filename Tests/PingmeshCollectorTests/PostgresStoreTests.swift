@@ -27,19 +27,35 @@ struct PostgresStoreTests {
             close: { store in await (store as? PostgresResultStore)?.shutdown() })
     }
 
-    @Test("a schema 1 database (legacy sketches) is migrated to schema 2 on open, every sketch intact")
+    /// A database as schema `version` (1 or 2) left it: server-pair minute rows in `pairs`,
+    /// `rtt` as hex, nothing packed.
+    static func oldLayout(
+        _ server: PostgresServer, version: Int, minute: Int64, rows: [(source: String, destination: String, kind: Int, ok: Int, timeout: Int, rttHex: String?)]
+    ) async throws -> String {
+        let url = try await server.createDatabase()
+        let store = try PostgresResultStore(url: url)
+        try await store.prepare()
+        await store.shutdown()
+        var sql = "DELETE FROM schema_version WHERE version > \(version);"
+        for row in rows {
+            sql += """
+                INSERT INTO names (name) VALUES ('\(row.source)'), ('\(row.destination)') ON CONFLICT DO NOTHING;
+                INSERT INTO pairs (resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt)
+                SELECT 0, 0, \(minute / 60), (SELECT id FROM names WHERE name = '\(row.source)'), (SELECT id FROM names WHERE name = '\(row.destination)'),
+                  \(row.kind), \(row.ok), 0, \(row.timeout), 0, 0, 0, \(row.rttHex.map { "'\\x\($0)'" } ?? "NULL");
+                """
+        }
+        try await server.execute(sql, in: url)
+        return url
+    }
+
+    @Test("a schema 1 database (legacy sketches) is migrated on open (sketches re-encoded, then packed), every sketch intact")
     func migratesLegacySketches() async throws {
         guard let server = await PostgresServer.shared() else { return }
-        let url = try await server.createDatabase()
         let minute = BatchFactory.minute(2)
         let rtts: [UInt64] = [100, 150, 150, 200, 4_000, 90_000]
-        let first = try PostgresResultStore(url: url)
-        try await first.prepare()
-        _ = try await first.ingest(IngestBatch(BatchFactory.batch(agent: "a1", windows: [BatchFactory.summary(to: "b1", start: minute, rtts: rtts)]), receivedAt: BatchFactory.now * 1000))
-        await first.shutdown()
-        try await server.execute(
-            "UPDATE pairs SET rtt = '\\x\(BatchFactory.legacyHex(BatchFactory.sketch(rtts)))'; DELETE FROM schema_version WHERE version = 2", in: url)
-
+        let url = try await Self.oldLayout(
+            server, version: 1, minute: minute, rows: [("a1", "b1", ProbeKind.tcp.code, rtts.count, 0, BatchFactory.legacyHex(BatchFactory.sketch(rtts)))])
         for _ in 0..<2 {
             let store = try PostgresResultStore(url: url)
             try await store.prepare()
@@ -47,6 +63,42 @@ struct PostgresStoreTests {
             await store.shutdown()
             #expect(rows.map(\.rtt) == [BatchFactory.sketch(rtts)])
         }
+    }
+
+    @Test("a schema 2 database's server-pair minutes are packed per source on open: same rows, none left in pairs, new batches merge in")
+    func packsServerMinutesOfSchema2() async throws {
+        guard let server = await PostgresServer.shared() else { return }
+        let minute = BatchFactory.minute(4)
+        func hex(_ rtts: [UInt64]) -> String { BatchFactory.sketch(rtts).encoded().map { String(format: "%02x", $0) }.joined() }
+        let (tcp, udp) = (ProbeKind.tcp.code, ProbeKind.udp.code)
+        let url = try await Self.oldLayout(
+            server, version: 2, minute: minute,
+            rows: [
+                ("a1", "b1", tcp, 2, 0, hex([100, 200])), ("a1", "b2", tcp, 1, 3, hex([300])), ("a1", "b1", udp, 1, 0, hex([50])),
+                ("a2", "b1", tcp, 0, 4, nil),
+            ])
+        let store = try PostgresResultStore(url: url)
+        try await store.prepare()
+        func rows() async throws -> [String: PairAggregate] {
+            let all = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
+            return Dictionary(uniqueKeysWithValues: all.map { ("\($0.source)>\($0.destination) \($0.kind)", $0) })
+        }
+        var found = try await rows()
+        #expect(found.count == 4)
+        #expect(found["a1>b1 tcp"]?.rtt == BatchFactory.sketch([100, 200]))
+        #expect(found["a1>b2 tcp"]?.counts == ResultCounts(ok: 1, timeout: 3))
+        #expect(found["a1>b1 udp"]?.rtt == BatchFactory.sketch([50]))
+        #expect(found["a2>b1 tcp"]?.counts == ResultCounts(timeout: 4) && found["a2>b1 tcp"]?.rtt.isEmpty == true)
+        _ = try await store.ingest(
+            IngestBatch(BatchFactory.batch(agent: "a1", windows: [BatchFactory.summary(to: "b1", start: minute, rtts: [400])]), receivedAt: BatchFactory.now * 1000))
+        found = try await rows()
+        #expect(found["a1>b1 tcp"]?.counts == ResultCounts(ok: 3))
+        #expect(found["a1>b1 tcp"]?.rtt == BatchFactory.sketch([100, 200, 400]))
+        #expect(found["a1>b2 tcp"]?.counts == ResultCounts(ok: 1, timeout: 3))
+        await store.shutdown()
+        let left = try await server.execute("SELECT count(*) FROM pairs WHERE level = 0 AND resolution = 0", in: url)
+        // psql prints the count alone on its line.
+        #expect(left.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.contains("0"), "\(left)")
     }
 
     @Test("a batch is stored once: its id again is acknowledged as a duplicate and nothing doubles")

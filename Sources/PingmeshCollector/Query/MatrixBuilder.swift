@@ -6,11 +6,31 @@ import PingmeshModel
 /// hashing and no sort for the 300,000 cells of a 1,000 x 1,000 server matrix. Very large or
 /// sparse id spaces fall back to a dictionary.
 struct MatrixBuilder {
+    /// A trivial type (no array inside): copying and freeing 300,000 of them costs nothing
+    /// beyond their bytes. Cells of several rows keep the others in `extraRows`.
     struct Cell {
         var slot: Int
         var counts: ResultCounts
         var firstRow: Int
-        var moreRows: [Int] = []
+        /// Index into `extraRows`, or -1 for a cell of one row (the common case).
+        var extra: Int32 = -1
+    }
+
+    /// The rows after the first of the cells that have several.
+    private(set) var extraRows: [[Int]] = []
+
+    /// The rows of `cell` after its first.
+    func moreRows(of cell: Cell) -> [Int] { cell.extra < 0 ? [] : extraRows[Int(cell.extra)] }
+
+    /// Adds row `at` to the cell at `index` of `cells`.
+    private static func add(row at: Int, counts: ResultCounts, toCell index: Int, in cells: inout [Cell], extraRows: inout [[Int]]) {
+        cells[index].counts.add(counts)
+        if cells[index].extra < 0 {
+            cells[index].extra = Int32(extraRows.count)
+            extraRows.append([at])
+        } else {
+            extraRows[Int(cells[index].extra)].append(at)
+        }
     }
 
     private(set) var sources: [Int64] = []
@@ -59,8 +79,7 @@ struct MatrixBuilder {
                 cellAt[slot] = Int32(unordered.count)
                 unordered.append(Cell(slot: slot, counts: row.counts, firstRow: at))
             } else {
-                unordered[Int(existing)].counts.add(row.counts)
-                unordered[Int(existing)].moreRows.append(at)
+                add(row: at, counts: row.counts, toCell: Int(existing), in: &unordered, extraRows: &built.extraRows)
             }
         }
         built.sources = sources
@@ -89,8 +108,7 @@ struct MatrixBuilder {
             let row = compact.rows[at]
             let slot = sourcePosition[row.source]! * built.destinations.count + destinationPosition[row.destination]!
             if let existing = cellAt[slot] {
-                built.cells[existing].counts.add(row.counts)
-                built.cells[existing].moreRows.append(at)
+                add(row: at, counts: row.counts, toCell: existing, in: &built.cells, extraRows: &built.extraRows)
             } else {
                 cellAt[slot] = built.cells.count
                 built.cells.append(Cell(slot: slot, counts: row.counts, firstRow: at))

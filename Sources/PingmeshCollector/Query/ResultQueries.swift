@@ -42,7 +42,7 @@ public struct ResultQueries: Sendable {
                         cells.append(
                             Matrix.Cell(
                                 source: cell.slot / columns, destination: cell.slot % columns,
-                                value: try self.value(of: cell, statistic: statistic, in: compact), probes: cell.counts.total,
+                                value: try self.value(of: cell, statistic: statistic, in: compact, builder: builder), probes: cell.counts.total,
                                 failed: cell.counts.failed))
                     }
                     return (chunk, cells)
@@ -59,16 +59,16 @@ public struct ResultQueries: Sendable {
             cells: cells)
     }
 
-    private func value(of cell: MatrixBuilder.Cell, statistic: Statistic, in compact: CompactAggregates) throws -> Double? {
+    private func value(of cell: MatrixBuilder.Cell, statistic: Statistic, in compact: CompactAggregates, builder: MatrixBuilder) throws -> Double? {
         guard let quantile = statistic.quantile else { return statistic.value(of: cell.counts, rtt: LatencySketch()) }
-        if cell.moreRows.isEmpty {
+        if cell.extra < 0 {
             let row = compact.rows[cell.firstRow]
             return LatencySketch.quantileMicroseconds(
                 encoded: compact.sketchBytes, range: row.sketch, quantile: quantile, expectedCount: row.counts.answered)
                 .map { Double($0) / 1e6 }
         }
         var merged = try compact.sketch(of: compact.rows[cell.firstRow])
-        for at in cell.moreRows { merged.merge(try compact.sketch(of: compact.rows[at])) }
+        for at in builder.moreRows(of: cell) { merged.merge(try compact.sketch(of: compact.rows[at])) }
         return statistic.value(of: cell.counts, rtt: merged)
     }
 

@@ -40,10 +40,10 @@ enum PackedPairCells {
         return bytes
     }
 
-    /// Calls `body` for every cell, in ascending destination order, with its sketch's bytes
-    /// (valid only during the call). Throws on a blob that is cut short or not this format.
+    /// Calls `body` for every cell, in ascending destination order, with where its sketch lies
+    /// in `blob`. Throws on a blob that is cut short or not this format.
     static func forEach(
-        in blob: UnsafeRawBufferPointer, _ body: (_ destination: Int64, _ counts: ResultCounts, _ sketch: UnsafeRawBufferPointer) throws -> Void
+        in blob: UnsafeRawBufferPointer, _ body: (_ destination: Int64, _ counts: ResultCounts, _ sketch: Range<Int>) throws -> Void
     ) throws {
         guard let first = blob.first else { return }
         guard first == format else { throw StoreError(message: "packed pair cells of unknown format \(first)") }
@@ -61,8 +61,7 @@ enum PackedPairCells {
             if mask & 0x20 != 0 { values.5 = try reader.varint() }
             let counts = ResultCounts(ok: values.0, slow: values.1, timeout: values.2, refused: values.3, unreachable: values.4, error: values.5)
             let length = Int(try reader.varint())
-            let sketch = try reader.bytes(length)
-            try body(destination, counts, sketch)
+            try body(destination, counts, try reader.skip(length))
         }
     }
 
@@ -70,7 +69,7 @@ enum PackedPairCells {
     static func decode(_ blob: UnsafeRawBufferPointer) throws -> [Cell] {
         var cells: [Cell] = []
         try forEach(in: blob) { destination, counts, sketch in
-            cells.append(Cell(destination: destination, counts: counts, sketch: Array(sketch)))
+            cells.append(Cell(destination: destination, counts: counts, sketch: Array(blob[sketch])))
         }
         return cells
     }
@@ -110,10 +109,11 @@ enum PackedPairCells {
             }
         }
 
-        mutating func bytes(_ count: Int) throws -> UnsafeRawBufferPointer {
+        /// Steps over `count` bytes and returns where they lie.
+        mutating func skip(_ count: Int) throws -> Range<Int> {
             guard count >= 0, count <= bytes.count - position else { throw StoreError(message: "packed pair cells cut short") }
             defer { position += count }
-            return UnsafeRawBufferPointer(rebasing: bytes[position..<(position + count)])
+            return position..<(position + count)
         }
     }
 }
@@ -141,5 +141,27 @@ extension PackedPairCells {
         var sketch = try LatencySketch(encoded: a)
         sketch.merge(try LatencySketch(encoded: b))
         return sketch.encoded()
+    }
+}
+
+extension CompactAggregates {
+    /// Appends every cell of a packed blob as a row of `source`. The blob is copied whole, once,
+    /// and the rows' sketches point into it: no copy and no array growth per cell.
+    mutating func appendPacked(_ blob: UnsafeRawBufferPointer, window: Int64, source: Int64, kind: ProbeKind) throws {
+        let (base, rowsBefore) = (sketchBytes.count, rows.count)
+        sketchBytes.append(contentsOf: blob)
+        do {
+            try PackedPairCells.forEach(in: blob) { destination, counts, sketch in
+                rows.append(
+                    Row(
+                        window: window, source: source, destination: destination, kind: kind, counts: counts,
+                        sketch: (base + sketch.lowerBound)..<(base + sketch.upperBound)))
+            }
+        } catch {
+            // A bad blob adds nothing, not the cells before the damage.
+            sketchBytes.removeSubrange(base...)
+            rows.removeSubrange(rowsBefore...)
+            throw error
+        }
     }
 }

@@ -29,7 +29,10 @@ extension PostgresResultStore {
             for part in 0..<Int(parts) {
                 let sources = (low + Int64(part) * step)..<(low + Int64(part + 1) * step)
                 group.addTask {
-                    let piece = try await self.readCompact(level: level, resolution: resolution, minutes: first..<last, sources: sources)
+                    let piece =
+                        Self.isServerMinute(level: level, resolution: resolution)
+                        ? try await self.readServerMinutes(minutes: first..<last, sources: sources)
+                        : try await self.readCompact(level: level, resolution: resolution, minutes: first..<last, sources: sources)
                     return (part, piece)
                 }
             }

@@ -11,13 +11,18 @@ import PostgresNIO
 /// on each other in a cycle; whatever PostgreSQL still reports as a deadlock is retried whole.
 extension PostgresResultStore {
     public func ingest(_ batch: IngestBatch) async throws -> Bool {
-        let rows = try PostgresPairRows(batch.rows)
+        let serverMinutes = batch.rows.filter { Self.isServerMinute(level: $0.level, resolution: $0.resolution) }
+        let rows = try PostgresPairRows(batch.rows.filter { !Self.isServerMinute(level: $0.level, resolution: $0.resolution) })
         let ports = try PostgresPortRows(batch.ports)
         let dirtyMinutes = try Self.uniqueMinutes(batch.minuteWindows)
         let placementNames = batch.placements.keys.sorted()
         let placementLabels = try placementNames.map { try LabelsJSON.encode(batch.placements[$0] ?? [:]) }
         let agentLabels = try LabelsJSON.encode(batch.agent.labels)
         var wanted = rows.names.union(ports.names)
+        for row in serverMinutes {
+            wanted.insert(row.source)
+            wanted.insert(row.destination)
+        }
         for failure in batch.failures {
             wanted.insert(failure.source)
             wanted.insert(failure.destination)
@@ -43,6 +48,7 @@ extension PostgresResultStore {
                 return id
             }
 
+            try await Self.addServerMinutes(try Self.serverMinuteGroups(serverMinutes, id: id), connection: connection, logger: logger)
             try await Self.add(rows.resolved(id), connection: connection, logger: logger)
 
             if !batch.failures.isEmpty {
@@ -123,6 +129,19 @@ extension PostgresResultStore {
                 "SELECT pg_advisory_xact_lock(\(Self.windowLockKey(resolution: resolution, level: level, minute: minute)))", logger: logger)
             let added = try await Self.intern(replacement.names.filter { known[$0] == nil }, connection: connection, logger: logger)
             let ids = known.merging(added) { old, _ in old }
+            if Self.isServerMinute(level: level, resolution: resolution) {
+                try await connection.run("DELETE FROM server_minutes WHERE minute = \(minute)", logger: logger)
+                let groups = try Self.serverMinuteGroups(rows.map { row in
+                    var row = row
+                    row.window = window
+                    return row
+                }) { name in
+                    guard let id = ids[name] else { throw StoreError(message: "name '\(name)' could not be interned") }
+                    return id
+                }
+                try await Self.addServerMinutes(groups, connection: connection, logger: logger)
+                return added
+            }
             try await connection.run(
                 "DELETE FROM pairs WHERE resolution = \(Int16(resolution.code)) AND level = \(Int16(level.code)) AND minute = \(minute)",
                 logger: logger)

@@ -95,6 +95,7 @@ public final class PostgresResultStore: ResultStore {
                     try await connection.run(PostgresQuery(unsafeSQL: statement), logger: logger)
                 }
                 if migration.version == 2 && current >= 1 { try await Self.reencodeLegacySketches(connection, logger: logger) }
+                if migration.version == 3 && current >= 1 { try await Self.packServerMinutes(connection, logger: logger) }
                 try await connection.run("INSERT INTO schema_version (version) VALUES (\(migration.version))", logger: logger)
                 logger.info("store schema migrated", metadata: ["schema_version": "\(migration.version)"])
             }
@@ -124,7 +125,16 @@ public final class PostgresResultStore: ResultStore {
     // MARK: Reads
 
     public func aggregates(level: TopologyLevel, resolution: Resolution, from: Int64, to: Int64) async throws -> [PairAggregate] {
-        try await reading { connection, logger in
+        if Self.isServerMinute(level: level, resolution: resolution) {
+            let compact = try await compactAggregates(level: level, resolution: resolution, from: from, to: to)
+            return try compact.rows.compactMap { row in
+                guard let source = compact.names[row.source], let destination = compact.names[row.destination] else { return nil }
+                return PairAggregate(
+                    level: level, resolution: resolution, window: row.window, source: source, destination: destination, kind: row.kind,
+                    counts: row.counts, rtt: try compact.sketch(of: row))
+            }
+        }
+        return try await reading { connection, logger in
             let rows = try await connection.query(
                 """
                 SELECT p.minute, s.name, d.name, p.kind, p.ok, p.slow, p.timeout, p.refused, p.unreachable, p.error, p.rtt
@@ -294,6 +304,9 @@ public final class PostgresResultStore: ResultStore {
                     logger: logger)
                 try await connection.run("DELETE FROM dirty WHERE resolution = \(code) AND minute < \(cutoff)", logger: logger)
             }
+            deleted += try await connection.count(
+                "WITH gone AS (DELETE FROM server_minutes WHERE minute < \((now - retention.minute) / 60) RETURNING 1) SELECT count(*) FROM gone",
+                logger: logger)
             deleted += try await connection.count(
                 "WITH gone AS (DELETE FROM ports WHERE minute < \((now - retention.minute) / 60) RETURNING 1) SELECT count(*) FROM gone",
                 logger: logger)

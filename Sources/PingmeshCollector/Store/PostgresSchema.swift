@@ -56,6 +56,9 @@ enum PostgresSchema {
         // Sketches became bit-packed; `PostgresResultStore.reencodeLegacySketches` rewrites the
         // stored ones in the migration's transaction.
         (2, []),
+        // The 1-minute server level moved into packed rows; `PostgresResultStore.packServerMinutes`
+        // moves what `pairs` held in the migration's transaction.
+        (3, [PostgresResultStore.serverMinutesTable]),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }

@@ -69,9 +69,7 @@ extension SQLiteResultStore {
             let source = sqlite3_column_int64(sqlite, 1)
             let length = Int(sqlite3_column_bytes(sqlite, 3))
             guard length > 0, let blob = sqlite3_column_blob(sqlite, 3) else { continue }
-            try PackedPairCells.forEach(in: UnsafeRawBufferPointer(start: blob, count: length)) { destination, counts, sketch in
-                result.append(window: window, source: source, destination: destination, kind: kind, counts: counts, encoded: sketch)
-            }
+            try result.appendPacked(UnsafeRawBufferPointer(start: blob, count: length), window: window, source: source, kind: kind)
         }
         return result
     }

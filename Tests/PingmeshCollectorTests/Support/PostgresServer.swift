@@ -58,7 +58,9 @@ final class PostgresServer: Sendable {
     }
 
     /// Runs SQL with psql in the database a `createDatabase()` URL names.
-    func execute(_ sql: String, in url: String) async throws {
+    /// Runs `sql` through psql and returns what it printed.
+    @discardableResult
+    func execute(_ sql: String, in url: String) async throws -> String {
         let name = String(url.split(separator: "/").last ?? "")
         let result = try await Self.offThread {
             try Self.spawn(
@@ -67,6 +69,7 @@ final class PostgresServer: Sendable {
                 in: self.directory)
         }
         guard result.status == 0 else { throw ServerError("psql failed: \(result.output)") }
+        return result.output
     }
 
     // MARK: Starting and stopping
