@@ -38,12 +38,14 @@ public struct ResultQueries: Sendable {
                     var cells: [Matrix.Cell] = []
                     let range = min(chunk * chunkSize, builder.cells.count)..<min((chunk + 1) * chunkSize, builder.cells.count)
                     cells.reserveCapacity(range.count)
-                    for cell in builder.cells[range] {
-                        cells.append(
-                            Matrix.Cell(
-                                source: cell.slot / columns, destination: cell.slot % columns,
-                                value: try self.value(of: cell, statistic: statistic, in: compact, builder: builder), probes: cell.counts.total,
-                                failed: cell.counts.failed))
+                    try compact.sketchBytes.withUnsafeBufferPointer { sketches in
+                        for cell in builder.cells[range] {
+                            cells.append(
+                                Matrix.Cell(
+                                    source: cell.slot / columns, destination: cell.slot % columns,
+                                    value: try self.value(of: cell, statistic: statistic, in: compact, sketches: sketches, builder: builder),
+                                    probes: cell.counts.total, failed: cell.counts.failed))
+                        }
                     }
                     return (chunk, cells)
                 }
@@ -59,12 +61,15 @@ public struct ResultQueries: Sendable {
             cells: cells)
     }
 
-    private func value(of cell: MatrixBuilder.Cell, statistic: Statistic, in compact: CompactAggregates, builder: MatrixBuilder) throws -> Double? {
+    private func value(
+        of cell: MatrixBuilder.Cell, statistic: Statistic, in compact: CompactAggregates, sketches: UnsafeBufferPointer<UInt8>,
+        builder: MatrixBuilder
+    ) throws -> Double? {
         guard let quantile = statistic.quantile else { return statistic.value(of: cell.counts, rtt: LatencySketch()) }
         if cell.extra < 0 {
             let row = compact.rows[cell.firstRow]
             return LatencySketch.quantileMicroseconds(
-                encoded: compact.sketchBytes, range: row.sketch, quantile: quantile, expectedCount: row.counts.answered)
+                encoded: sketches, range: row.sketch, quantile: quantile, expectedCount: row.counts.answered)
                 .map { Double($0) / 1e6 }
         }
         var merged = try compact.sketch(of: compact.rows[cell.firstRow])

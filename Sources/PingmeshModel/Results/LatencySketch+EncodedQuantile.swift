@@ -9,6 +9,15 @@ extension LatencySketch {
     /// answered probes of its row), saves the pass that counts them; a sketch that turns out to
     /// hold another number is read again with its own count.
     public static func quantileMicroseconds(encoded bytes: [UInt8], range: Range<Int>, quantile: Double, expectedCount: UInt64? = nil) -> UInt64? {
+        bytes.withUnsafeBufferPointer { quantileMicroseconds(encoded: $0, range: range, quantile: quantile, expectedCount: expectedCount) }
+    }
+
+    /// The same, over borrowed bytes: a caller reading many sketches from one buffer borrows it
+    /// once for all of them.
+    public static func quantileMicroseconds(
+        encoded bytes: UnsafeBufferPointer<UInt8>, range: Range<Int>, quantile: Double, expectedCount: UInt64? = nil
+    ) -> UInt64? {
+        precondition(range.lowerBound >= 0 && range.upperBound <= bytes.count, "sketch range outside its buffer")
         // The minimum is the lowest value of the first bucket, as `quantileMicroseconds(_:)` has it.
         if quantile <= 0 {
             return bucketAtRank(bytes, range, rank: 1, stopEarly: true).map { SketchBucketIndex.value(at: $0.0) }
@@ -32,7 +41,7 @@ extension LatencySketch {
 
     /// The number of the bucket where the running count reaches `rank`, and the samples counted; nil for an empty sketch or bytes that do not decode.
     /// Without `stopEarly` the walk goes to the end, so the total is the sketch's.
-    private static func bucketAtRank(_ bytes: [UInt8], _ range: Range<Int>, rank: UInt64, stopEarly: Bool) -> (UInt64, UInt64)? {
+    private static func bucketAtRank(_ bytes: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, rank: UInt64, stopEarly: Bool) -> (UInt64, UInt64)? {
         var reader = BitReader(bytes: bytes, range: range)
         var next: UInt64 = 0
         var seen: UInt64 = 0
