@@ -5,9 +5,10 @@ import PingmeshModel
 import Synchronization
 
 /// The embedded store: one SQLite file through GRDB, in WAL mode with full fsync, so a batch is
-/// acknowledged only once it is on disk. Names (servers, ToRs, ...) are interned as integers and
-/// pair rows are a WITHOUT ROWID table keyed by (resolution, level, minute, source, destination,
-/// kind), which keeps a row of a few probes near 40 bytes.
+/// acknowledged only once it is on disk. Names (servers, ToRs, ...) are interned as integers. The
+/// 1-minute server level, nearly all the volume, is packed per minute, source and kind
+/// (`server_minutes`, see `SQLiteResultStore+ServerMinutes`); every other level and resolution is
+/// a WITHOUT ROWID table keyed by (resolution, level, minute, source, destination, kind).
 public final class SQLiteResultStore: ResultStore {
     let pool: DatabasePool
     public let path: String
