@@ -30,7 +30,7 @@ struct PostgresStoreTests {
     /// A database as schema `version` (1 or 2) left it: server-pair minute rows in `pairs`,
     /// `rtt` as hex, nothing packed.
     static func oldLayout(
-        _ server: PostgresServer, version: Int, minute: Int64, rows: [(source: String, destination: String, kind: Int, ok: Int, timeout: Int, rttHex: String?)]
+        _ server: PostgresServer, version: Int, minute: Int64, rows: [OldLayoutMigration.Row]
     ) async throws -> String {
         let url = try await server.createDatabase()
         let store = try PostgresResultStore(url: url)
@@ -68,33 +68,10 @@ struct PostgresStoreTests {
     @Test("a schema 2 database's server-pair minutes are packed per source on open: same rows, none left in pairs, new batches merge in")
     func packsServerMinutesOfSchema2() async throws {
         guard let server = await PostgresServer.shared() else { return }
-        let minute = BatchFactory.minute(4)
-        func hex(_ rtts: [UInt64]) -> String { BatchFactory.sketch(rtts).encoded().map { String(format: "%02x", $0) }.joined() }
-        let (tcp, udp) = (ProbeKind.tcp.code, ProbeKind.udp.code)
-        let url = try await Self.oldLayout(
-            server, version: 2, minute: minute,
-            rows: [
-                ("a1", "b1", tcp, 2, 0, hex([100, 200])), ("a1", "b2", tcp, 1, 3, hex([300])), ("a1", "b1", udp, 1, 0, hex([50])),
-                ("a2", "b1", tcp, 0, 4, nil),
-            ])
+        let url = try await Self.oldLayout(server, version: 2, minute: OldLayoutMigration.minute, rows: OldLayoutMigration.rows)
         let store = try PostgresResultStore(url: url)
         try await store.prepare()
-        func rows() async throws -> [String: PairAggregate] {
-            let all = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
-            return Dictionary(uniqueKeysWithValues: all.map { ("\($0.source)>\($0.destination) \($0.kind)", $0) })
-        }
-        var found = try await rows()
-        #expect(found.count == 4)
-        #expect(found["a1>b1 tcp"]?.rtt == BatchFactory.sketch([100, 200]))
-        #expect(found["a1>b2 tcp"]?.counts == ResultCounts(ok: 1, timeout: 3))
-        #expect(found["a1>b1 udp"]?.rtt == BatchFactory.sketch([50]))
-        #expect(found["a2>b1 tcp"]?.counts == ResultCounts(timeout: 4) && found["a2>b1 tcp"]?.rtt.isEmpty == true)
-        _ = try await store.ingest(
-            IngestBatch(BatchFactory.batch(agent: "a1", windows: [BatchFactory.summary(to: "b1", start: minute, rtts: [400])]), receivedAt: BatchFactory.now * 1000))
-        found = try await rows()
-        #expect(found["a1>b1 tcp"]?.counts == ResultCounts(ok: 3))
-        #expect(found["a1>b1 tcp"]?.rtt == BatchFactory.sketch([100, 200, 400]))
-        #expect(found["a1>b2 tcp"]?.counts == ResultCounts(ok: 1, timeout: 3))
+        try await OldLayoutMigration.check(store)
         await store.shutdown()
         let left = try await server.execute("SELECT count(*) FROM pairs WHERE level = 0 AND resolution = 0", in: url)
         // psql prints the count alone on its line.

@@ -25,7 +25,7 @@ struct SQLiteStoreTests {
 
     /// Writes server-pair minute rows the way schema 2 and earlier kept them (in `pairs`), with
     /// `rtt` given as SQL hex, and sets `version`.
-    static func writeOldLayout(at path: String, version: Int, rows: [(source: String, destination: String, kind: Int, ok: Int, timeout: Int, rttHex: String?)], minute: Int64) async throws {
+    static func writeOldLayout(at path: String, version: Int, rows: [OldLayoutMigration.Row], minute: Int64) async throws {
         _ = try await TemporaryStore.sqlite(at: path)
         let database = try DatabaseQueue(path: path)
         try await database.write { db in
@@ -63,36 +63,11 @@ struct SQLiteStoreTests {
     @Test("a schema 2 store's server-pair minutes are packed per source on open: same rows, none left in pairs, new batches merge into them")
     func packsServerMinutesOfSchema2() async throws {
         let path = TemporaryStore.path()
-        let minute = BatchFactory.minute(4)
-        func hex(_ rtts: [UInt64]) -> String { BatchFactory.sketch(rtts).encoded().map { String(format: "%02X", $0) }.joined() }
-        let tcp = ProbeKind.tcp.code
-        let udp = ProbeKind.udp.code
-        try await Self.writeOldLayout(
-            at: path, version: 2,
-            rows: [
-                ("a1", "b1", tcp, 2, 0, hex([100, 200])), ("a1", "b2", tcp, 1, 3, hex([300])), ("a1", "b1", udp, 1, 0, hex([50])),
-                ("a2", "b1", tcp, 0, 4, nil),
-            ], minute: minute)
-
+        try await Self.writeOldLayout(at: path, version: 2, rows: OldLayoutMigration.rows, minute: OldLayoutMigration.minute)
         let store = try await TemporaryStore.sqlite(at: path)
-        func rows() async throws -> [String: PairAggregate] {
-            let all = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
-            return Dictionary(uniqueKeysWithValues: all.map { ("\($0.source)>\($0.destination) \($0.kind)", $0) })
-        }
-        var found = try await rows()
-        #expect(found.count == 4)
-        #expect(found["a1>b1 tcp"]?.rtt == BatchFactory.sketch([100, 200]))
-        #expect(found["a1>b2 tcp"]?.counts == ResultCounts(ok: 1, timeout: 3))
-        #expect(found["a1>b1 udp"]?.rtt == BatchFactory.sketch([50]))
-        #expect(found["a2>b1 tcp"]?.counts == ResultCounts(timeout: 4) && found["a2>b1 tcp"]?.rtt.isEmpty == true)
+        try await OldLayoutMigration.check(store)
         let left = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pairs WHERE level = 0 AND resolution = 0") }
         #expect(left == 0)
-        // A late batch for a packed pair adds to it; the others stay as they were.
-        _ = try await Self.ingest(store, BatchFactory.batch(agent: "a1", windows: [BatchFactory.summary(to: "b1", start: minute, rtts: [400])]))
-        found = try await rows()
-        #expect(found["a1>b1 tcp"]?.counts == ResultCounts(ok: 3))
-        #expect(found["a1>b1 tcp"]?.rtt == BatchFactory.sketch([100, 200, 400]))
-        #expect(found["a1>b2 tcp"]?.counts == ResultCounts(ok: 1, timeout: 3))
     }
 
     @Test("two batches for the same pair and minute add up (an agent restarted mid-window)")
