@@ -47,6 +47,9 @@ struct TaskCommand: AsyncParsableCommand {
         @Flag(help: "Print the task as JSON.")
         var json = false
 
+        @OptionGroup(title: "DNS (probe dns only)")
+        var dnsFlags: DNSProbeFlags
+
         @OptionGroup var connection: ControllerConnection
 
         func run() async throws {
@@ -85,7 +88,10 @@ struct TaskCommand: AsyncParsableCommand {
             switch verb {
             case "probe":
                 guard action.count == 3 else { throw CommandError("action: probe takes KIND and TARGET, e.g. probe tcp 10.0.0.5:9301") }
-                return .probe(ManualProbeRequest(kind: action[1], target: action[2], count: count, size: size, sourcePorts: try ports()))
+                return .probe(
+                    ManualProbeRequest(
+                        kind: action[1], target: action[2], count: count, size: size, sourcePorts: try ports(),
+                        dns: try dnsFlags.options(kind: action[1])))
             case "traceroute":
                 guard action.count == 3, let transport = TracerouteRequest.TransportProtocol(rawValue: action[1]),
                     let (host, port) = HostPort.split(action[2]), let port

@@ -44,6 +44,9 @@ struct ManualProbeAPITests {
             (#"{"kind":"tcp","target":"not a host:80"}"#, "target.address: 'not a host' is neither"),
             (#"{"kind":"tcp","target":"127.0.0.1:99999"}"#, "target.port: 99999 is outside 1...65535"),
             (#"{"kind":"ftp","target":"127.0.0.1:21"}"#, "kind"),
+            (#"{"kind":"dns","target":"127.0.0.1:53"}"#, "dns.query_name: a dns probe needs the name to ask for"),
+            (#"{"kind":"tcp","target":"127.0.0.1:80","dns":{"query_name":"a.example"}}"#, "dns: only dns probes take dns options, not tcp"),
+            (#"{"kind":"dns","target":"127.0.0.1:53","dns":{"query_name":"a.example","query_type":"AAAB"}}"#, "query_type"),
         ]
         for (body, expected) in cases {
             let (status, text) = await post(body)
@@ -52,6 +55,10 @@ struct ManualProbeAPITests {
         // A port nobody listens on: probed, and answered as refused, not an HTTP error.
         let (status, text) = await post(#"{"kind":"tcp","target":"127.0.0.1:9","count":1}"#)
         #expect(status == 200 && text.contains("refused"), "\(status) \(text)")
+        // A dns probe with its question: probed (a closed loopback port answers port unreachable).
+        let closed = try await TCPResponderHelper.freePort(host: "127.0.0.1")
+        let (dnsStatus, dnsText) = await post(#"{"kind":"dns","target":"127.0.0.1:\#(closed)","count":1,"dns":{"query_name":"www.example.com"}}"#)
+        #expect(dnsStatus == 200 && dnsText.contains("refused") && dnsText.contains(#""kind":"dns""#), "\(dnsStatus) \(dnsText)")
         #expect(collector.process.isRunning)
     }
 }

@@ -39,6 +39,16 @@ struct ProbeCommandDNSNTPTests {
             let result = try await Command.run(binary, arguments)
             #expect(result.status == 2 && result.stderr.contains(message), "\(arguments): \(result.status) \(result.stderr)")
         }
+        // `task run` takes the same flags, checked before the controller is asked.
+        let task: [(arguments: [String], message: String)] = [
+            (["probe", "dns", "127.0.0.1"], "--query-name: required for dns probes"),
+            (["probe", "tcp", "127.0.0.1:80", "--query-name", "a.example"], "--query-name: only dns probes take it"),
+            (["probe", "dns", "127.0.0.1", "--query-name", "a.example", "--query-type", "AAAB"], "--query-type: 'AAAB' is not one of A, AAAA"),
+        ]
+        for (arguments, message) in task {
+            let result = try await Command.run(binary, ["task", "run", "--select", "dc=dc1", "--controller", "http://127.0.0.1:1"] + arguments)
+            #expect(result.status != 0 && result.stderr.contains(message), "task run \(arguments): \(result.status) \(result.stderr)")
+        }
     }
 
     @Test("ntp and dns to a closed loopback port are refused (ICMP port unreachable), exit 1; the port is optional")

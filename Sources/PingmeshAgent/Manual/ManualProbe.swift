@@ -78,12 +78,9 @@ public final class ManualProbe: ManualProbing {
     public func probe(_ request: ManualProbeRequest) async throws -> ManualProbeReport {
         let count = request.count ?? 3
         if let issue = request.validationIssues().first { throw ManualProbeError(issue.description) }
-        // A dns probe needs a question, which this request has no field for.
-        if request.kind == ProbeKind.dns.rawValue {
-            throw ManualProbeError("kind: dns probes need a query name; run `pingmesh probe dns --query-name NAME` or list the target in a pinglist")
-        }
         let pinglist = try Self.pinglist(
-            kind: request.kind, target: request.target, timeout: timeout, payloadBytes: request.size ?? 0, sourceAddress: sourceAddress)
+            kind: request.kind, target: request.target, timeout: timeout, payloadBytes: request.size ?? 0, sourceAddress: sourceAddress,
+            dns: request.dns)
         let resolved = await TargetResolver(supportedKinds: Agent.probeKinds).resolve(pinglist)
         guard let scheduled = resolved.targets.first else {
             throw ManualProbeError("target: \(resolved.skipped.first?.reason ?? "cannot be probed")")

@@ -10,17 +10,21 @@ public struct ManualProbeRequest: Sendable, Codable, Hashable {
     /// Local ports to leave from, one probe after another (each a different 5-tuple, so a
     /// different equal-cost path); nil or empty lets the kernel choose.
     public var sourcePorts: [Int]?
+    /// The question of a dns probe (a pinglist group's `dns`, query_name required); only dns
+    /// probes take it.
+    public var dns: DNSOptionsFile?
 
-    public init(kind: String, target: String, count: Int? = nil, size: Int? = nil, sourcePorts: [Int]? = nil) {
+    public init(kind: String, target: String, count: Int? = nil, size: Int? = nil, sourcePorts: [Int]? = nil, dns: DNSOptionsFile? = nil) {
         self.kind = kind
         self.target = target
         self.count = count
         self.size = size
         self.sourcePorts = sourcePorts
+        self.dns = dns
     }
 
     enum CodingKeys: String, CodingKey {
-        case kind, target, count, size
+        case kind, target, count, size, dns
         case sourcePorts = "source_ports"
     }
 
@@ -48,6 +52,12 @@ public struct ManualProbeRequest: Sendable, Codable, Hashable {
         let probeKind = ProbeKind(rawValue: kind)
         if probeKind == nil {
             issues.append(ConfigIssue(path: "kind", reason: "'\(kind)' is not a probe kind (\(ProbeKind.allCases.map(\.rawValue).joined(separator: ", ")))"))
+        }
+        if probeKind == .dns && (dns?.queryName ?? "").isEmpty {
+            issues.append(ConfigIssue(path: "dns.query_name", reason: "a dns probe needs the name to ask for"))
+        }
+        if let probeKind, probeKind != .dns, dns != nil {
+            issues.append(ConfigIssue(path: "dns", reason: "only dns probes take dns options, not \(probeKind.rawValue)"))
         }
         if let (host, port) = HostPort.split(target), !host.isEmpty {
             if port == nil && probeKind?.hasWellKnownPort != true {
