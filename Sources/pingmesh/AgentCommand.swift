@@ -89,6 +89,12 @@ struct AgentCommand: AsyncParsableCommand {
     )
     var selfUpgrade = false
 
+    @Option(
+        help:
+            "blackbox_exporter's module file (its blackbox.yml, or pingmesh-agent's pingmesh.yml): serve /probe?module=M&target=T on --listen for Prometheus scrape jobs written for them."
+    )
+    var blackboxConfig: String?
+
     @OptionGroup var tls: ServerTLSOptions
     @OptionGroup var clientTLS: ClientTLSOptions
     @OptionGroup var logging: LoggingOptions
@@ -117,6 +123,17 @@ struct AgentCommand: AsyncParsableCommand {
                 agentConfiguration.probeSourceAddress = sourceAddress
             }
             try configureUpload(&agentConfiguration)
+            if let blackboxConfig {
+                let modules = try BlackboxConfigFile.load(path: blackboxConfig).modules
+                for (name, module) in modules.sorted(by: { $0.key < $1.key }) {
+                    if let refusal = module.refusal {
+                        logger.warning("blackbox module refused", metadata: ["module": "\(name)", "reason": "\(refusal)"])
+                    } else if !module.ignored.isEmpty {
+                        logger.info("blackbox module fields ignored", metadata: ["module": "\(name)", "fields": "\(module.ignored.joined(separator: ", "))"])
+                    }
+                }
+                agentConfiguration.blackboxModules = modules
+            }
             agentConfiguration.tls = try tls.context()
             if let clientConfiguration = try clientTLS.configuration() { agentConfiguration.clients = .with(tls: clientConfiguration) }
             configuration = agentConfiguration

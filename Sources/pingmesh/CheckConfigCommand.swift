@@ -6,7 +6,7 @@ import PingmeshModel
 struct CheckConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "check-config",
-        abstract: "Validate a topology or pinglist file (pinglists in native or pingmesh-agent format; YAML or JSON).",
+        abstract: "Validate a topology, pinglist (native or pingmesh-agent format) or blackbox_exporter module file; YAML or JSON.",
         discussion: "Prints a summary and exits 0 when the file is valid; prints every problem with its field path and exits 1 otherwise."
     )
 
@@ -21,7 +21,12 @@ struct CheckConfigCommand: ParsableCommand {
             } catch {
                 throw ConfigError(file: file, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
             }
-            if try ConfigDocument.topLevelKeys(data, file: file).contains("datacenters") {
+            let keys = try ConfigDocument.topLevelKeys(data, file: file)
+            if keys == ["modules"] {
+                print(try blackboxReport(ConfigDocument.decode(BlackboxConfigFile.self, from: data, file: file)))
+                return
+            }
+            if keys.contains("datacenters") {
                 let topology = try ConfigDocument.decode(TopologyFile.self, from: data, file: file).validated(file: file)
                 print(
                     "\(file): OK (topology)\n"
@@ -45,5 +50,17 @@ struct CheckConfigCommand: ParsableCommand {
             FileHandle.standardError.write(Data("\(error)\n".utf8))
             throw ExitCode.failure
         }
+    }
+
+    /// A blackbox_exporter module file (`--blackbox-config`): each module, what it runs as, or
+    /// why it is refused, and the fields it ignores.
+    private func blackboxReport(_ config: BlackboxConfigFile) -> String {
+        var lines = ["\(file): OK (blackbox_exporter modules, \(config.modules.count))"]
+        for (name, module) in config.modules.sorted(by: { $0.key < $1.key }) {
+            var line = "  \(name): " + (module.settings.map { "\($0.kind.rawValue) probe" } ?? "refused, \(module.refusal ?? "")")
+            if !module.ignored.isEmpty { line += " (ignored: \(module.ignored.joined(separator: ", ")))" }
+            lines.append(line)
+        }
+        return lines.joined(separator: "\n")
     }
 }

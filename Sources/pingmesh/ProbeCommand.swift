@@ -79,12 +79,7 @@ struct ProbeCommand: AsyncParsableCommand {
         var outcomes: [ProbeOutcome] = []
         for sequence in 1...count {
             if sequence > 1 { try await Task.sleep(for: plan.pinglist.settings.interval) }
-            var request = ProbeRequest(
-                address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                payloadBytes: scheduled.target.payloadBytes, sourceAddress: sourceAddress, dscp: dscp
-            )
-            request.http = scheduled.target.http
-            request.dns = scheduled.target.dns
+            let request = scheduled.request(sourceAddress: sourceAddress, dscp: dscp)
             let outcome = await prober.probe(request)
             outcomes.append(outcome)
             if !json { print(ProbeReport.line(sequence: sequence, target: scheduled, outcome: outcome)) }

@@ -113,7 +113,8 @@ public struct Agent: Service {
 
         let app = AgentHTTPServer.makeApplication(
             host: configuration.httpListen.host, port: configuration.httpListen.port, metrics: metrics,
-            limits: configuration.responderLimits, tls: configuration.tls, group: group, logger: logger
+            limits: configuration.responderLimits, tls: configuration.tls, blackboxModules: configuration.blackboxModules,
+            sourceAddress: configuration.probeSourceAddress, group: group, logger: logger
         ) { channel in
             let httpPort = channel.localAddress?.port ?? configuration.httpListen.port
             await onReady(

@@ -58,6 +58,8 @@ public struct AgentConfiguration: Sendable {
     public var tls: ServerTLSContext?
     /// How the agent reaches controllers and collectors (TLS trust and client certificate).
     public var clients: AgentHTTPClients = .plain
+    /// blackbox_exporter modules served at `/probe` (`--blackbox-config`); empty: no `/probe`.
+    public var blackboxModules: [String: BlackboxModule] = [:]
 
     public static let defaultWindowSeconds = 60
     public static let defaultSpoolMaxBytes = 64 * 1024 * 1024

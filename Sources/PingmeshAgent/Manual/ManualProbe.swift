@@ -41,7 +41,7 @@ public final class ManualProbe: ManualProbing {
     /// URL; `http` options are laid over what the URL says.
     public static func pinglist(
         kind: String, target: String, timeout: Duration, delay: Duration = .milliseconds(10), payloadBytes: Int = 0,
-        sourceAddress: String? = nil, http: HTTPProbeOptionsFile? = nil, dns: DNSOptionsFile? = nil
+        sourceAddress: String? = nil, ipProtocol: IPProtocolPreference? = nil, http: HTTPProbeOptionsFile? = nil, dns: DNSOptionsFile? = nil
     ) throws -> Pinglist {
         guard let probeKind = ProbeKind(rawValue: kind) else {
             throw ManualProbeError("kind: '\(kind)' is not a probe kind (\(Agent.probeKinds.map(\.rawValue).sorted().joined(separator: ", ")))")
@@ -54,7 +54,7 @@ public final class ManualProbe: ManualProbing {
         var file = PinglistFile(
             settings: PinglistSettingsFile(
                 interval: ConfigDuration(SafetyLimits.minimumPairInterval), timeout: ConfigDuration(timeout), delay: ConfigDuration(delay),
-                payloadBytes: payloadBytes, sourceAddress: sourceAddress),
+                payloadBytes: payloadBytes, sourceAddress: sourceAddress, ipProtocol: ipProtocol),
             groups: [TargetGroupFile(name: "manual", kind: probeKind, targets: [entry])])
         file.groups[0].dns = dns
         return try file.validated(file: "manual probe", contentVersion: "manual")
@@ -81,6 +81,14 @@ public final class ManualProbe: ManualProbing {
         let pinglist = try Self.pinglist(
             kind: request.kind, target: request.target, timeout: timeout, payloadBytes: request.size ?? 0, sourceAddress: sourceAddress,
             dns: request.dns)
+        let (results, _) = try await run(pinglist, count: count, sourcePorts: request.sourcePorts ?? [])
+        return ManualProbeReport(kind: pinglist.targets.first?.kind.rawValue ?? request.kind, target: request.target, results: results)
+    }
+
+    /// Probes the one target of `pinglist` `count` times, `interval` apart, rotating over
+    /// `sourcePorts`; throws (naming the field) when it cannot be probed or too many run. Also
+    /// returns the address probed.
+    public func run(_ pinglist: Pinglist, count: Int, sourcePorts: [Int] = []) async throws -> (results: [ManualProbeReport.Probe], address: SocketAddress) {
         let resolved = await TargetResolver(supportedKinds: Agent.probeKinds).resolve(pinglist)
         guard let scheduled = resolved.targets.first else {
             throw ManualProbeError("target: \(resolved.skipped.first?.reason ?? "cannot be probed")")
@@ -97,23 +105,20 @@ public final class ManualProbe: ManualProbing {
         do {
             prober = try Self.prober(for: scheduled.target.kind)
         } catch {
-            throw ManualProbeError("kind: \(request.kind) cannot be probed from this host: \(error)")
+            throw ManualProbeError("kind: \(scheduled.target.kind.rawValue) cannot be probed from this host: \(error)")
         }
         var ports = SourcePortRotation()
-        ports.update(ports: request.sourcePorts ?? [], targets: [scheduled.id])
+        ports.update(ports: sourcePorts, targets: [scheduled.id])
         let source = pinglist.settings.sourceAddress.flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
         var results: [ManualProbeReport.Probe] = []
         for sequence in 1...count {
             if sequence > 1 { try await Task.sleep(for: interval) }
-            var probeRequest = ProbeRequest(
-                address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                payloadBytes: scheduled.target.payloadBytes, sourceAddress: ports.next(for: scheduled, source: source))
-            probeRequest.dns = scheduled.target.dns
-            let outcome = await prober.probe(probeRequest)
+            // Every option of the entry: an https URL's scheme and an http target's checks too.
+            let outcome = await prober.probe(scheduled.request(sourceAddress: ports.next(for: scheduled, source: source)))
             results.append(.init(seq: sequence, result: outcome.result, rttMs: outcome.rtt.map { $0.seconds * 1000 }, detail: outcome.detail))
         }
         if let icmp = prober as? ICMPProber { icmp.shutdown() }
         if let udp = prober as? UDPProber { await udp.shutdown() }
-        return ManualProbeReport(kind: scheduled.target.kind.rawValue, target: request.target, results: results)
+        return (results, scheduled.address)
     }
 }

@@ -99,13 +99,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     let sentAtWallClock = Date()
                     lastSent[scheduled.id] = sentAt
                     observer?.probeStarted(scheduled, at: sentAt)
-                    var request = ProbeRequest(
-                        address: scheduled.address, timeout: scheduled.target.timeout, delay: scheduled.target.delay,
-                        payloadBytes: scheduled.target.payloadBytes, sourceAddress: portRotation.next(for: scheduled, source: source),
-                        dscp: dscp
-                    )
-                    request.http = scheduled.target.http
-                    request.dns = scheduled.target.dns
+                    let request = scheduled.request(sourceAddress: portRotation.next(for: scheduled, source: source), dscp: dscp)
                     group.addTask { [recorder, observer] in
                         let outcome = await prober.probe(request)
                         limiter.release()

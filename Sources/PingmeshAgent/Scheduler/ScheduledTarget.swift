@@ -1,5 +1,6 @@
 import NIOCore
 import PingmeshModel
+import PingmeshProbe
 
 /// A pinglist target resolved to an address, with its fixed place in the round.
 public struct ScheduledTarget: Sendable {
@@ -20,6 +21,17 @@ public struct ScheduledTarget: Sendable {
 
     public static func phase(of id: String) -> Double {
         StableHash.uniform(id)
+    }
+
+    /// One probe of this target, with every option its pinglist entry carries (the scheduler,
+    /// `pingmesh probe` and manual probes all build it here, so none forgets one).
+    public func request(sourceAddress: SocketAddress?, dscp: Int? = nil) -> ProbeRequest {
+        var request = ProbeRequest(
+            address: address, timeout: target.timeout, delay: target.delay, payloadBytes: target.payloadBytes, sourceAddress: sourceAddress,
+            dscp: dscp)
+        request.http = target.http
+        request.dns = target.dns
+        return request
     }
 }
 
