@@ -15,12 +15,7 @@ struct CheckConfigCommand: ParsableCommand {
 
     func run() throws {
         do {
-            let data: Data
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                throw ConfigError(file: file, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
-            }
+            let data = try ConfigDocument.read(path: file)
             let keys = try ConfigDocument.topLevelKeys(data, file: file)
             if keys == ["modules"] {
                 print(try blackboxReport(ConfigDocument.decode(BlackboxConfigFile.self, from: data, file: file)))

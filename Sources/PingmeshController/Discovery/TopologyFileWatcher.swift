@@ -18,13 +18,7 @@ public struct TopologyFileWatcher: Sendable {
 
     /// Reads and validates the file once: for start-up, where a bad file is fatal.
     public func load() throws(ConfigError) -> TopologyFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigError(file: path, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
-        }
-        return try Self.decode(data, path: path)
+        try Self.decode(ConfigDocument.read(path: path), path: path)
     }
 
     static func decode(_ data: Data, path: String) throws(ConfigError) -> TopologyFile {

@@ -24,12 +24,7 @@ public struct AccessTokens: Sendable {
 
     /// Reads a tokens file: `tokens: [{token: ..., scope: agent|admin}]`, YAML or JSON.
     public static func load(path: String) throws(ConfigError) -> AccessTokens {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigError(file: path, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
-        }
+        let data = try ConfigDocument.read(path: path)
         let file = try ConfigDocument.decode(TokensFile.self, from: data, file: path)
         var scopes: [String: TokenScope] = [:]
         var issues: [ConfigIssue] = []

@@ -160,12 +160,7 @@ public struct BlackboxModule: Sendable, Hashable, Decodable {
 extension BlackboxConfigFile {
     /// Reads and decodes the file at `path`; errors name the file and the field.
     public static func load(path: String) throws(ConfigError) -> BlackboxConfigFile {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigError(file: path, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
-        }
+        let data = try ConfigDocument.read(path: path)
         return try ConfigDocument.decode(BlackboxConfigFile.self, from: data, file: path)
     }
 }

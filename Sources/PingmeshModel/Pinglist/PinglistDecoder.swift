@@ -23,12 +23,7 @@ public enum PinglistDecoder {
 
     /// Reads, decodes and validates the file at `path`.
     public static func load(path: String) throws(ConfigError) -> (pinglist: Pinglist, format: Format) {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigError(file: path, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
-        }
+        let data = try ConfigDocument.read(path: path)
         return try decode(data, file: path)
     }
 }
@@ -53,6 +48,15 @@ public enum ConfigDocument {
             throw ConfigError(file: file, issues: [.init(path: "", reason: "not valid YAML: \(error)")])
         } catch {
             throw ConfigError(file: file, issues: [.init(path: "", reason: "\(error)")])
+        }
+    }
+
+    /// The bytes of the file at `path`; a file that cannot be read is a `ConfigError` naming it.
+    public static func read(path: String) throws(ConfigError) -> Data {
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: path))
+        } catch {
+            throw ConfigError(file: path, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
         }
     }
 

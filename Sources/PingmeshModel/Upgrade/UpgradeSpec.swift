@@ -38,12 +38,7 @@ public struct UpgradeSpec: Sendable, Hashable, Codable {
 
     /// Reads and validates an upgrade file (YAML or JSON).
     public static func load(path: String) throws(ConfigError) -> UpgradeSpec {
-        let data: Data
-        do {
-            data = try Data(contentsOf: URL(fileURLWithPath: path))
-        } catch {
-            throw ConfigError(file: path, issues: [.init(path: "", reason: "cannot read the file (\(error.localizedDescription))")])
-        }
+        let data = try ConfigDocument.read(path: path)
         return try decode(data, file: path)
     }
 
