@@ -89,6 +89,9 @@ struct AgentCommand: AsyncParsableCommand {
     )
     var selfUpgrade = false
 
+    @Option(help: "How often host names in the pinglist are resolved again, so a moved service is followed (e.g. 60s; at least 1s).")
+    var resolveEvery: String = "60s"
+
     @Option(
         help:
             "blackbox_exporter's module file (its blackbox.yml, or pingmesh-agent's pingmesh.yml): serve /probe?module=M&target=T on --listen for Prometheus scrape jobs written for them."
@@ -123,6 +126,10 @@ struct AgentCommand: AsyncParsableCommand {
                 agentConfiguration.probeSourceAddress = sourceAddress
             }
             try configureUpload(&agentConfiguration)
+            guard let refresh = ConfigDuration(parsing: resolveEvery), refresh.duration >= .seconds(1) else {
+                throw ValidationError("--resolve-every: '\(resolveEvery)' is not a duration of at least 1s")
+            }
+            agentConfiguration.nameRefreshInterval = refresh.duration
             if let blackboxConfig {
                 let modules = try BlackboxConfigFile.load(path: blackboxConfig).modules
                 for (name, module) in modules.sorted(by: { $0.key < $1.key }) {

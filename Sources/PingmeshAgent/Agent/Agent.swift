@@ -109,6 +109,7 @@ public struct Agent: Service {
             defaultSourceAddress: configuration.probeSourceAddress, logger: logger
         )
         let resolver = TargetResolver(supportedKinds: scheduler.supportedKinds)
+        let names = NameRefresh(interval: configuration.nameRefreshInterval)
         let (name, onReady, logger, metrics, source) = (configuration.name, self.onReady, self.logger, self.metrics, self.source)
 
         let app = AgentHTTPServer.makeApplication(
@@ -151,6 +152,7 @@ public struct Agent: Service {
                             for (target, reason) in resolved.skipped {
                                 logger.warning("target not probed", metadata: ["target": "\(target.id)", "reason": "\(reason)"])
                             }
+                            names.loaded(resolved)
                             metrics.pinglistLoaded(version: pinglist.version)
                             uploader?.aggregator.pinglistLoaded(
                                 version: pinglist.version, longestTimeout: pinglist.targets.map(\.timeout).max())
@@ -161,6 +163,14 @@ public struct Agent: Service {
                     }
                 } catch is CancellationError {
                     return
+                }
+            }
+            tasks.addTask {
+                await cancelWhenGracefulShutdown {
+                    await names.run(resolve: { await resolver.resolve($0) }) { resolved in
+                        logger.info("target addresses changed", metadata: ["targets": "\(resolved.targets.count)"])
+                        scheduler.update(resolved)
+                    }
                 }
             }
             if let poller = self.tasks {

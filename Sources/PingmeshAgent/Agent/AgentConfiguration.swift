@@ -58,6 +58,8 @@ public struct AgentConfiguration: Sendable {
     public var tls: ServerTLSContext?
     /// How the agent reaches controllers and collectors (TLS trust and client certificate).
     public var clients: AgentHTTPClients = .plain
+    /// How often host names in the pinglist are resolved again (`NameRefresh`).
+    public var nameRefreshInterval: Duration = .seconds(60)
     /// blackbox_exporter modules served at `/probe` (`--blackbox-config`); empty: no `/probe`.
     public var blackboxModules: [String: BlackboxModule] = [:]
 
