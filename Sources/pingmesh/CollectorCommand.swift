@@ -55,6 +55,8 @@ struct CollectorCommand: AsyncParsableCommand {
     var uiDir: String?
 
     @OptionGroup var tls: ServerTLSOptions
+    /// How traceroute requests reach an HTTPS --controller.
+    @OptionGroup var clientTLS: ClientTLSOptions
     @OptionGroup var logging: LoggingOptions
 
     func run() async throws {
@@ -75,9 +77,11 @@ struct CollectorCommand: AsyncParsableCommand {
                         throw ValidationError("--controller-token-file: cannot read \(path): \(error.localizedDescription)")
                     }
                 }
-                traceroutes = .init(controller: try httpURL(controller, field: "--controller"), token: token)
+                traceroutes = .init(controller: try httpURL(controller, field: "--controller"), token: token, tls: try clientTLS.configuration())
             } else if controllerTokenFile != nil {
                 throw ValidationError("--controller-token-file: needs --controller")
+            } else if try clientTLS.configuration() != nil {
+                throw ValidationError("--ca-file, --client-cert, --client-key: only for --controller")
             }
             var configured = Collector.Configuration(
                 host: listen.host, port: listen.port,

@@ -178,6 +178,10 @@ struct HelmChartTests {
         #expect(Set(["--ca-file", "--client-cert", "--client-key"]).isSubset(of: Set(agent)))
         #expect(agent.contains("https://pingmesh-controller.pingmesh.svc:9310"))
         #expect(agent.contains("https://pingmesh-collector.pingmesh.svc:9320"))
+        // The collector's traceroutes reach the HTTPS controller with the CA and its certificate.
+        let collector = Self.args(mutual, "collector")
+        #expect(Set(["--controller", "--ca-file", "--client-cert", "--client-key"]).isSubset(of: Set(collector)), "\(collector)")
+        #expect(collector.contains("https://pingmesh-controller.pingmesh.svc:9310"), "\(collector)")
     }
 
     @Test("the PrometheusRule holds exactly the promtool-tested rules; monitoring.enabled=false renders no operator kinds")
@@ -236,7 +240,6 @@ struct HelmChartTests {
             (["controller.replicas=0"], "controller.replicas"),
             (["collector.store.type=sqlite", "collector.replicas=2"], "collector.replicas=1"),
             (["tls.enabled=true"], "tls.secretName"),
-            (["tls.enabled=true", "tls.secretName=fleet-tls"], "collector.traceroutes=false"),
         ]
         for bad in cases {
             let result = try await Self.render(helm, nil, set: bad.values)

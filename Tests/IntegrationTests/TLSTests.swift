@@ -1,10 +1,13 @@
 import AsyncHTTPClient
+import Logging
 import Foundation
 import NIOPosix
 import NIOSSL
 import PingmeshHTTPSupport
 import PingmeshTestSupport
 import Testing
+
+@testable import PingmeshCollector
 
 /// HTTPS and mutual TLS on the servers, with certificates the test makes with openssl: a fleet CA,
 /// server and client certificates it signed, an expired one and a key that belongs to another.
@@ -144,6 +147,20 @@ struct TLSTests {
         #expect(listing.stdout.contains("2 agents") && listing.stdout.contains("live   s1"), "\(listing.stdout)\(listing.stderr)")
         let refused = try await Command.run(binary, ["agents", "--controller", "https://127.0.0.1:\(port)", "--ca-file", path("ca.pem")])
         #expect(refused.status == 1 && refused.stderr.contains("cannot reach the controller"), "\(refused.stderr)")
+
+        // The collector's traceroute requests (`collector --controller https://... --ca-file
+        // --client-cert --client-key`) reach it too, and not without a certificate.
+        let requester = TracerouteRequester(
+            configuration: .init(
+                controller: "https://127.0.0.1:\(port)",
+                tls: try ClientTLSFiles(ca: path("ca.pem"), certificate: path("client.pem"), key: path("client.key")).configuration()),
+            logger: Logger(label: "test"))
+        let tasks = try await requester.send(.GET, "/v1/tasks")
+        #expect(String(decoding: tasks, as: UTF8.self).hasPrefix("{"), "\(String(decoding: tasks, as: UTF8.self))")
+        let anonymous = TracerouteRequester(
+            configuration: .init(controller: "https://127.0.0.1:\(port)", tls: try ClientTLSFiles(ca: path("ca.pem")).configuration()),
+            logger: Logger(label: "test"))
+        await #expect(throws: (any Error).self) { _ = try await anonymous.send(.GET, "/v1/tasks") }
 
         // Renewal: new files in place; new connections get the new certificate within the
         // controller's check period (10 s), with no restart.

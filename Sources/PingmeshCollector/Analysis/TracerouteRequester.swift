@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOSSL
 import Foundation
 import Logging
 import NIOCore
@@ -22,11 +23,15 @@ public final class TracerouteRequester: Sendable {
         /// How long to wait for the agents' results.
         public var wait: Duration
         public var maxHops: Int
+        /// How to reach an HTTPS controller (`--ca-file`, and `--client-cert`/`--client-key` when
+        /// it requires mutual TLS); nil: the system's trust store, no certificate.
+        public var tls: TLSConfiguration?
 
         public init(
             controller: String, token: String? = nil, maximumPairs: Int = 3, maximumConcurrentIncidents: Int = 4, wait: Duration = .seconds(120),
-            maxHops: Int = 16
+            maxHops: Int = 16, tls: TLSConfiguration? = nil
         ) {
+            self.tls = tls
             self.controller = controller.hasSuffix("/") ? String(controller.dropLast()) : controller
             self.token = token
             self.maximumPairs = maximumPairs
@@ -38,13 +43,28 @@ public final class TracerouteRequester: Sendable {
 
     public let configuration: Configuration
     private let client: HTTPClient
+    /// A client made here for TLS is shut down here (AsyncHTTPClient traps on one that is not).
+    private let ownsClient: Bool
     private let logger: Logger
     private let running = Mutex(0)
 
     public init(configuration: Configuration, client: HTTPClient = .shared, logger: Logger) {
         self.configuration = configuration
-        self.client = client
+        if let tls = configuration.tls {
+            var settings = HTTPClient.Configuration()
+            settings.tlsConfiguration = tls
+            self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: settings)
+            ownsClient = true
+        } else {
+            self.client = client
+            ownsClient = false
+        }
         self.logger = logger
+    }
+
+    deinit {
+        // Without waiting: a deinit may run on an event loop, where a blocking shutdown deadlocks.
+        if ownsClient { client.shutdown { _ in } }
     }
 
     /// Whether the incident is worth a traceroute: a network fault with pairs to trace.
@@ -129,7 +149,7 @@ public final class TracerouteRequester: Sendable {
         return evidence
     }
 
-    private func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> Data {
+    func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> Data {
         var request = HTTPClientRequest(url: configuration.controller + path)
         request.method = method
         if let token = configuration.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }

@@ -58,6 +58,21 @@ helm.sh/chart: {{ printf "%s-%s" .ctx.Chart.Name .ctx.Chart.Version }}
 {{- end }}
 {{- end -}}
 
+{{/* How the collector reaches an HTTPS controller for traceroutes: the fleet CA and, under
+mutual TLS, its own certificate as the client's (issue it for serverAuth and clientAuth). */}}
+{{- define "pingmesh.collectorClientTLSArgs" -}}
+{{- if .Values.tls.enabled -}}
+- --ca-file
+- {{ include "pingmesh.tlsDir" . }}/ca.crt
+{{- if .Values.tls.mutual }}
+- --client-cert
+- {{ include "pingmesh.tlsDir" . }}/tls.crt
+- --client-key
+- {{ include "pingmesh.tlsDir" . }}/tls.key
+{{- end }}
+{{- end }}
+{{- end -}}
+
 {{/*
 Kubelet probes of a server on port name "http": plain HTTP, HTTPS (the kubelet skips
 verification), or a TCP connect under mutual TLS, which refuses the kubelet's certificate-less
@@ -94,9 +109,6 @@ affinity: {{- toYaml . | nindent 2 }}
 {{- define "pingmesh.validate" -}}
 {{- if and .Values.tls.enabled (not .Values.tls.secretName) }}
 {{- fail "tls.enabled needs tls.secretName: a Secret with tls.crt, tls.key and ca.crt" }}
-{{- end }}
-{{- if and .Values.tls.enabled .Values.collector.traceroutes }}
-{{- fail "collector.traceroutes needs a plain-HTTP controller (the collector has no TLS client options): set collector.traceroutes=false with tls.enabled" }}
 {{- end }}
 {{- if and (eq .Values.collector.store.type "sqlite") (gt (int .Values.collector.replicas) 1) }}
 {{- fail "collector.store.type=sqlite holds one replica's database: set collector.replicas=1, or use postgres for more" }}
