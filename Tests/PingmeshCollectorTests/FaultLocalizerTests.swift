@@ -83,6 +83,48 @@ struct FaultLocalizerTests {
         #expect(named.contains(try #require(Self.simulator.expected(hole)).component))
     }
 
+    /// The lab's fabric (Tests/Lab): one data center, two podsets of two ToRs of two servers, and
+    /// the controller's plan (every server probes its ToR neighbour and the server in its position
+    /// under every other ToR), 6 probes per pair a minute. `lossy` gives each pair's lost probes.
+    static func twoPodsetWindow(lossy: (_ source: Int, _ destination: Int) -> UInt32) -> WindowEvidence {
+        var placements: [String: [String: String]] = [:]
+        for server in 0..<8 {
+            placements["s\(server + 1)"] = ["dc": "dc1", "podset": "ps\(server / 4 + 1)", "tor": "tor\(server / 2 + 1)"]
+        }
+        let fabric = FabricModel(placements: placements)
+        var pairs: [PairObservation] = []
+        for source in 0..<8 {
+            for destination in 0..<8 where destination != source && (destination / 2 == source / 2 || destination % 2 == source % 2) {
+                let (s, d) = (fabric.serverIndex["s\(source + 1)"]!, fabric.serverIndex["s\(destination + 1)"]!)
+                pairs.append(PairObservation(source: s, destination: d, sent: 6, lost: lossy(source, destination), p99Microseconds: 200))
+            }
+        }
+        return WindowEvidence(fabric: fabric, reporting: Array(repeating: true, count: 8), pairs: pairs)
+    }
+
+    @Test("two podsets: drops on the spines name the spine tier, though every spine pair also crosses both leaf tiers")
+    func spinesOfTwoPodsets() throws {
+        // About 10% of the probes across podsets lost, none inside a podset.
+        let window = Self.twoPodsetWindow { source, destination in
+            source / 4 == destination / 4 ? 0 : UInt32((source + destination) % 3 == 0 ? 0 : 1)
+        }
+        let findings = FaultLocalizer().analyze(window)
+        let first = try #require(findings.first, "nothing found")
+        #expect(first.component == .spineTier(datacenter: "dc1"), "named \(first.component)")
+        #expect(first.kind == .packetLoss)
+        #expect(findings.count == 1, "\(findings.map { "\($0.kind) \($0.component)" })")
+    }
+
+    @Test("two podsets: drops on one podset's leaves, inside the podset too, still name that leaf tier")
+    func leavesOfTwoPodsets() throws {
+        // Lost probes on pairs across ToRs of ps1 and on every pair leaving or entering it.
+        let window = Self.twoPodsetWindow { source, destination in
+            source / 2 == destination / 2 || (source >= 4 && destination >= 4) ? 0 : 1
+        }
+        let first = try #require(FaultLocalizer().analyze(window).first, "nothing found")
+        #expect(first.component == .leafTier(podset: "ps1", datacenter: "dc1"), "named \(first.component)")
+    }
+
     @Test("the fabric model places servers by their labels, and unlabelled ones in an unknown group")
     func fabricFromPlacements() {
         let fabric = FabricModel(placements: [

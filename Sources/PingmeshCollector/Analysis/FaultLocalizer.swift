@@ -234,7 +234,15 @@ public struct FaultLocalizer: Sendable {
                     // narrower component (then the one with fewer pairs) is the closer description.
                     let (x, y) = (candidates[a], candidates[b])
                     let (narrowX, narrowY) = (fabric.narrowness(x), fabric.narrowness(y))
-                    winner = narrowX != narrowY ? (narrowX < narrowY ? a : b) : (tallies[Int(x)].pairs <= tallies[Int(y)].pairs ? a : b)
+                    if narrowX > 0, narrowY > 0, (onlyA.total == 0) != (onlyB.total == 0) {
+                        // Between tiers and links, one whose pairs all cross the other is exactly
+                        // what they share: in a data center of two podsets every pair through the
+                        // spines crosses both leaf tiers, and clean pairs inside the podsets clear
+                        // the leaves. (A ToR keeps its place before its leaves, below.)
+                        winner = onlyA.total == 0 ? a : b
+                    } else {
+                        winner = narrowX != narrowY ? (narrowX < narrowY ? a : b) : (tallies[Int(x)].pairs <= tallies[Int(y)].pairs ? a : b)
+                    }
                 }
                 wins[winner] += 1
             }
