@@ -125,6 +125,36 @@ struct FaultLocalizerTests {
         #expect(first.component == .leafTier(podset: "ps1", datacenter: "dc1"), "named \(first.component)")
     }
 
+    @Test("a server's link failing within the window: its pairs lose part of their probes, and the server is named, not its ToR")
+    func serverLinkWithinWindow() throws {
+        // s6 (index 5) went off the fabric half-way through the minute.
+        let window = Self.twoPodsetWindow { source, destination in source == 5 || destination == 5 ? 3 : 0 }
+        let findings = FaultLocalizer().analyze(window)
+        let first = try #require(findings.first, "nothing found")
+        #expect(first.component == .server(name: "s6"), "named \(first.component)")
+        #expect(first.kind == .packetLoss && first.isNetwork)
+        #expect(first.explanation.contains("not the ToR"))
+        #expect(findings.count == 1, "\(findings.map { "\($0.kind) \($0.component)" })")
+    }
+
+    @Test("a ToR black-holing some pairs stays the ToR's, even when they all have one of its servers at an end")
+    func torBlackHoleForSomePairs() throws {
+        // The lab's scenario 2: tor1 drops s1 with s3 and s5, and s2 with s8.
+        let lab: Set<[Int]> = [[0, 2], [0, 4], [1, 7]]
+        let mixed = Self.twoPodsetWindow { source, destination in
+            lab.contains([min(source, destination), max(source, destination)]) ? 6 : 0
+        }
+        // Only s1's pairs with s3 and s5: half of s1's pairs, not its link.
+        let oneServer = Self.twoPodsetWindow { source, destination in
+            [[0, 2], [0, 4]].contains([min(source, destination), max(source, destination)]) ? 6 : 0
+        }
+        for window in [mixed, oneServer] {
+            let first = try #require(FaultLocalizer().analyze(window).first, "nothing found")
+            #expect(first.component == .tor(name: "tor1", podset: "ps1"), "named \(first.component)")
+            #expect(first.kind == .blackHole)
+        }
+    }
+
     @Test("the fabric model places servers by their labels, and unlabelled ones in an unknown group")
     func fabricFromPlacements() {
         let fabric = FabricModel(placements: [
