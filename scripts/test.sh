@@ -6,7 +6,8 @@
 # the packet-loss estimates in a namespace and the scheduler's pacing (their RTTs and phases are
 # measured against real time), the traceroutes through namespaces and the deployment-file and Helm chart checks
 # (they wait seconds on subprocesses, which stalled timing-sensitive async tests beside them on a
-# 2-core machine), then the end-to-end suites (types named *EndToEnd*: `pingmesh up`
+# 2-core machine), then the multi-host lab (Tests/Lab/run-lab.sh: about 20 minutes of real
+# faults in a fabric of namespaces, each named by an incident), then the end-to-end suites (types named *EndToEnd*: `pingmesh up`
 # with 64 agents, the web UI in headless Chromium), which load both cores themselves.
 # Between them, scripts/fuzz-api.sh fuzzes both HTTP APIs from their OpenAPI files
 # (schemathesis): no 5xx, no crash, bounded memory.
@@ -22,6 +23,8 @@ else
   swift test --skip "EndToEnd|$quiet|$blocking"
   swift test --filter "$quiet"
   swift test --filter "$blocking"
+  # The multi-host lab: a Clos fabric of namespaces, real agents, real faults (Tests/Lab/README.md).
+  bash Tests/Lab/run-lab.sh .build/debug/pingmesh
   bash scripts/fuzz-api.sh
   swift test --filter EndToEnd
 fi

@@ -83,6 +83,78 @@ struct FaultLocalizerTests {
         #expect(named.contains(try #require(Self.simulator.expected(hole)).component))
     }
 
+    /// The lab's fabric (Tests/Lab): one data center, two podsets of two ToRs of two servers, and
+    /// the controller's plan (every server probes its ToR neighbour and the server in its position
+    /// under every other ToR), 6 probes per pair a minute. `lossy` gives each pair's lost probes.
+    static func twoPodsetWindow(lossy: (_ source: Int, _ destination: Int) -> UInt32) -> WindowEvidence {
+        var placements: [String: [String: String]] = [:]
+        for server in 0..<8 {
+            placements["s\(server + 1)"] = ["dc": "dc1", "podset": "ps\(server / 4 + 1)", "tor": "tor\(server / 2 + 1)"]
+        }
+        let fabric = FabricModel(placements: placements)
+        var pairs: [PairObservation] = []
+        for source in 0..<8 {
+            for destination in 0..<8 where destination != source && (destination / 2 == source / 2 || destination % 2 == source % 2) {
+                let (s, d) = (fabric.serverIndex["s\(source + 1)"]!, fabric.serverIndex["s\(destination + 1)"]!)
+                pairs.append(PairObservation(source: s, destination: d, sent: 6, lost: lossy(source, destination), p99Microseconds: 200))
+            }
+        }
+        return WindowEvidence(fabric: fabric, reporting: Array(repeating: true, count: 8), pairs: pairs)
+    }
+
+    @Test("two podsets: drops on the spines name the spine tier, though every spine pair also crosses both leaf tiers")
+    func spinesOfTwoPodsets() throws {
+        // About 10% of the probes across podsets lost, none inside a podset.
+        let window = Self.twoPodsetWindow { source, destination in
+            source / 4 == destination / 4 ? 0 : UInt32((source + destination) % 3 == 0 ? 0 : 1)
+        }
+        let findings = FaultLocalizer().analyze(window)
+        let first = try #require(findings.first, "nothing found")
+        #expect(first.component == .spineTier(datacenter: "dc1"), "named \(first.component)")
+        #expect(first.kind == .packetLoss)
+        #expect(findings.count == 1, "\(findings.map { "\($0.kind) \($0.component)" })")
+    }
+
+    @Test("two podsets: drops on one podset's leaves, inside the podset too, still name that leaf tier")
+    func leavesOfTwoPodsets() throws {
+        // Lost probes on pairs across ToRs of ps1 and on every pair leaving or entering it.
+        let window = Self.twoPodsetWindow { source, destination in
+            source / 2 == destination / 2 || (source >= 4 && destination >= 4) ? 0 : 1
+        }
+        let first = try #require(FaultLocalizer().analyze(window).first, "nothing found")
+        #expect(first.component == .leafTier(podset: "ps1", datacenter: "dc1"), "named \(first.component)")
+    }
+
+    @Test("a server's link failing within the window: its pairs lose part of their probes, and the server is named, not its ToR")
+    func serverLinkWithinWindow() throws {
+        // s6 (index 5) went off the fabric half-way through the minute.
+        let window = Self.twoPodsetWindow { source, destination in source == 5 || destination == 5 ? 3 : 0 }
+        let findings = FaultLocalizer().analyze(window)
+        let first = try #require(findings.first, "nothing found")
+        #expect(first.component == .server(name: "s6"), "named \(first.component)")
+        #expect(first.kind == .packetLoss && first.isNetwork)
+        #expect(first.explanation.contains("not the ToR"))
+        #expect(findings.count == 1, "\(findings.map { "\($0.kind) \($0.component)" })")
+    }
+
+    @Test("a ToR black-holing some pairs stays the ToR's, even when they all have one of its servers at an end")
+    func torBlackHoleForSomePairs() throws {
+        // The lab's scenario 2: tor1 drops s1 with s3 and s5, and s2 with s8.
+        let lab: Set<[Int]> = [[0, 2], [0, 4], [1, 7]]
+        let mixed = Self.twoPodsetWindow { source, destination in
+            lab.contains([min(source, destination), max(source, destination)]) ? 6 : 0
+        }
+        // Only s1's pairs with s3 and s5: half of s1's pairs, not its link.
+        let oneServer = Self.twoPodsetWindow { source, destination in
+            [[0, 2], [0, 4]].contains([min(source, destination), max(source, destination)]) ? 6 : 0
+        }
+        for window in [mixed, oneServer] {
+            let first = try #require(FaultLocalizer().analyze(window).first, "nothing found")
+            #expect(first.component == .tor(name: "tor1", podset: "ps1"), "named \(first.component)")
+            #expect(first.kind == .blackHole)
+        }
+    }
+
     @Test("the fabric model places servers by their labels, and unlabelled ones in an unknown group")
     func fabricFromPlacements() {
         let fabric = FabricModel(placements: [

@@ -53,12 +53,16 @@ public struct FaultLocalizer: Sendable {
         for measure in [Measure.loss, .latency] {
             var remaining = pairs
             for _ in 0..<settings.maximumFindings {
-                guard let (finding, component) = locate(measure, pairs: remaining, fabric: fabric) else { break }
+                guard let (finding, named) = locate(measure, pairs: remaining, fabric: fabric) else { break }
                 findings.append(finding)
                 var path: (Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0)
                 remaining.removeAll { pair in
-                    let count = fabric.path(from: pair.source, to: pair.destination, into: &path)
-                    return Self.contains(path, count, component)
+                    switch named {
+                    case .server(let server): return pair.source == server || pair.destination == server
+                    case .component(let component):
+                        let count = fabric.path(from: pair.source, to: pair.destination, into: &path)
+                        return Self.contains(path, count, component)
+                    }
                 }
             }
         }
@@ -129,6 +133,13 @@ public struct FaultLocalizer: Sendable {
 
     enum Measure { case loss, latency }
 
+    /// What a network finding names, and so which pairs it sets aside: those through a component,
+    /// or those with a server at one end.
+    enum Named {
+        case component(Int32)
+        case server(Int32)
+    }
+
     /// Per component: probes and pairs through it, and how many of them look bad.
     private struct Tally {
         var sent: UInt64 = 0
@@ -172,7 +183,7 @@ public struct FaultLocalizer: Sendable {
         }
     }
 
-    private func locate(_ measure: Measure, pairs: [PairObservation], fabric: FabricModel) -> (Finding, Int32)? {
+    private func locate(_ measure: Measure, pairs: [PairObservation], fabric: FabricModel) -> (Finding, Named)? {
         var tallies = [Tally](repeating: Tally(), count: fabric.componentCount)
         var path: (Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0)
         let latencySLA = settings.latencySLAMicroseconds
@@ -234,7 +245,15 @@ public struct FaultLocalizer: Sendable {
                     // narrower component (then the one with fewer pairs) is the closer description.
                     let (x, y) = (candidates[a], candidates[b])
                     let (narrowX, narrowY) = (fabric.narrowness(x), fabric.narrowness(y))
-                    winner = narrowX != narrowY ? (narrowX < narrowY ? a : b) : (tallies[Int(x)].pairs <= tallies[Int(y)].pairs ? a : b)
+                    if narrowX > 0, narrowY > 0, (onlyA.total == 0) != (onlyB.total == 0) {
+                        // Between tiers and links, one whose pairs all cross the other is exactly
+                        // what they share: in a data center of two podsets every pair through the
+                        // spines crosses both leaf tiers, and clean pairs inside the podsets clear
+                        // the leaves. (A ToR keeps its place before its leaves, below.)
+                        winner = onlyA.total == 0 ? a : b
+                    } else {
+                        winner = narrowX != narrowY ? (narrowX < narrowY ? a : b) : (tallies[Int(x)].pairs <= tallies[Int(y)].pairs ? a : b)
+                    }
                 }
                 wins[winner] += 1
             }
@@ -243,11 +262,59 @@ public struct FaultLocalizer: Sendable {
         let id = candidates[best]
         let tally = tallies[Int(id)]
         let confidence = candidates.count == 1 ? 1 : Double(wins[best]) / Double(candidates.count - 1)
-        return (finding(measure, id: id, tally: tally, confidence: confidence, pairs: pairs, fabric: fabric), id)
+        if measure == .loss, fabric.narrowness(id) == 0, let server = lossyServer(under: id, pairs: pairs, fabric: fabric) {
+            let own = pairs.filter { $0.source == server || $0.destination == server }
+            var serverTally = Tally()
+            for pair in own { serverTally.add(pair, slow: false) }
+            var named = finding(
+                measure, component: .server(name: fabric.servers[Int(server)].name), tally: serverTally, confidence: confidence,
+                through: own, fabric: fabric)
+            named.explanation +=
+                "; every lossy pair through its ToR has it at one end and the ToR's other pairs are clean:"
+                + " its NIC, cable or ToR port, not the ToR"
+            return (named, .server(server))
+        }
+        let through = pairs.filter { pair in
+            let count = fabric.path(from: pair.source, to: pair.destination, into: &path)
+            return Self.contains(path, count, id)
+        }
+        let named = finding(
+            measure, component: fabric.component(id), tally: tally, confidence: confidence, through: through, fabric: fabric)
+        return (named, .component(id))
     }
 
-    private func finding(_ measure: Measure, id: Int32, tally: Tally, confidence: Double, pairs: [PairObservation], fabric: FabricModel) -> Finding {
-        let component = fabric.component(id)
+    /// The server under ToR `tor` that every lossy pair through the ToR has at one end, when it
+    /// lost probes with two peers or more and on at least three quarters of its pairs: its own
+    /// link (NIC, cable, ToR port) is at fault, not the ToR, whose other pairs are clean. A link
+    /// that fails in the middle of a window looks so: every pair of the server loses part of its
+    /// probes, too few for it to be unreachable. A ToR dropping only some of a server's peers
+    /// (a black hole for some pairs) stays the ToR's.
+    private func lossyServer(under tor: Int32, pairs: [PairObservation], fabric: FabricModel) -> Int32? {
+        var path: (Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0)
+        var common: Set<Int32>?
+        for pair in pairs where pair.lost > 0 {
+            let count = fabric.path(from: pair.source, to: pair.destination, into: &path)
+            guard Self.contains(path, count, tor) else { continue }
+            let ends: Set<Int32> = [pair.source, pair.destination]
+            common = common?.intersection(ends) ?? ends
+            if common?.isEmpty == true { return nil }
+        }
+        guard let server = common?.filter({ fabric.servers[Int($0)].tor == tor }).min() else { return nil }
+        var (total, lossy) = (0, 0)
+        var peers = Set<Int32>()
+        for pair in pairs where pair.source == server || pair.destination == server {
+            total += 1
+            guard pair.lost > 0 else { continue }
+            lossy += 1
+            peers.insert(pair.source == server ? pair.destination : pair.source)
+        }
+        return peers.count >= 2 && lossy * 4 >= total * 3 ? server : nil
+    }
+
+    /// The finding for `component`, from its tally and the pairs through it.
+    private func finding(
+        _ measure: Measure, component: FabricComponent, tally: Tally, confidence: Double, through: [PairObservation], fabric: FabricModel
+    ) -> Finding {
         let kind: Finding.Kind
         switch measure {
         case .latency: kind = .latency
@@ -259,11 +326,6 @@ public struct FaultLocalizer: Sendable {
             } else {
                 kind = .packetLoss
             }
-        }
-        var path: (Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0)
-        let through = pairs.filter { pair in
-            let count = fabric.path(from: pair.source, to: pair.destination, into: &path)
-            return Self.contains(path, count, id)
         }
         let worst =
             measure == .loss
