@@ -52,7 +52,10 @@ struct TracerouteLoopbackTests {
     func tcp(_ host: String) async throws {
         let (listener, port) = try await Self.listener(host)
         defer { listener.close(promise: nil) }
-        let base = Int.random(in: 30_000...39_000)
+        // Fixed source ports below the kernel's ephemeral range (32768 and up), where the other
+        // tests' connections and bind-to-0 listeners take theirs: CI once failed a connect from
+        // a port picked in 30,000-39,000 with "Cannot assign requested address".
+        let base = Int.random(in: 20_000...28_999)
         for sourcePorts in [[], [base, base + 1]] {
             let request = TracerouteRequest(protocol: .tcp, target: host, port: port, sourcePorts: sourcePorts, probesPerHop: 2)
             try Self.expectReachedAtFirstHop(try await Traceroute.run(request), target: host, sourcePorts: sourcePorts)
@@ -73,7 +76,7 @@ struct TracerouteLoopbackTests {
     @Test("udp to a closed port reaches it at hop 1 (port unreachable), from the kernel's port or a fixed one", arguments: ["127.0.0.1", "::1"])
     func udp(_ host: String) async throws {
         let port = try await Self.closedUDPPort(host)
-        let base = Int.random(in: 40_000...49_000)
+        let base = Int.random(in: 20_000...28_999)  // below the ephemeral range, as above
         for sourcePorts in [[], [base]] {
             let request = TracerouteRequest(protocol: .udp, target: host, port: port, sourcePorts: sourcePorts, sourceAddress: host, probesPerHop: 2)
             try Self.expectReachedAtFirstHop(try await Traceroute.run(request), target: host, sourcePorts: sourcePorts)
