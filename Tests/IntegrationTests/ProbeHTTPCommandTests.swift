@@ -29,20 +29,23 @@ struct ProbeHTTPCommandTests {
         var iterator = ports.makeAsyncIterator()
         let port = try #require(await iterator.next())
         let url = "http://127.0.0.1:\(port)/ping?size=16"
+        // The server answers from this test process's cooperative pool, which a loaded CI
+        // machine can hold up for seconds: a generous timeout, since only the answer is checked.
+        let patient = ["--timeout", "5s"]
 
         let passed = try await Command.run(
-            binary, ["probe", "http", url, "--expect-status", "200", "--expect-body", "^p{16}$", "--header", "X-Probe: 1", "--delay", "1s"])
+            binary, ["probe", "http", url, "--expect-status", "200", "--expect-body", "^p{16}$", "--header", "X-Probe: 1", "--delay", "1s"] + patient)
         #expect(passed.status == 0, "\(passed.stdout)\(passed.stderr)")
         #expect(passed.stdout.contains("status=200") && passed.stdout.contains("bytes=16"), "\(passed.stdout)")
         #expect(passed.stdout.contains("phase medians: connect "), "\(passed.stdout)")
         // The summary as ping's, with percentiles and jitter (the RTTs' standard deviation).
         #expect(passed.stdout.contains("rtt min/avg/p50/p99/max = ") && passed.stdout.contains(" ms, jitter "), "\(passed.stdout)")
 
-        let rejected = try await Command.run(binary, ["probe", "http", url, "--reject-body", "p+"])
+        let rejected = try await Command.run(binary, ["probe", "http", url, "--reject-body", "p+"] + patient)
         #expect(rejected.status == 1 && rejected.stdout.contains("body matched 'p+'"), "\(rejected.stdout)\(rejected.stderr)")
 
         let posted = try await Command.run(
-            binary, ["probe", "http", "127.0.0.1:\(port)", "--method", "POST", "--body", "echo-me", "--expect-body", "^echo-me$"])
+            binary, ["probe", "http", "127.0.0.1:\(port)", "--method", "POST", "--body", "echo-me", "--expect-body", "^echo-me$"] + patient)
         #expect(posted.status == 0, "the agent's /ping echoes a POST: \(posted.stdout)\(posted.stderr)")
 
         await services.triggerGracefulShutdown()
