@@ -22,9 +22,8 @@ struct BlackboxProbeEndpointTests {
             print("skipped: .build/debug/pingmesh not built (scripts/test.sh builds it first)")
             return
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-blackbox-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try ScratchDirectory.make("pingmesh-blackbox")
+        defer { ScratchDirectory.remove(directory) }
         let host = "127.0.95.1"
         let (http, tcp, udp) = (
             try await TCPResponderHelper.freePort(host: host), try await TCPResponderHelper.freePort(host: host),
@@ -89,9 +88,8 @@ struct BlackboxProbeEndpointTests {
     @Test("a bad --blackbox-config stops the agent at start with the file and field named")
     func badFile() async throws {
         guard let binary = PingmeshBinary.path else { return }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-blackbox-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try ScratchDirectory.make("pingmesh-blackbox")
+        defer { ScratchDirectory.remove(directory) }
         try "modules: {x: {timeout: 5s}}".write(toFile: "\(directory)/blackbox.yml", atomically: true, encoding: .utf8)
         try "settings: {interval: 10s}\ngroups: []\n".write(toFile: "\(directory)/pinglist.yaml", atomically: true, encoding: .utf8)
         let result = try await Command.run(

@@ -16,9 +16,8 @@ struct ManualProbeAPITests {
             print("skipped: .build/debug/pingmesh not built (scripts/test.sh builds it first)")
             return
         }
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-manual-\(UUID().uuidString)").path
-        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let directory = try ScratchDirectory.make("pingmesh-manual")
+        defer { ScratchDirectory.remove(directory) }
         let port = try await TCPResponderHelper.freePort(host: "127.0.0.1")
         let collector = try BackgroundProcess(
             binary, ["collector", "--store", "sqlite:\(directory)/c.db", "--listen", "127.0.0.1:\(port)", "--manual-probe", "--log-level", "error"],
