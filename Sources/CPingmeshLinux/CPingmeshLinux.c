@@ -1,4 +1,5 @@
 #include "CPingmeshLinux.h"
+#include "PMDatagram.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -173,6 +174,7 @@ int pm_icmp_socket(int family, int *raw) {
     }
     int buffer = 4 << 20;
     setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof buffer);
+    pm_enable_rx_timestamps(fd);  // best effort: without it replies are timed in user space
     return fd;
 }
 
@@ -197,7 +199,7 @@ int pm_icmp_send(int fd, int family, const struct sockaddr *to, socklen_t length
     return sent < 0 ? -1 : 0;
 }
 
-int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from) {
+int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from, int64_t *received_ns) {
     uint8_t data[65536];
     uint8_t control[256];
     struct iovec iov = {.iov_base = data, .iov_len = sizeof data};
@@ -206,6 +208,7 @@ int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t 
         .msg_control = control, .msg_controllen = sizeof control};
     ssize_t length = recvmsg(fd, &message, 0);
     if (length < 0) return -1;
+    *received_ns = pm_message_rx_timestamp(&message);
     const uint8_t *icmp = data;
     ssize_t icmpLength = length;
     *ttl = -1;
@@ -240,7 +243,7 @@ int pm_icmp_identifier(int fd) {
 #else
 int pm_icmp_socket(int family, int *raw) { errno = ENOSYS; return -1; }
 int pm_icmp_send(int fd, int family, const struct sockaddr *to, socklen_t length, uint16_t identifier, uint16_t sequence, int size) { errno = ENOSYS; return -1; }
-int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from) { errno = ENOSYS; return -1; }
+int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from, int64_t *received_ns) { errno = ENOSYS; return -1; }
 int pm_icmp_identifier(int fd) { return -1; }
 #endif
 

@@ -23,6 +23,9 @@ struct ICMPProberTests {
         let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), timeout: .seconds(2), delay: .seconds(5)))
         #expect(outcome.result == .ok, "\(outcome)")
         #expect((outcome.rtt ?? .zero) > .zero)
+        // Linux stamps the reply as it arrives: the RTT ends there, before the reader woke up.
+        let userSpace = try #require(outcome.userSpaceRTT, "no kernel receive timestamp on the reply")
+        #expect(try #require(outcome.rtt) <= userSpace)
         #expect(outcome.replyTTL == 64, "Linux answers with TTL 64")
         let payload = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), delay: .seconds(5), payloadBytes: 1_400))
         #expect(payload.result == .ok)

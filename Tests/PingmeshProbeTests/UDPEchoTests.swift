@@ -28,6 +28,9 @@ struct UDPEchoTests {
         let rtt = try #require(outcome.rtt)
         let dwell = try #require(outcome.responderDwell)
         #expect(rtt > .zero && dwell >= .zero && dwell < rtt)
+        // Linux stamps the reply as it arrives: the RTT ends there, before the reader woke up.
+        let userSpace = try #require(outcome.userSpaceRTT, "no kernel receive timestamp on the reply")
+        #expect(rtt <= userSpace)
         #expect(await prober.probe(ProbeRequest(address: address, delay: .nanoseconds(1))).result == .slow)
         try await channel.close()
         await prober.shutdown()

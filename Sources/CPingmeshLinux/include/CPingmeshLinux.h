@@ -5,6 +5,8 @@
 #include <sys/socket.h>
 #include <netinet/in.h>
 
+#include "PMDatagram.h"
+
 // Thin wrappers over calls whose structs Swift imports awkwardly (epoll_event is packed on
 // x86_64) or whose constants are macros. Linux only; elsewhere they fail with ENOSYS.
 
@@ -31,14 +33,15 @@ int pm_tcp_total_retransmits(int fd);
 int pm_set_dscp(int fd, int family, int dscp);
 /// An ICMP echo socket for AF_INET or AF_INET6: an unprivileged datagram ping socket where
 /// net.ipv4.ping_group_range allows, else a raw socket (root or CAP_NET_RAW); *raw tells which.
-/// Non-blocking, reply TTL / hop limit delivered with each datagram. -1 with errno from the raw
+/// Non-blocking, reply TTL / hop limit and the kernel's receive time delivered with each datagram. -1 with errno from the raw
 /// attempt when neither can be opened.
 int pm_icmp_socket(int family, int *raw);
 /// Sends an echo request (identifier, sequence, `size` payload bytes). 0, or -1 with errno.
 int pm_icmp_send(int fd, int family, const struct sockaddr *to, socklen_t length, uint16_t identifier, uint16_t sequence, int size);
-/// Reads one datagram: 1 for an echo reply (fields filled; ttl -1 when unknown), 0 for anything
-/// else (a raw socket sees every ICMP packet), -1 with errno (EAGAIN: nothing waiting).
-int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from);
+/// Reads one datagram: 1 for an echo reply (fields filled; ttl -1 when unknown; received_ns the
+/// kernel's receive time on CLOCK_REALTIME, 0 when none), 0 for anything else (a raw socket sees
+/// every ICMP packet), -1 with errno (EAGAIN: nothing waiting).
+int pm_icmp_receive(int fd, int family, int raw, uint16_t *identifier, uint16_t *sequence, int *ttl, struct sockaddr_storage *from, int64_t *received_ns);
 /// The identifier the kernel gives a ping socket's requests (its local port), -1 if none yet.
 int pm_icmp_identifier(int fd);
 /// poll() for readability on up to 4 descriptors; ready[i] is set per descriptor.

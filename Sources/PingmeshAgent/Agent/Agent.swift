@@ -84,7 +84,7 @@ public struct Agent: Service {
 
         // The epoll prober costs a raw loop's CPU per probe; NIO's is the portable fallback.
         let prober: any Prober = EpollTCPProber.shared ?? TCPProber(group: group)
-        let udpProber = UDPProber(group: group)
+        let udpProber = UDPProber()
         defer { Task { await udpProber.shutdown() } }
         var probers: [ProbeKind: any Prober] = [.tcp: prober, .udp: udpProber, .http: HTTPProber(group: group)]
         probers[.dns] = DNSProber(group: group)

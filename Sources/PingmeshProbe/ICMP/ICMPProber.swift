@@ -12,8 +12,9 @@ import Synchronization
 /// where `net.ipv4.ping_group_range` allows it, a raw socket with root or CAP_NET_RAW otherwise.
 /// A raw socket sees every ICMP packet the host receives, so replies are matched by identifier,
 /// sequence number and source address against a table of pending probes. One thread reads
-/// replies for both families and expires probes at their deadlines; the send time is taken right
-/// before `sendto`, the receive time right after `recvmsg`.
+/// replies for both families and expires probes at their deadlines. The RTT runs from right
+/// before `sendto` to the kernel's receive timestamp of the reply (`KernelReceiveTime`), or to
+/// right after `recvmsg` where the kernel gives none.
 public final class ICMPProber: Prober, Sendable {
     public let kind = ProbeKind.icmp
 
@@ -32,7 +33,7 @@ public final class ICMPProber: Prober, Sendable {
 
     private struct Pending {
         var continuation: CheckedContinuation<ProbeOutcome, Never>
-        var sentAt: Int64
+        var sentAt: KernelReceiveTime
         var deadline: Int64
         var delay: Duration
         var destination: [UInt8]
@@ -111,8 +112,8 @@ public final class ICMPProber: Prober, Sendable {
             return ProbeOutcome(result: .error, detail: "payload of \(request.payloadBytes) bytes does not fit an ICMP echo")
         }
         return await withCheckedContinuation { continuation in
-            // Reserve a sequence number not in flight, and the table entry, before sending.
-            let sentAt = pm_monotonic_ns()
+            // Reserve a sequence number not in flight, and the table entry, before sending; the
+            // send time is read last, so the wait for the lock is not counted in the RTT.
             let key: UInt32? = state.withLock { state in
                 guard !state.stopped else { return nil }
                 var sequence = state.sequence[socket.index, default: UInt16.random(in: 0...UInt16.max)]
@@ -122,8 +123,9 @@ public final class ICMPProber: Prober, Sendable {
                 }
                 state.sequence[socket.index] = sequence
                 let key = socket.index << 16 | UInt32(sequence)
+                let sentAt = KernelReceiveTime(sentWall: pm_realtime_ns(), sentMonotonic: pm_monotonic_ns())
                 state.pending[key] = Pending(
-                    continuation: continuation, sentAt: sentAt, deadline: sentAt + request.timeout.nanoseconds, delay: request.delay,
+                    continuation: continuation, sentAt: sentAt, deadline: sentAt.sentMonotonic + request.timeout.nanoseconds, delay: request.delay,
                     destination: destination, socket: socket)
                 return key
             }
@@ -173,8 +175,9 @@ public final class ICMPProber: Prober, Sendable {
         var sequence: UInt16 = 0
         var ttl: Int32 = -1
         var from = sockaddr_storage()
+        var kernelReceived: Int64 = 0
         while true {
-            let result = pm_icmp_receive(socket.fd, socket.family, socket.raw ? 1 : 0, &identifier, &sequence, &ttl, &from)
+            let result = pm_icmp_receive(socket.fd, socket.family, socket.raw ? 1 : 0, &identifier, &sequence, &ttl, &from, &kernelReceived)
             let receivedAt = pm_monotonic_ns()
             guard result >= 0 else { return }
             guard result == 1, !socket.raw || identifier == socket.identifier else { continue }
@@ -186,7 +189,9 @@ public final class ICMPProber: Prober, Sendable {
                 return entry
             }
             guard let entry else { continue }
-            var outcome = ProbeOutcome.answered(rtt: .nanoseconds(receivedAt - entry.sentAt), delay: entry.delay)
+            let timing = entry.sentAt.rtt(receivedMonotonic: receivedAt, kernelReceivedWall: kernelReceived)
+            var outcome = ProbeOutcome.answered(rtt: timing.rtt, delay: entry.delay)
+            outcome.userSpaceRTT = timing.userSpace
             if ttl >= 0 { outcome.replyTTL = Int(ttl) }
             entry.continuation.resume(returning: outcome)
         }
@@ -198,7 +203,7 @@ public final class ICMPProber: Prober, Sendable {
             return keys.compactMap { state.pending.removeValue(forKey: $0) }
         }
         for entry in expired {
-            entry.continuation.resume(returning: ProbeOutcome(result: .timeout, detail: "no echo reply within \(Duration.nanoseconds(entry.deadline - entry.sentAt))"))
+            entry.continuation.resume(returning: ProbeOutcome(result: .timeout, detail: "no echo reply within \(Duration.nanoseconds(entry.deadline - entry.sentAt.sentMonotonic))"))
         }
     }
 

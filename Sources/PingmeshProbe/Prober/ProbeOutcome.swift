@@ -19,6 +19,10 @@ public struct ProbeOutcome: Sendable, Equatable {
     /// The TTL (IPv4) or hop limit (IPv6) the reply arrived with, where the prober sees it (ICMP):
     /// a change means the path changed.
     public var replyTTL: Int?
+    /// The RTT as user space saw it (the send call to the reader's wake-up), set when `rtt` came
+    /// from the kernel's receive timestamp instead (UDP and ICMP); the difference is the
+    /// scheduling delay the kernel timestamp keeps out of the measurement.
+    public var userSpaceRTT: Duration?
     /// How long the responder held the probe (UDP echo: its receive to its send), when it says.
     public var responderDwell: Duration?
     /// An HTTP probe's phases and status.

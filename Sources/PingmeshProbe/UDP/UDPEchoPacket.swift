@@ -50,6 +50,25 @@ public struct UDPEchoPacket: Sendable, Equatable {
         responderSentNanoseconds = replied
     }
 
+    /// Reads a packet from raw bytes, as `init(peeking:)` does from a buffer.
+    public init?(bytes: UnsafeRawBufferPointer) {
+        guard bytes.count >= Self.headerBytes else { return nil }
+        func integer<T: FixedWidthInteger>(at offset: Int, as: T.Type) -> T {
+            T(bigEndian: bytes.loadUnaligned(fromByteOffset: offset, as: T.self))
+        }
+        guard integer(at: 0, as: UInt32.self) == Self.magic, let type = PacketType(rawValue: bytes[4]) else { return nil }
+        self.init(type: type, proberID: integer(at: 8, as: UInt32.self), sequence: integer(at: 12, as: UInt64.self), sentNanoseconds: integer(at: 20, as: UInt64.self))
+        responderReceivedNanoseconds = integer(at: 28, as: UInt64.self)
+        responderSentNanoseconds = integer(at: 36, as: UInt64.self)
+    }
+
+    /// The packet as bytes: the header, then zero padding up to `totalBytes`.
+    public func bytes(totalBytes: Int = headerBytes) -> [UInt8] {
+        var buffer = ByteBuffer()
+        write(to: &buffer, totalBytes: totalBytes)
+        return Array(buffer.readableBytesView)
+    }
+
     /// Writes the header, then zero padding up to `totalBytes` (at least the header).
     public func write(to buffer: inout ByteBuffer, totalBytes: Int = headerBytes) {
         buffer.writeInteger(Self.magic)

@@ -1,183 +1,224 @@
+import CPingmeshLinux
+import Foundation
 import NIOCore
-import NIOPosix
 import PingmeshModel
 import Synchronization
 
-/// UDP echo probes (`UDPEchoPacket`) through one shared socket per local address, replies matched
-/// by prober id and sequence number. A socket per target would wake every socket for every reply;
-/// one socket and a table of pending probes costs one wake-up per reply however many targets.
-/// Send and receive times are taken on the socket's event loop. A reply that never comes is a
-/// timeout: an unconnected socket does not see ICMP port-unreachable, so a closed port is loss.
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// UDP echo probes (`UDPEchoPacket`) through one shared socket per local address, source port and
+/// DSCP, replies matched by prober id and sequence number. A socket per target would wake every
+/// socket for every reply; one socket and a table of pending probes costs one wake-up per reply
+/// however many targets. One thread waits on all sockets (epoll), reads replies and expires
+/// probes at their deadlines. The RTT runs from right before `sendto` to the kernel's receive
+/// timestamp of the reply (`KernelReceiveTime`), or to the read where the kernel gives none.
+/// A reply that never comes is a timeout: an unconnected socket does not see ICMP port
+/// unreachable, so a closed port is loss.
 public final class UDPProber: Prober, Sendable {
     public let kind = ProbeKind.udp
-    private let group: any EventLoopGroup
     /// Tells this prober's replies from another's arriving at the same port (e.g. after a restart).
     private let proberID = UInt32.random(in: 1...UInt32.max)
-    private let sequence = Atomic<UInt64>(0)
-    private let sockets = Mutex<[String: EventLoopFuture<UDPProbeSocket>]>([:])
+    private let epoll: Int32
+    private let state = Mutex(State())
+    /// The reader thread's receive buffer; only that thread touches it.
+    private nonisolated(unsafe) let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 8)
 
-    public init(group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
-        self.group = group
+    private struct Socket: Sendable {
+        var fd: Int32
+        var localPort: Int?
     }
-
-    public func probe(_ request: ProbeRequest) async -> ProbeOutcome {
-        guard request.payloadBytes <= 65_507 - UDPEchoPacket.headerBytes else {
-            return ProbeOutcome(result: .error, detail: "payload of \(request.payloadBytes) bytes does not fit a UDP datagram")
-        }
-        let socket: UDPProbeSocket
-        do {
-            socket = try await self.socket(for: request).get()
-        } catch {
-            return ProbeOutcome(result: ErrorClassification.classify(error), detail: "udp socket: \(error)")
-        }
-        let number = sequence.wrappingAdd(1, ordering: .relaxed).newValue
-        return await withCheckedContinuation { continuation in
-            socket.send(request, proberID: proberID, sequence: number, continuation: continuation)
-        }
-    }
-
-    /// Closes the sockets; probes in flight end as errors.
-    public func shutdown() async {
-        let all = sockets.withLock { sockets in
-            defer { sockets.removeAll() }
-            return Array(sockets.values)
-        }
-        for future in all { try? await future.get().channel.close() }
-    }
-
-    /// The shared socket for the request's local address (the wildcard of its family by default)
-    /// and source port: a kernel-chosen one, or one of the pinglist's rotation (ECMP paths), each
-    /// its own socket.
-    private func socket(for request: ProbeRequest) -> EventLoopFuture<UDPProbeSocket> {
-        let bindAddress: SocketAddress
-        do {
-            if let source = request.sourceAddress {
-                bindAddress = try SocketAddress(ipAddress: source.ipAddress ?? "", port: source.port ?? 0)
-            } else {
-                bindAddress = try SocketAddress(ipAddress: request.address.protocol == .inet6 ? "::" : "0.0.0.0", port: 0)
-            }
-        } catch {
-            return group.next().makeFailedFuture(error)
-        }
-        // One socket per DSCP too: the marking is the socket's.
-        let key = "\(bindAddress.ipAddress ?? "?") \(bindAddress.port ?? 0) \(request.dscp ?? -1)"
-        let (future, isNew) = sockets.withLock { sockets in
-            if let existing = sockets[key] { return (existing, false) }
-            let made = UDPProbeSocket.bind(to: bindAddress, dscp: request.dscp, group: group)
-            sockets[key] = made
-            return (made, true)
-        }
-        // A socket that failed to bind is not kept: the next probe tries again. (Registered
-        // outside the lock: a callback may run at once.)
-        if isNew { future.whenFailure { [weak self] _ in _ = self?.sockets.withLock { $0.removeValue(forKey: key) } } }
-        return future
-    }
-}
-
-/// One bound socket and its pending probes. The table is touched only on the channel's event
-/// loop, which is what makes the class safe to share.
-final class UDPProbeSocket: @unchecked Sendable {
-    let channel: any Channel
-    private let handler: UDPProbeHandler
-
-    private init(channel: any Channel, handler: UDPProbeHandler) {
-        self.channel = channel
-        self.handler = handler
-    }
-
-    static func bind(to address: SocketAddress, dscp: Int? = nil, group: any EventLoopGroup) -> EventLoopFuture<UDPProbeSocket> {
-        let handler = UDPProbeHandler()
-        var bootstrap = DatagramBootstrap(group: group)
-            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
-            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
-        if let dscp { bootstrap = bootstrap.channelOption(DSCPOption.option(for: address), value: DSCPOption.value(dscp)) }
-        return bootstrap
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture { try channel.pipeline.syncOperations.addHandler(handler) }
-            }
-            .bind(to: address)
-            .map { UDPProbeSocket(channel: $0, handler: handler) }
-    }
-
-    func send(_ request: ProbeRequest, proberID: UInt32, sequence: UInt64, continuation: CheckedContinuation<ProbeOutcome, Never>) {
-        channel.eventLoop.execute { [channel, handler] in
-            handler.send(request, proberID: proberID, sequence: sequence, channel: channel, continuation: continuation)
-        }
-    }
-}
-
-/// Sends requests and matches replies, on the event loop.
-final class UDPProbeHandler: ChannelInboundHandler, @unchecked Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    typealias OutboundOut = AddressedEnvelope<ByteBuffer>
 
     private struct Pending {
         var continuation: CheckedContinuation<ProbeOutcome, Never>
-        var sentAt: NIODeadline
+        var sentAt: KernelReceiveTime
+        var deadline: Int64
+        var timeout: Duration
         var delay: Duration
-        var proberID: UInt32
-        var timeout: Scheduled<Void>?
+        var sourcePort: Int?
     }
 
-    private var pending: [UInt64: Pending] = [:]
+    private struct State {
+        var sockets: [String: Socket] = [:]
+        var pending: [UInt64: Pending] = [:]
+        var sequence: UInt64 = 0
+        var readerStarted = false
+        var stopped = false
+    }
 
-    func send(
-        _ request: ProbeRequest, proberID: UInt32, sequence: UInt64, channel: any Channel, continuation: CheckedContinuation<ProbeOutcome, Never>
-    ) {
-        let loop = channel.eventLoop
-        var buffer = channel.allocator.buffer(capacity: UDPEchoPacket.headerBytes + request.payloadBytes)
-        let sentAt = NIODeadline.now()
-        UDPEchoPacket(type: .request, proberID: proberID, sequence: sequence, sentNanoseconds: sentAt.uptimeNanoseconds)
-            .write(to: &buffer, totalBytes: UDPEchoPacket.headerBytes + request.payloadBytes)
-        var entry = Pending(continuation: continuation, sentAt: sentAt, delay: request.delay, proberID: proberID)
-        entry.timeout = loop.scheduleTask(in: .nanoseconds(Int64(request.timeout.nanoseconds))) { [self] in
-            finish(sequence, ProbeOutcome(result: .timeout, detail: "no echo within \(request.timeout)"))
+    public init() {
+        epoll = pm_epoll_create()
+    }
+
+    deinit {
+        for socket in state.withLock({ $0.sockets.values }) { close(socket.fd) }
+        if epoll >= 0 { close(epoll) }
+        receiveBuffer.deallocate()
+    }
+
+    /// Stops the reader; probes in flight end as errors and later probes fail at once.
+    public func shutdown() async {
+        let waiting = state.withLock { state in
+            state.stopped = true
+            defer { state.pending.removeAll() }
+            return Array(state.pending.values)
         }
-        pending[sequence] = entry
-        let promise = loop.makePromise(of: Void.self)
-        promise.futureResult.whenFailure { [self] error in
-            finish(sequence, ProbeOutcome(result: ErrorClassification.classify(error), detail: "udp send: \(error)"))
+        for entry in waiting { entry.continuation.resume(returning: ProbeOutcome(result: .error, detail: "udp prober shut down")) }
+    }
+
+    public func probe(_ request: ProbeRequest) async -> ProbeOutcome {
+        let totalBytes = UDPEchoPacket.headerBytes + request.payloadBytes
+        guard totalBytes <= 65_507 else {
+            return ProbeOutcome(result: .error, detail: "payload of \(request.payloadBytes) bytes does not fit a UDP datagram")
         }
-        channel.writeAndFlush(AddressedEnvelope(remoteAddress: request.address, data: buffer), promise: promise)
-    }
-
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        let receivedAt = NIODeadline.now()
-        let envelope = unwrapInboundIn(data)
-        guard let packet = UDPEchoPacket(peeking: envelope.data), packet.type == .reply,
-            let entry = pending[packet.sequence], entry.proberID == packet.proberID,
-            packet.sentNanoseconds == entry.sentAt.uptimeNanoseconds
-        else { return }
-        let rtt = Duration.nanoseconds(Int64(receivedAt.uptimeNanoseconds - entry.sentAt.uptimeNanoseconds))
-        var outcome = ProbeOutcome.answered(rtt: rtt, delay: entry.delay)
-        if packet.responderSentNanoseconds >= packet.responderReceivedNanoseconds {
-            outcome.responderDwell = .nanoseconds(Int64(packet.responderSentNanoseconds - packet.responderReceivedNanoseconds))
+        let socket: Socket
+        do {
+            socket = try self.socket(for: request)
+        } catch {
+            return ProbeOutcome(result: ErrorClassification.classify(errno: error.code), detail: "udp socket: \(error)")
         }
-        finish(packet.sequence, outcome)
+        return await withCheckedContinuation { continuation in
+            // The table entry first (a loopback reply can beat sendto's return), the send time
+            // last, so the wait for the lock is not counted in the RTT.
+            let sent: (UInt64, KernelReceiveTime)? = state.withLock { state in
+                guard !state.stopped else { return nil }
+                state.sequence &+= 1
+                let sentAt = KernelReceiveTime(sentWall: pm_realtime_ns(), sentMonotonic: pm_monotonic_ns())
+                state.pending[state.sequence] = Pending(
+                    continuation: continuation, sentAt: sentAt, deadline: sentAt.sentMonotonic + request.timeout.nanoseconds,
+                    timeout: request.timeout, delay: request.delay, sourcePort: socket.localPort)
+                return (state.sequence, sentAt)
+            }
+            guard let (sequence, sentAt) = sent else {
+                continuation.resume(returning: ProbeOutcome(result: .error, detail: "udp prober shut down"))
+                return
+            }
+            let packet = UDPEchoPacket(type: .request, proberID: proberID, sequence: sequence, sentNanoseconds: UInt64(sentAt.sentMonotonic))
+                .bytes(totalBytes: totalBytes)
+            let result = packet.withUnsafeBytes { bytes in
+                request.address.withSockAddr { address, length in
+                    pm_udp_send(socket.fd, bytes.baseAddress, Int32(bytes.count), address, socklen_t(length))
+                }
+            }
+            if result != 0 {
+                let code = errno
+                finish(sequence, ProbeOutcome(result: ErrorClassification.classify(errno: code), detail: "udp send: \(String(cString: strerror(code)))"))
+            }
+        }
     }
 
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        // Datagram errors (ICMP reports for earlier packets) must not close the shared socket.
+    // MARK: Sockets
+
+    struct SocketError: Error, CustomStringConvertible {
+        var step: String
+        var code: Int32
+        var description: String { "\(step): \(String(cString: strerror(code)))" }
     }
 
-    func channelInactive(context: ChannelHandlerContext) {
-        for sequence in Array(pending.keys) { finish(sequence, ProbeOutcome(result: .error, detail: "udp socket closed")) }
+    /// The shared socket for the request's local address (the wildcard of its family by default),
+    /// source port (kernel-chosen, or one of the pinglist's rotation: ECMP paths) and DSCP (the
+    /// marking is the socket's).
+    private func socket(for request: ProbeRequest) throws(SocketError) -> Socket {
+        let bind: SocketAddress
+        do {
+            let family6 = request.address.protocol == .inet6
+            bind = try SocketAddress(
+                ipAddress: request.sourceAddress?.ipAddress ?? (family6 ? "::" : "0.0.0.0"), port: request.sourceAddress?.port ?? 0)
+        } catch {
+            throw SocketError(step: "source address", code: EINVAL)
+        }
+        let key = "\(bind.ipAddress ?? "?") \(bind.port ?? 0) \(request.dscp ?? -1)"
+        let made: Result<(Socket, Bool), SocketError> = state.withLock { state in
+            if let existing = state.sockets[key] { return .success((existing, false)) }
+            var step: UnsafePointer<CChar>? = nil
+            let fd = bind.withSockAddr { address, length in pm_udp_probe_socket(address, socklen_t(length), Int32(request.dscp ?? -1), &step) }
+            guard fd >= 0 else { return .failure(SocketError(step: step.map { String(cString: $0) } ?? "socket", code: errno)) }
+            guard pm_epoll_add(epoll, fd, PM_EPOLLIN, UInt64(fd)) == 0 else {
+                let code = errno
+                close(fd)
+                return .failure(SocketError(step: "epoll_ctl", code: code))
+            }
+            let port = Int(pm_local_port(fd))
+            let socket = Socket(fd: fd, localPort: port > 0 ? port : nil)
+            state.sockets[key] = socket
+            defer { state.readerStarted = true }
+            return .success((socket, !state.readerStarted))
+        }
+        let (socket, startReader) = try made.get()
+        if startReader { self.startReader() }
+        return socket
     }
 
-    /// The port probes leave from, reported with each outcome: per-port loss buckets tell ECMP
-    /// paths apart.
-    private var localPort: Int?
+    // MARK: Reading replies
 
-    func channelActive(context: ChannelHandlerContext) {
-        localPort = context.channel.localAddress?.port
-        context.fireChannelActive()
+    private func startReader() {
+        let thread = Thread { [weak self] in
+            while let self, self.readOnce() {}
+        }
+        thread.name = "pingmesh-udp"
+        // Not kept: it ends by itself once the prober is shut down or gone.
+        thread.start()
+    }
+
+    /// One wait for replies, then expiry; false once stopped.
+    private func readOnce() -> Bool {
+        let now = pm_monotonic_ns()
+        let (stopped, nearest) = state.withLock { state in (state.stopped, state.pending.values.map(\.deadline).min()) }
+        if stopped { return false }
+        let wait = nearest.map { Int32(clamping: max(1, min(100, ($0 - now) / 1_000_000 + 1))) } ?? 100
+        var keys = [UInt64](repeating: 0, count: 16)
+        var events = [UInt32](repeating: 0, count: 16)
+        let count = pm_epoll_wait(epoll, &keys, &events, 16, wait)
+        for index in 0..<Int(max(count, 0)) { drain(Int32(truncatingIfNeeded: keys[index])) }
+        expire(now: pm_monotonic_ns())
+        return true
+    }
+
+    private func drain(_ fd: Int32) {
+        var from = sockaddr_storage()
+        var kernelReceived: Int64 = 0
+        while true {
+            let length = pm_udp_receive(fd, receiveBuffer.baseAddress, Int32(receiveBuffer.count), &from, &kernelReceived)
+            let receivedAt = pm_monotonic_ns()
+            guard length >= 0 else { return }
+            guard let packet = UDPEchoPacket(bytes: UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<Int(length)])), packet.type == .reply,
+                packet.proberID == proberID
+            else { continue }
+            let entry: Pending? = state.withLock { state in
+                guard let entry = state.pending[packet.sequence], packet.sentNanoseconds == UInt64(entry.sentAt.sentMonotonic) else { return nil }
+                state.pending[packet.sequence] = nil
+                return entry
+            }
+            // Not pending: a duplicate, or a reply after its timeout; neither is counted twice.
+            guard let entry else { continue }
+            let timing = entry.sentAt.rtt(receivedMonotonic: receivedAt, kernelReceivedWall: kernelReceived)
+            var outcome = ProbeOutcome.answered(rtt: timing.rtt, delay: entry.delay)
+            outcome.userSpaceRTT = timing.userSpace
+            outcome.sourcePort = entry.sourcePort
+            if packet.responderSentNanoseconds >= packet.responderReceivedNanoseconds {
+                outcome.responderDwell = .nanoseconds(Int64(packet.responderSentNanoseconds - packet.responderReceivedNanoseconds))
+            }
+            entry.continuation.resume(returning: outcome)
+        }
+    }
+
+    private func expire(now: Int64) {
+        let expired = state.withLock { state in
+            let keys = state.pending.filter { $0.value.deadline <= now }.map(\.key)
+            return keys.compactMap { state.pending.removeValue(forKey: $0) }
+        }
+        for entry in expired {
+            var outcome = ProbeOutcome(result: .timeout, detail: "no echo within \(entry.timeout)")
+            outcome.sourcePort = entry.sourcePort
+            entry.continuation.resume(returning: outcome)
+        }
     }
 
     private func finish(_ sequence: UInt64, _ outcome: ProbeOutcome) {
-        guard let entry = pending.removeValue(forKey: sequence) else { return }
-        entry.timeout?.cancel()
+        guard let entry = state.withLock({ $0.pending.removeValue(forKey: sequence) }) else { return }
         var outcome = outcome
-        outcome.sourcePort = localPort
+        outcome.sourcePort = entry.sourcePort
         entry.continuation.resume(returning: outcome)
     }
 }
