@@ -12,6 +12,7 @@ import PingmeshProbe
 // pingmesh-bench analysis [--faults 210] [--healthy 100] [--timing-runs 5]
 // pingmesh-bench tasks [--agents 1000] [--runs 5]
 // pingmesh-bench fanout --kind udp|icmp [--targets 1000] [--seconds 60] [--interval 1]
+// pingmesh-bench datagram --kind udp|icmp --target IP[:PORT] [--duration 5] [--concurrency 16]
 // pingmesh-bench load [--binary PATH] [--agents 1000] [--peers 300] [--seconds 600]
 //
 // plan: computes the controller's whole probe plan for a generated topology (every agent's
@@ -89,6 +90,11 @@ if CommandLine.arguments.dropFirst().first == "tasks" {
 
 if CommandLine.arguments.dropFirst().first == "fanout" {
     try await FanOutBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "datagram" {
+    try await DatagramBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
     exit(0)
 }
 

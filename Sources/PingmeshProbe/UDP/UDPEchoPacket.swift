@@ -69,6 +69,15 @@ public struct UDPEchoPacket: Sendable, Equatable {
         return Array(buffer.readableBytesView)
     }
 
+    /// Fills in a request's sequence number and send time in bytes made by `bytes(totalBytes:)`.
+    public static func stamp(_ bytes: inout [UInt8], sequence: UInt64, sentNanoseconds: UInt64) {
+        for index in 0..<8 {
+            let shift = UInt64(56 - 8 * index)
+            bytes[12 + index] = UInt8(truncatingIfNeeded: sequence >> shift)
+            bytes[20 + index] = UInt8(truncatingIfNeeded: sentNanoseconds >> shift)
+        }
+    }
+
     /// Writes the header, then zero padding up to `totalBytes` (at least the header).
     public func write(to buffer: inout ByteBuffer, totalBytes: Int = headerBytes) {
         buffer.writeInteger(Self.magic)

@@ -78,6 +78,8 @@ public final class UDPProber: Prober, Sendable {
         } catch {
             return ProbeOutcome(result: ErrorClassification.classify(errno: error.code), detail: "udp socket: \(error)")
         }
+        // Built before the send time is read; only the sequence and the time are filled in after.
+        var packet = UDPEchoPacket(type: .request, proberID: proberID, sequence: 0, sentNanoseconds: 0).bytes(totalBytes: totalBytes)
         return await withCheckedContinuation { continuation in
             // The table entry first (a loopback reply can beat sendto's return), the send time
             // last, so the wait for the lock is not counted in the RTT.
@@ -94,8 +96,7 @@ public final class UDPProber: Prober, Sendable {
                 continuation.resume(returning: ProbeOutcome(result: .error, detail: "udp prober shut down"))
                 return
             }
-            let packet = UDPEchoPacket(type: .request, proberID: proberID, sequence: sequence, sentNanoseconds: UInt64(sentAt.sentMonotonic))
-                .bytes(totalBytes: totalBytes)
+            UDPEchoPacket.stamp(&packet, sequence: sequence, sentNanoseconds: UInt64(sentAt.sentMonotonic))
             let result = packet.withUnsafeBytes { bytes in
                 request.address.withSockAddr { address, length in
                     pm_udp_send(socket.fd, bytes.baseAddress, Int32(bytes.count), address, socklen_t(length))
