@@ -15,6 +15,7 @@ struct ProbeReport {
         if let port = outcome.sourcePort { text += " sport=\(port)" }
         text += " \(outcome.result.rawValue)"
         if let rtt = outcome.rtt { text += " rtt=\(milliseconds(rtt)) ms" }
+        if let userSpace = outcome.userSpaceRTT { text += " user_space_rtt=\(milliseconds(userSpace)) ms" }
         if let ttl = outcome.replyTTL { text += " ttl=\(ttl)" }
         if let offset = outcome.clockOffset { text += " offset=\(milliseconds(offset)) ms" }
         if let dwell = outcome.responderDwell { text += " dwell=\(milliseconds(dwell)) ms" }
@@ -74,6 +75,8 @@ struct ProbeReport {
             var seq: Int
             var result: String
             var rtt_seconds: Double?
+            /// UDP and ICMP: the RTT as user space saw it, when `rtt_seconds` ended at the kernel's stamp.
+            var user_space_rtt_seconds: Double?
             var connect_rtt_seconds: Double?
             var source_port: Int?
             var clock_offset_seconds: Double?
@@ -103,7 +106,7 @@ struct ProbeReport {
             probes: outcomes.enumerated().map { index, outcome in
                 Probe(
                     seq: index + 1, result: outcome.result.rawValue, rtt_seconds: outcome.rtt?.seconds,
-                    connect_rtt_seconds: outcome.connectRTT?.seconds, source_port: outcome.sourcePort,
+                    user_space_rtt_seconds: outcome.userSpaceRTT?.seconds, connect_rtt_seconds: outcome.connectRTT?.seconds, source_port: outcome.sourcePort,
                     clock_offset_seconds: outcome.clockOffset?.seconds, detail: outcome.detail,
                     http: outcome.httpPhases.map { phases in
                         let timed = phases.named.compactMap { name, value in value.map { (name, $0.seconds) } }

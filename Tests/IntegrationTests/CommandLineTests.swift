@@ -72,6 +72,21 @@ struct CommandLineTests {
         #expect(badCount.status == 2 && badCount.stderr.contains("--count"))
     }
 
+    @Test("probe icmp --json: the RTT ends at the kernel's receive stamp, the user-space RTT of the same reply beside it")
+    func probeKernelTimestamps() async throws {
+        guard let binary else { return }
+        let result = try await Command.run(binary, ["probe", "icmp", "127.0.0.1", "--count", "1", "--json"])
+        guard result.status == 0 else {
+            print("skipped: ICMP probes cannot run here (\(result.stderr.prefix(200)))")
+            return
+        }
+        let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
+        let probe = try #require((document?["probes"] as? [[String: Any]])?.first)
+        let rtt = try #require(probe["rtt_seconds"] as? Double)
+        let userSpace = try #require(probe["user_space_rtt_seconds"] as? Double, "no kernel receive timestamp: \(probe)")
+        #expect(rtt > 0 && rtt <= userSpace)
+    }
+
     @Test("agent: bad upload options are refused, each error naming its option")
     func agentRefusesBadUploadOptions() async throws {
         guard let binary else { return }

@@ -64,9 +64,18 @@ public struct UDPEchoPacket: Sendable, Equatable {
 
     /// The packet as bytes: the header, then zero padding up to `totalBytes`.
     public func bytes(totalBytes: Int = headerBytes) -> [UInt8] {
-        var buffer = ByteBuffer()
-        write(to: &buffer, totalBytes: totalBytes)
-        return Array(buffer.readableBytesView)
+        var bytes = [UInt8](repeating: 0, count: max(totalBytes, Self.headerBytes))
+        func put<T: FixedWidthInteger>(_ value: T, at offset: Int) {
+            withUnsafeBytes(of: value.bigEndian) { bytes.replaceSubrange(offset..<offset + $0.count, with: $0) }
+        }
+        put(Self.magic, at: 0)
+        bytes[4] = type.rawValue
+        put(proberID, at: 8)
+        put(sequence, at: 12)
+        put(sentNanoseconds, at: 20)
+        put(responderReceivedNanoseconds, at: 28)
+        put(responderSentNanoseconds, at: 36)
+        return bytes
     }
 
     /// Fills in a request's sequence number and send time in bytes made by `bytes(totalBytes:)`.

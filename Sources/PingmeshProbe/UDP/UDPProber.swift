@@ -24,6 +24,9 @@ public final class UDPProber: Prober, Sendable {
     private let state = Mutex(State())
     /// The reader thread's receive buffer; only that thread touches it.
     private nonisolated(unsafe) let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 8)
+    /// The reader thread's epoll event arrays; only that thread touches them.
+    private nonisolated(unsafe) let readyKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
+    private nonisolated(unsafe) let readyEvents = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
 
     private struct Socket: Sendable {
         var fd: Int32
@@ -39,8 +42,15 @@ public final class UDPProber: Prober, Sendable {
         var sourcePort: Int?
     }
 
+    /// What makes probes share a socket. Hashed per probe, so no text is built for it.
+    private struct SocketKey: Hashable {
+        var inet6: Bool
+        var source: SocketAddress?
+        var dscp: Int?
+    }
+
     private struct State {
-        var sockets: [String: Socket] = [:]
+        var sockets: [SocketKey: Socket] = [:]
         var pending: [UInt64: Pending] = [:]
         var sequence: UInt64 = 0
         var readerStarted = false
@@ -55,6 +65,8 @@ public final class UDPProber: Prober, Sendable {
         for socket in state.withLock({ $0.sockets.values }) { close(socket.fd) }
         if epoll >= 0 { close(epoll) }
         receiveBuffer.deallocate()
+        readyKeys.deallocate()
+        readyEvents.deallocate()
     }
 
     /// Stops the reader; probes in flight end as errors and later probes fail at once.
@@ -121,16 +133,17 @@ public final class UDPProber: Prober, Sendable {
     /// source port (kernel-chosen, or one of the pinglist's rotation: ECMP paths) and DSCP (the
     /// marking is the socket's).
     private func socket(for request: ProbeRequest) throws(SocketError) -> Socket {
+        let key = SocketKey(inet6: request.address.protocol == .inet6, source: request.sourceAddress, dscp: request.dscp)
+        if let existing = state.withLock({ $0.sockets[key] }) { return existing }
         let bind: SocketAddress
         do {
-            let family6 = request.address.protocol == .inet6
             bind = try SocketAddress(
-                ipAddress: request.sourceAddress?.ipAddress ?? (family6 ? "::" : "0.0.0.0"), port: request.sourceAddress?.port ?? 0)
+                ipAddress: request.sourceAddress?.ipAddress ?? (key.inet6 ? "::" : "0.0.0.0"), port: request.sourceAddress?.port ?? 0)
         } catch {
             throw SocketError(step: "source address", code: EINVAL)
         }
-        let key = "\(bind.ipAddress ?? "?") \(bind.port ?? 0) \(request.dscp ?? -1)"
         let made: Result<(Socket, Bool), SocketError> = state.withLock { state in
+            // Another probe may have made it since the look above.
             if let existing = state.sockets[key] { return .success((existing, false)) }
             var step: UnsafePointer<CChar>? = nil
             let fd = bind.withSockAddr { address, length in pm_udp_probe_socket(address, socklen_t(length), Int32(request.dscp ?? -1), &step) }
@@ -168,10 +181,8 @@ public final class UDPProber: Prober, Sendable {
         let (stopped, nearest) = state.withLock { state in (state.stopped, state.pending.values.map(\.deadline).min()) }
         if stopped { return false }
         let wait = nearest.map { Int32(clamping: max(1, min(100, ($0 - now) / 1_000_000 + 1))) } ?? 100
-        var keys = [UInt64](repeating: 0, count: 16)
-        var events = [UInt32](repeating: 0, count: 16)
-        let count = pm_epoll_wait(epoll, &keys, &events, 16, wait)
-        for index in 0..<Int(max(count, 0)) { drain(Int32(truncatingIfNeeded: keys[index])) }
+        let count = pm_epoll_wait(epoll, readyKeys, readyEvents, 64, wait)
+        for index in 0..<Int(max(count, 0)) { drain(Int32(truncatingIfNeeded: readyKeys[index])) }
         expire(now: pm_monotonic_ns())
         return true
     }
