@@ -13,12 +13,12 @@
 # use the same kind of socket. Loopback only.
 #
 # Environment: BENCH_SECONDS [5] per run, BENCH_REPS [3] alternating repetitions,
-# BENCH_CONCURRENCY [16] (a power of two), BENCH_PORT [19555], BENCH_SKIP_BUILD=1 reuses .build-bench.
+# BENCH_CONCURRENCY [64] (a power of two), BENCH_PORT [19555], BENCH_SKIP_BUILD=1 reuses .build-bench.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SECONDS_PER_RUN=${BENCH_SECONDS:-5}
 REPS=${BENCH_REPS:-3}
-CONCURRENCY=${BENCH_CONCURRENCY:-16}
+CONCURRENCY=${BENCH_CONCURRENCY:-64}
 PORT=${BENCH_PORT:-19555}
 SCRATCH=.build-bench
 RAW="$SCRATCH/raw_datagram"

@@ -32,7 +32,7 @@ public final class ICMPProber: Prober, Sendable {
     }
 
     private struct Pending {
-        var continuation: CheckedContinuation<ProbeOutcome, Never>
+        var continuation: UnsafeContinuation<ProbeOutcome, Never>
         var sentAt: KernelReceiveTime
         var deadline: Int64
         var delay: Duration
@@ -111,7 +111,7 @@ public final class ICMPProber: Prober, Sendable {
         guard request.payloadBytes <= 65_507 - 8 else {
             return ProbeOutcome(result: .error, detail: "payload of \(request.payloadBytes) bytes does not fit an ICMP echo")
         }
-        return await withCheckedContinuation { continuation in
+        return await withUnsafeContinuation { continuation in
             // Reserve a sequence number not in flight, and the table entry, before sending; the
             // send time is read last, so the wait for the lock is not counted in the RTT.
             let key: UInt32? = state.withLock { state in
@@ -158,7 +158,7 @@ public final class ICMPProber: Prober, Sendable {
     /// One wait for replies, then expiry; false once stopped.
     private func readOnce() -> Bool {
         let now = pm_monotonic_ns()
-        let (stopped, nearest) = state.withLock { state in (state.stopped, state.pending.values.map(\.deadline).min()) }
+        let (stopped, nearest) = state.withLock { state in (state.stopped, state.pending.values.lazy.map(\.deadline).min()) }
         if stopped { return false }
         let wait = nearest.map { Int32(clamping: max(1, min(100, ($0 - now) / 1_000_000 + 1))) } ?? 100
         let ordered = sockets.values.sorted { $0.index < $1.index }
@@ -166,7 +166,9 @@ public final class ICMPProber: Prober, Sendable {
         var ready = [Int32](repeating: 0, count: fds.count)
         _ = pm_poll_readable(&fds, Int32(fds.count), wait, &ready)
         for (socket, isReady) in zip(ordered, ready) where isReady != 0 { drain(socket) }
-        expire(now: pm_monotonic_ns())
+        // Expiry walks the whole table; only when the nearest deadline has passed.
+        let after = pm_monotonic_ns()
+        if let nearest, nearest <= after { expire(now: after) }
         return true
     }
 

@@ -34,7 +34,7 @@ public final class UDPProber: Prober, Sendable {
     }
 
     private struct Pending {
-        var continuation: CheckedContinuation<ProbeOutcome, Never>
+        var continuation: UnsafeContinuation<ProbeOutcome, Never>
         var sentAt: KernelReceiveTime
         var deadline: Int64
         var timeout: Duration
@@ -92,7 +92,7 @@ public final class UDPProber: Prober, Sendable {
         }
         // Built before the send time is read; only the sequence and the time are filled in after.
         var packet = UDPEchoPacket(type: .request, proberID: proberID, sequence: 0, sentNanoseconds: 0).bytes(totalBytes: totalBytes)
-        return await withCheckedContinuation { continuation in
+        return await withUnsafeContinuation { continuation in
             // The table entry first (a loopback reply can beat sendto's return), the send time
             // last, so the wait for the lock is not counted in the RTT.
             let sent: (UInt64, KernelReceiveTime)? = state.withLock { state in
@@ -178,12 +178,14 @@ public final class UDPProber: Prober, Sendable {
     /// One wait for replies, then expiry; false once stopped.
     private func readOnce() -> Bool {
         let now = pm_monotonic_ns()
-        let (stopped, nearest) = state.withLock { state in (state.stopped, state.pending.values.map(\.deadline).min()) }
+        let (stopped, nearest) = state.withLock { state in (state.stopped, state.pending.values.lazy.map(\.deadline).min()) }
         if stopped { return false }
         let wait = nearest.map { Int32(clamping: max(1, min(100, ($0 - now) / 1_000_000 + 1))) } ?? 100
         let count = pm_epoll_wait(epoll, readyKeys, readyEvents, 64, wait)
         for index in 0..<Int(max(count, 0)) { drain(Int32(truncatingIfNeeded: readyKeys[index])) }
-        expire(now: pm_monotonic_ns())
+        // Expiry walks the whole table; only when the nearest deadline has passed.
+        let after = pm_monotonic_ns()
+        if let nearest, nearest <= after { expire(now: after) }
         return true
     }
 
