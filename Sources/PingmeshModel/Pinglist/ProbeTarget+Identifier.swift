@@ -14,7 +14,7 @@ extension ProbeTarget {
 extension DNSProbeOptions {
     /// `?name=www.example.com&type=AAAA`, plus `&transport=tcp` when not the default UDP. The name
     /// is lower-cased without its trailing dot, so spellings of one question give one id.
-    var targetIDQuery: String {
+    public var targetIDQuery: String {
         var name = queryName.lowercased()
         if name.count > 1, name.hasSuffix(".") { name.removeLast() }
         var query = "?name=\(name)&type=\(queryType.name)"
