@@ -61,6 +61,13 @@ struct ProbeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let resolved = await TargetResolver(supportedKinds: Self.kinds).resolve(plan.pinglist)
+        if let unresolved = resolved.unresolved.first, let outcome = unresolved.unresolvedOutcome {
+            // Nothing to send: one result, as the agent records each round for such a name.
+            if !json { print(ProbeReport.line(sequence: 1, target: unresolved, outcome: outcome)) }
+            let report = ProbeReport(target: unresolved, outcomes: [outcome])
+            print(json ? try report.json() : report.summary)
+            throw ExitCode.failure
+        }
         guard let scheduled = resolved.targets.first else {
             let reason = resolved.skipped.first?.reason ?? "no target"
             FileHandle.standardError.write(Data("target: \(reason)\n".utf8))

@@ -50,7 +50,14 @@ struct ProbeReport {
             text += "\(Self.milliseconds(percentile(0.99)))/\(Self.milliseconds(high)) ms, jitter \(Self.milliseconds(.seconds(variance.squareRoot()))) ms"
         }
         text += Self.offsetSummary(outcomes)
-        return text + httpSummary
+        return text + resolveSummary + httpSummary
+    }
+
+    /// For a named target: how long its name took to resolve, a phase of its own, before and
+    /// outside the probes' RTTs.
+    private var resolveSummary: String {
+        guard let time = target.resolveTime else { return "" }
+        return "\nresolve \(Self.milliseconds(time)) ms (\(target.target.host)\(target.unresolvedReason == nil ? "" : ", failed"))"
     }
 
     /// For HTTP: each phase's median over the answered probes, and the certificate's expiry.
@@ -93,7 +100,10 @@ struct ProbeReport {
         struct Document: Encodable {
             var kind: String
             var target: String
-            var address: String
+            /// Absent when the name did not resolve.
+            var address: String?
+            /// How long the host name took to resolve; absent for a literal address.
+            var resolve_seconds: Double?
             var sent: Int
             var answered: Int
             var loss_ratio: Double
@@ -101,7 +111,8 @@ struct ProbeReport {
         }
         let document = Document(
             kind: target.target.kind.rawValue, target: HostPort.join(target.target.host, target.target.port),
-            address: Self.address(target), sent: outcomes.count, answered: answered,
+            address: target.unresolvedReason == nil ? Self.address(target) : nil, resolve_seconds: target.resolveTime?.seconds,
+            sent: outcomes.count, answered: answered,
             loss_ratio: Double(outcomes.count - answered) / Double(max(outcomes.count, 1)),
             probes: outcomes.enumerated().map { index, outcome in
                 Probe(
@@ -125,6 +136,7 @@ struct ProbeReport {
 
     /// `10.0.0.1:9301`, or the name with its address when the target was a host name.
     static func address(_ target: ScheduledTarget) -> String {
+        if target.unresolvedReason != nil { return "\(target.target.host) (no address)" }
         let ip = target.address.ipAddress ?? "?"
         // ICMP has no port.
         let resolved = target.target.kind == .icmp ? ip : HostPort.join(ip, target.address.port ?? target.target.port)

@@ -71,6 +71,18 @@ struct BlackboxProbeEndpointTests {
         let closed = try await TCPResponderHelper.freePort(host: host)
         let refused = await get("module=tcp_connect&target=\(host):\(closed)")
         #expect(refused.status == 200 && refused.text.contains("probe_success 0") && refused.text.contains(#"result="refused""#), "\(refused.text)")
+        // A host name: its lookup time, as blackbox_exporter reports it; one without an address
+        // is down with pingmesh's own class for it.
+        let named = await get("module=tcp_connect&target=localhost:\(tcp)")
+        #expect(named.text.contains("probe_dns_lookup_time_seconds "), "\(named.text)")
+        #expect(!tcpUp.text.contains("probe_dns_lookup_time_seconds"), "a literal address takes no lookup")
+        let nameless = await get("module=tcp_connect&target=nosuch.invalid:\(tcp)")
+        #expect(
+            nameless.status == 200 && nameless.text.contains("probe_success 0") && nameless.text.contains(#"pingmesh_probe_result{result="unresolved"} 1"#)
+                && nameless.text.contains("probe_dns_lookup_time_seconds "), "\(nameless.text)")
+        if let checked = try await Promtool.check(nameless.text) {
+            #expect(checked.status == 0, "promtool: \(checked.stdout)\(checked.stderr)")
+        }
 
         let bad = [
             ("module=nope&target=\(host):\(tcp)", "module: unknown module 'nope'"),

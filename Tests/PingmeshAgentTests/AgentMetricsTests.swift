@@ -33,6 +33,25 @@ struct AgentMetricsTests {
         if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
     }
 
+    @Test("two dns targets asking one server different questions have series of their own")
+    func dnsTargetsApart() async throws {
+        let metrics = AgentMetrics(kinds: [.dns])
+        func resolver(_ type: DNSRecordType) throws -> ScheduledTarget {
+            var target = ProbeTarget(name: "ns1", group: "dns", kind: .dns, host: "10.0.0.53", port: 53)
+            target.dns = DNSProbeOptions(queryName: "www.example.com", queryType: type)
+            return ScheduledTarget(target: target, address: try SocketAddress(ipAddress: "10.0.0.53", port: 53))
+        }
+        let (a, aaaa) = (try resolver(.a), try resolver(.aaaa))
+        metrics.record(ProbeOutcome(result: .timeout), for: a)
+        metrics.record(ProbeOutcome(result: .timeout), for: aaaa)
+        metrics.record(.answered(rtt: .microseconds(80), delay: .milliseconds(10)), for: a)
+        let exposition = text(metrics)
+        #expect(!exposition.contains(#"address="10.0.0.53:53?name=www.example.com&type=A""#), "A recovered")
+        #expect(exposition.contains(#"address="10.0.0.53:53?name=www.example.com&type=AAAA""#), "AAAA still fails: \(exposition)")
+        #expect(TopologyLabels.address(of: target("10.0.0.1").target) == "10.0.0.1:9301", "other kinds keep host:port")
+        if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
+    }
+
     @Test("counters and the RTT histogram per kind")
     func aggregates() {
         let metrics = AgentMetrics(kinds: [.tcp])

@@ -21,16 +21,16 @@ struct NameRefreshTests {
             calls.withLock { $0 += 1 }
             let address = answer.withLock { $0 }
             var targets: [ScheduledTarget] = []
-            var skipped: [(target: ProbeTarget, reason: String)] = []
+            var unresolved: [ScheduledTarget] = []
             for target in pinglist.targets {
                 let host = IPAddressFamily.of(literal: target.host) != nil ? target.host : address
                 if let host, let socket = try? SocketAddress(ipAddress: host, port: target.port) {
                     targets.append(ScheduledTarget(target: target, address: socket))
                 } else {
-                    skipped.append((target, "cannot resolve \(target.host)"))
+                    unresolved.append(ScheduledTarget(unresolved: target, reason: "cannot resolve \(target.host)", resolveTime: .milliseconds(1)))
                 }
             }
-            return ResolvedPinglist(pinglist: pinglist, targets: targets, skipped: skipped)
+            return ResolvedPinglist(pinglist: pinglist, targets: targets, unresolved: unresolved)
         }
     }
 
@@ -48,6 +48,27 @@ struct NameRefreshTests {
 
     static func waitForCalls(_ resolver: FakeResolver, atLeast count: Int) async throws {
         for _ in 0..<500 where resolver.calls.withLock({ $0 }) < count { try await Task.sleep(for: .milliseconds(10)) }
+    }
+
+    @Test("after a failed refresh a name that had an address keeps it; one that never had one stays unresolved")
+    func keepingLastAddresses() throws {
+        let list = try Self.pinglist(
+            "groups: [{name: g, kind: tcp, targets: [{address: svc.example, port: 443}, {address: new.example, port: 443}]}]\n")
+        let (svc, new) = (list.targets[0], list.targets[1])
+        let address = try SocketAddress(ipAddress: "10.0.0.1", port: 443)
+        let before = ResolvedPinglist(
+            pinglist: list, targets: [ScheduledTarget(target: svc, address: address, resolveTime: .milliseconds(2))],
+            unresolved: [ScheduledTarget(unresolved: new, reason: "cannot resolve new.example")])
+        let failed = ResolvedPinglist(
+            pinglist: list, targets: [],
+            unresolved: [
+                ScheduledTarget(unresolved: svc, reason: "cannot resolve svc.example"),
+                ScheduledTarget(unresolved: new, reason: "cannot resolve new.example"),
+            ])
+        let kept = NameRefresh.keepingLastAddresses(failed, from: before)
+        #expect(kept.targets.map(\.id) == [svc.id] && kept.targets.first?.address == address)
+        #expect(kept.unresolved.map(\.id) == [new.id])
+        #expect(NameRefresh.addresses(kept) == NameRefresh.addresses(before), "nothing to hand the scheduler")
     }
 
     @Test("a name whose address moves is handed to the scheduler once, with the new address; unchanged answers hand nothing")

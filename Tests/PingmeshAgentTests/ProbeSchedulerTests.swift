@@ -20,6 +20,24 @@ struct ProbeSchedulerTests {
         return (scheduler, prober, observer, task)
     }
 
+    @Test("a target whose name has no address is never probed; each round records it unresolved, at its place in the round")
+    func unresolvedRecordedEachRound() async throws {
+        var list = Fixtures.pinglist(count: 3)
+        let nameless = ProbeTarget(name: "svc", group: "g", kind: .tcp, host: "svc.invalid", port: 443, timeout: .seconds(1))
+        list.unresolved = [ScheduledTarget(unresolved: nameless, reason: "cannot resolve svc.invalid: not known")]
+        let (_, prober, observer, task) = start(list, answerAfter: .milliseconds(1))
+        await observer.waitForRounds(3)
+        task.cancel()
+        await task.value
+        let rounds = observer.rounds.count
+        let unresolved = observer.recorded.filter { $0.id == nameless.id }
+        #expect(unresolved.allSatisfy { $0.result == .unresolved })
+        #expect(unresolved.count >= 3 && unresolved.count <= rounds, "one a round: \(unresolved.count) in \(rounds) rounds")
+        #expect(!observer.sends.contains { $0.id == nameless.id }, "nothing sent to a target without an address")
+        #expect(prober.count == observer.sends.count)
+        #expect(observer.recorded.filter { $0.id != nameless.id }.allSatisfy { $0.result != .unresolved })
+    }
+
     @Test("rounds never overlap; a round longer than its interval is an overrun and the next starts at once")
     func noOverlapAndOverrun() async {
         // Every probe takes 15 s, longer than the 10 s interval.

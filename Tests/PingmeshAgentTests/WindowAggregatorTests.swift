@@ -123,6 +123,26 @@ struct WindowAggregatorTests {
         Self.expectValid([batch])
     }
 
+    @Test("unresolved rounds are counted in the window and recorded as failures with their reason; the batch is valid and survives the wire")
+    func unresolvedRounds() throws {
+        let aggregator = Self.aggregator()
+        let nameless = ProbeTarget(name: "svc", group: "g", kind: .tcp, host: "svc.invalid", port: 443)
+        let scheduled = ScheduledTarget(unresolved: nameless, reason: "cannot resolve svc.invalid: Name or service not known")
+        let outcome = try #require(scheduled.unresolvedOutcome)
+        aggregator.record(outcome, for: scheduled, sentAt: Self.at(3))
+        aggregator.record(outcome, for: scheduled, sentAt: Self.at(13))
+
+        let batch = try #require(aggregator.flush(now: Self.at(60)).first)
+        let window = try #require(batch.windows.first)
+        #expect(window.target == "tcp://svc.invalid:443" && window.counts == ResultCounts(unresolved: 2) && window.rtt.isEmpty)
+        #expect(window.ports.isEmpty, "nothing was sent from any port")
+        #expect(batch.failures.map(\.result) == [.unresolved, .unresolved])
+        #expect(batch.failures.first?.detail == "cannot resolve svc.invalid: Name or service not known")
+        Self.expectValid([batch])
+        let decoded = try JSONDecoder().decode(ResultBatch.self, from: try JSONEncoder().encode(batch))
+        #expect(decoded.windows.first?.counts.unresolved == 2 && decoded.failures.first?.result == .unresolved)
+    }
+
     @Test("ports only in windows where some probe failed")
     func portsOnlyWithFailures() throws {
         let aggregator = Self.aggregator()

@@ -21,7 +21,8 @@ struct PackedPairCellsTests {
                 default: return (1 << 40) + random.next() % 1_000
                 }
             }
-            let counts = ResultCounts(ok: value(), slow: value(), timeout: value(), refused: value(), unreachable: value(), error: value())
+            let counts = ResultCounts(
+                ok: value(), slow: value(), timeout: value(), refused: value(), unreachable: value(), error: value(), unresolved: value())
             var sketch = LatencySketch()
             for _ in 0..<(random.next() % 5) { sketch.record(microseconds: 50 + random.next() % 100_000) }
             cells.append(PackedPairCells.Cell(destination: destination, counts: counts, sketch: sketch.isEmpty ? [] : sketch.encoded()))
@@ -34,6 +35,26 @@ struct PackedPairCellsTests {
         let cells = Self.cells(count: count, seed: UInt64(count) + 11)
         let decoded = try PackedPairCells.decode(PackedPairCells.encode(cells))
         #expect(decoded == cells.sorted { $0.destination < $1.destination })
+    }
+
+    @Test("cells stored before the unresolved class read as they did, with none unresolved")
+    func cellsFromBeforeUnresolved() throws {
+        // Written by the six-class encoder: destination 5, ok 3, timeout 2, error 1, no sketch;
+        // then destination 7 (delta 2), refused 4.
+        let old: [UInt8] = [1, 5, 0b0010_0101, 3, 2, 1, 0, 2, 0b0000_1000, 4, 0]
+        #expect(
+            try PackedPairCells.decode(old) == [
+                PackedPairCells.Cell(destination: 5, counts: ResultCounts(ok: 3, timeout: 2, error: 1), sketch: []),
+                PackedPairCells.Cell(destination: 7, counts: ResultCounts(refused: 4), sketch: []),
+            ])
+        // And a cell with unresolved rounds sets bit 6, its count after the older classes'.
+        let new = PackedPairCells.encode([PackedPairCells.Cell(destination: 5, counts: ResultCounts(ok: 3, unresolved: 9), sketch: [])])
+        #expect(new == [1, 5, 0b0100_0001, 3, 9, 0])
+    }
+
+    @Test("a mask bit no result class has is an error, not a misread of every later cell")
+    func unknownClassBit() {
+        #expect(throws: StoreError.self) { try PackedPairCells.decode([UInt8]([1, 5, 0b1000_0001, 3, 7, 0])) }
     }
 
     @Test("a healthy cell costs its destination delta, two bytes of counts, a length byte and its sketch")

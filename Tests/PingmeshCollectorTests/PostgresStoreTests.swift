@@ -148,6 +148,33 @@ struct PostgresStoreTests {
         try await Self.conformance()?.compactAggregatesMatchAggregates()
     }
 
+    @Test("unresolved counts are kept at every level, by both reads")
+    func unresolvedCounts() async throws {
+        try await Self.conformance()?.unresolvedCountsKept()
+    }
+
+    @Test("a schema 3 database (pairs without unresolved) gets the column on open: old rows read with none, new ones keep theirs")
+    func addsUnresolvedColumnToSchema3() async throws {
+        guard let server = await PostgresServer.shared() else { return }
+        let url = try await server.createDatabase()
+        let minute = OldLayoutMigration.minute
+        let first = try PostgresResultStore(url: url)
+        try await first.prepare()
+        try await first.replaceAggregates(level: .tor, resolution: .minute, window: minute, with: [UnresolvedMigration.oldRow(minute: minute)])
+        await first.shutdown()
+        // As schema 3 left it: no column, version 3.
+        try await server.execute("ALTER TABLE pairs DROP COLUMN unresolved; DELETE FROM schema_version WHERE version > 3;", in: url)
+
+        for _ in 0..<2 {
+            let store = try PostgresResultStore(url: url)
+            try await store.prepare()
+            try await UnresolvedMigration.check(store, minute: minute)
+            await store.shutdown()
+        }
+        let version = try await server.execute("SELECT max(version) FROM schema_version", in: url)
+        #expect(version.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.contains("4"), "\(version)")
+    }
+
     @Test("per-port counts of one window, names resolved")
     func portRows() async throws {
         try await Self.conformance()?.portRowsOfAWindow()

@@ -23,6 +23,7 @@ struct SQLiteConformanceTests {
     @Test func retentionDeletesOnlyOldRows() async throws { try await Self.conformance().retentionDeletesOnlyOldRows() }
     @Test func restartKeepsEverything() async throws { try await Self.conformance().restartKeepsEverything() }
     @Test func concurrentPrepare() async throws { try await Self.conformance().concurrentPrepare() }
+    @Test func unresolvedCountsKept() async throws { try await Self.conformance().unresolvedCountsKept() }
     @Test func compactAggregatesMatchAggregates() async throws { try await Self.conformance().compactAggregatesMatchAggregates() }
     @Test func portRowsOfAWindow() async throws { try await Self.conformance().portRowsOfAWindow() }
 }

@@ -54,7 +54,7 @@ struct SQLiteStoreTests {
         let rows = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
         #expect(rows.map(\.rtt) == [BatchFactory.sketch(rtts)])
         let version = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 3)
+        #expect(version == 4)
         // Opening again changes nothing.
         let again = try await TemporaryStore.sqlite(at: path)
         #expect(try await again.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60).map(\.rtt) == [BatchFactory.sketch(rtts)])
@@ -68,6 +68,27 @@ struct SQLiteStoreTests {
         try await OldLayoutMigration.check(store)
         let left = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "SELECT count(*) FROM pairs WHERE level = 0 AND resolution = 0") }
         #expect(left == 0)
+    }
+
+    @Test("a schema 3 store (pairs without unresolved) gets the column on open: old rows read with none, new ones keep theirs")
+    func addsUnresolvedColumnToSchema3() async throws {
+        let path = TemporaryStore.path()
+        let minute = OldLayoutMigration.minute
+        try await TemporaryStore.sqlite(at: path).replaceAggregates(
+            level: .tor, resolution: .minute, window: minute, with: [UnresolvedMigration.oldRow(minute: minute)])
+        // As schema 3 left it: no column, user_version 3.
+        let database = try DatabaseQueue(path: path)
+        try await database.write { db in
+            try db.execute(sql: "ALTER TABLE pairs DROP COLUMN unresolved")
+            try db.execute(sql: "PRAGMA user_version = 3")
+        }
+        try await database.close()
+
+        for _ in 0..<2 {
+            try await UnresolvedMigration.check(try await TemporaryStore.sqlite(at: path), minute: minute)
+        }
+        let version = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
+        #expect(version == 4)
     }
 
     @Test("two batches for the same pair and minute add up (an agent restarted mid-window)")

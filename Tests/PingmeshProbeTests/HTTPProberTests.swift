@@ -60,6 +60,19 @@ struct HTTPProberTests {
         #expect(outcome.sourcePort != nil)
     }
 
+    @Test("the resolve phase is the request's name lookup time, outside the RTT; a literal address has none")
+    func resolvePhase() async throws {
+        let server = try await Self.server()
+        defer { server.close(promise: nil) }
+        var request = ProbeRequest(address: server.localAddress!, timeout: .seconds(2), delay: .seconds(1))
+        #expect(await HTTPProber().probe(request).httpPhases?.resolve == nil)
+        request.resolveTime = .microseconds(1234)
+        let outcome = await HTTPProber().probe(request)
+        #expect(outcome.result == .ok, "\(outcome)")
+        #expect(outcome.httpPhases?.resolve == .microseconds(1234))
+        #expect(outcome.httpPhases?.named.first?.phase == "resolve")
+    }
+
     @Test("a payload asks /ping?size=N and reads all N bytes")
     func payload() async throws {
         let server = try await Self.server()

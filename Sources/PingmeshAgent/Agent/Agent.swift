@@ -149,8 +149,14 @@ public struct Agent: Service {
                     try await cancelWhenGracefulShutdown {
                         try await source.run(metrics: metrics) { pinglist in
                             let resolved = await resolver.resolve(pinglist)
+                            metrics.namesResolved(resolved)
                             for (target, reason) in resolved.skipped {
                                 logger.warning("target not probed", metadata: ["target": "\(target.id)", "reason": "\(reason)"])
+                            }
+                            for target in resolved.unresolved {
+                                logger.warning(
+                                    "target name has no address; recorded as unresolved each round",
+                                    metadata: ["target": "\(target.id)", "reason": "\(target.unresolvedReason ?? "")"])
                             }
                             names.loaded(resolved)
                             metrics.pinglistLoaded(version: pinglist.version)
@@ -167,7 +173,11 @@ public struct Agent: Service {
             }
             tasks.addTask {
                 await cancelWhenGracefulShutdown {
-                    await names.run(resolve: { await resolver.resolve($0) }) { resolved in
+                    await names.run(resolve: { pinglist in
+                        let resolved = await resolver.resolve(pinglist)
+                        metrics.namesResolved(resolved)
+                        return resolved
+                    }) { resolved in
                         logger.info("target addresses changed", metadata: ["targets": "\(resolved.targets.count)"])
                         scheduler.update(resolved)
                     }

@@ -37,11 +37,13 @@ enum BlackboxProbeRoute {
             var lines: [String] = []
             var success = false
             var family: Int?
+            var lookup: Duration?
             do {
-                let (results, address) = try await prober.run(pinglist, count: 1)
-                success = results.allSatisfy { !$0.result.isFailure }
-                family = address.protocol == .inet6 ? 6 : 4
-                for result in results {
+                let run = try await prober.run(pinglist, count: 1)
+                success = run.results.allSatisfy { !$0.result.isFailure }
+                family = run.address.map { $0.protocol == .inet6 ? 6 : 4 }
+                lookup = run.resolveTime
+                for result in run.results {
                     lines.append("pingmesh_probe_result{result=\"\(result.result.rawValue)\"} 1")
                     if let detail = result.detail { lines.append("# detail: \(detail.replacingOccurrences(of: "\n", with: " "))") }
                 }
@@ -60,6 +62,14 @@ enum BlackboxProbeRoute {
                 probe_duration_seconds \(Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
 
                 """
+            if let lookup {
+                text += """
+                    # HELP probe_dns_lookup_time_seconds Returns the time taken for probe dns lookup in seconds
+                    # TYPE probe_dns_lookup_time_seconds gauge
+                    probe_dns_lookup_time_seconds \(lookup.seconds)
+
+                    """
+            }
             if let family {
                 text += """
                     # HELP probe_ip_protocol Specifies whether probe ip protocol is IP4 or IP6

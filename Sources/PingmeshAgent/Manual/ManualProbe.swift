@@ -81,15 +81,28 @@ public final class ManualProbe: ManualProbing {
         let pinglist = try Self.pinglist(
             kind: request.kind, target: request.target, timeout: timeout, payloadBytes: request.size ?? 0, sourceAddress: sourceAddress,
             dns: request.dns)
-        let (results, _) = try await run(pinglist, count: count, sourcePorts: request.sourcePorts ?? [])
-        return ManualProbeReport(kind: pinglist.targets.first?.kind.rawValue ?? request.kind, target: request.target, results: results)
+        let run = try await run(pinglist, count: count, sourcePorts: request.sourcePorts ?? [])
+        return ManualProbeReport(kind: pinglist.targets.first?.kind.rawValue ?? request.kind, target: request.target, results: run.results)
+    }
+
+    /// What one manual run found: the results, the address probed (nil when the name did not
+    /// resolve) and how long resolving the name took (nil for a literal address).
+    public struct Run: Sendable {
+        public var results: [ManualProbeReport.Probe]
+        public var address: SocketAddress?
+        public var resolveTime: Duration?
     }
 
     /// Probes the one target of `pinglist` `count` times, `interval` apart, rotating over
-    /// `sourcePorts`; throws (naming the field) when it cannot be probed or too many run. Also
-    /// returns the address probed.
-    public func run(_ pinglist: Pinglist, count: Int, sourcePorts: [Int] = []) async throws -> (results: [ManualProbeReport.Probe], address: SocketAddress) {
+    /// `sourcePorts`; throws (naming the field) when it cannot be probed or too many run. A host
+    /// name without an address is one `unresolved` result, as the scheduler records it.
+    public func run(_ pinglist: Pinglist, count: Int, sourcePorts: [Int] = []) async throws -> Run {
         let resolved = await TargetResolver(supportedKinds: Agent.probeKinds).resolve(pinglist)
+        if let unresolved = resolved.unresolved.first {
+            return Run(
+                results: [.init(seq: 1, result: .unresolved, rttMs: nil, detail: unresolved.unresolvedReason)], address: nil,
+                resolveTime: unresolved.resolveTime)
+        }
         guard let scheduled = resolved.targets.first else {
             throw ManualProbeError("target: \(resolved.skipped.first?.reason ?? "cannot be probed")")
         }
@@ -119,6 +132,6 @@ public final class ManualProbe: ManualProbing {
         }
         if let icmp = prober as? ICMPProber { icmp.shutdown() }
         if let udp = prober as? UDPProber { await udp.shutdown() }
-        return (results, scheduled.address)
+        return Run(results: results, address: scheduled.address, resolveTime: scheduled.resolveTime)
     }
 }

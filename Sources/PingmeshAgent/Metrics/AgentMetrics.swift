@@ -19,12 +19,13 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let probes: [ProbeKind: [ProbeResultClass: Counter]]
     private let targets: Gauge
     private let targetsSkipped: Gauge
+    private let targetsUnresolved: Gauge
     private let targetsDeferred: Gauge
     private let roundDuration: Gauge
     private let rounds: Counter
     private let overruns: Counter
     private let synRetransmits: Counter
-    /// HTTP probes' phases (connect, tls, processing, transfer), as blackbox_exporter names them.
+    /// HTTP probes' phases (resolve, connect, tls, processing, transfer), as blackbox_exporter names them.
     private let httpPhases: [String: DurationHistogram]
     private let http: HTTPProbeMetrics?
     private let synAttempts: Counter
@@ -37,6 +38,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     private let pullFailures: Gauge
     private let probing: Gauge
     private let clockOffsets: ClockOffsetGauges
+    private let resolveTimes: ResolveTimeGauges
 
     /// Per-target series that exist right now, by target id.
     private let unhealthy = Mutex<[String: PerTargetSeries]>([:])
@@ -89,7 +91,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
                             descriptor: .pingmesh(
                                 "pingmesh_http_phase_seconds",
                                 help:
-                                    "Phases of answered HTTP probes: connect (TCP handshake), tls (TLS handshake, HTTPS only), processing (request to first byte), transfer (first to last byte)."),
+                                    "Phases of answered HTTP probes: resolve (the host name's latest resolution; named targets only), connect (TCP handshake), tls (TLS handshake, HTTPS only), processing (request to first byte), transfer (first to last byte)."),
                             labels: [("phase", phase)], buckets: MetricBuckets.rtt)
                     )
                 }) : [:]
@@ -98,7 +100,10 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         let counter = { (name: String, help: String) in registry.makeCounter(descriptor: .pingmesh(name, help: help)) }
         targets = gauge("pingmesh_agent_targets", "Targets in the pinglist being probed.")
         targetsSkipped = gauge(
-            "pingmesh_agent_targets_skipped", "Pinglist targets not probed: unresolvable, or a kind this agent cannot probe yet.")
+            "pingmesh_agent_targets_skipped", "Pinglist targets not probed: a kind this agent cannot probe yet.")
+        targetsUnresolved = gauge(
+            "pingmesh_agent_targets_unresolved",
+            "Pinglist targets whose host name has no address; each records an unresolved result every round.")
         targetsDeferred = gauge(
             "pingmesh_agent_targets_deferred", "Targets left out of the current round because their own interval has not elapsed.")
         roundDuration = gauge("pingmesh_agent_round_duration_seconds", "How long the last round took, from its start to its last answer.")
@@ -129,6 +134,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         probing = gauge(
             "pingmesh_agent_probing_enabled", "1 while the agent probes; 0 after the kill switch (failed pulls or an empty list).")
         clockOffsets = ClockOffsetGauges(registry: registry)
+        resolveTimes = ResolveTimeGauges(registry: registry)
         probing.set(to: 1)
     }
 
@@ -185,7 +191,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
                 let gauge = registry.makeGauge(
                     descriptor: .pingmesh(
                         "pingmesh_target_failed",
-                        help: "1 while the target's latest probe failed (timeout, refused, unreachable, error); absent otherwise."),
+                        help: "1 while the target's latest probe failed (timeout, refused, unreachable, error, unresolved); absent otherwise."),
                     labels: labels)
                 gauge.set(to: 1)
                 series[id] = .failed(gauge)
@@ -233,7 +239,9 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
         targets.set(Double(pinglist.targets.count))
         health.targets(pinglist.targets.count)
         targetsSkipped.set(Double(pinglist.skipped.count))
-        let ids = Set(pinglist.targets.map(\.id))
+        targetsUnresolved.set(Double(pinglist.unresolved.count))
+        // Unresolved targets keep their series: their failure is what an operator must see.
+        let ids = Set(pinglist.scheduled.map(\.id))
         clockOffsets.keep(only: ids)
         let registry = self.registry
         http?.retain(ids: ids)
@@ -255,6 +263,12 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
     }
 
     // MARK: Pinglist source
+
+    /// The pinglist's names were resolved (at load or at a refresh): each named target's
+    /// resolution time, failed ones included.
+    public func namesResolved(_ pinglist: ResolvedPinglist) {
+        resolveTimes.resolved(pinglist)
+    }
 
     /// A pinglist was loaded (it swaps in at the next round boundary).
     public func pinglistLoaded(version: String, at date: Date = Date()) {

@@ -8,12 +8,21 @@ public enum TopologyLabels {
     static func perTarget(_ scheduled: ScheduledTarget) -> [(String, String)] {
         let target = scheduled.target
         var labels: [(String, String)] = [
-            ("target", target.name), ("address", HostPort.join(target.host, target.port)),
+            ("target", target.name), ("address", address(of: target)),
             ("group", target.group), ("kind", target.kind.rawValue),
         ]
         for name in names {
             labels.append((name, target.labels[name] ?? ""))
         }
         return labels
+    }
+
+    /// `host:port`; for a dns target with its query, as in its id: two dns targets asking one
+    /// server different questions are two targets, and would otherwise share (and unregister)
+    /// each other's series.
+    static func address(of target: ProbeTarget) -> String {
+        let address = HostPort.join(target.host, target.port)
+        guard target.kind == .dns, let dns = target.dns else { return address }
+        return address + dns.targetIDQuery
     }
 }

@@ -6,7 +6,8 @@ import Synchronization
 /// addresses behind a name move, and probing the old one would report a healthy service as
 /// down. New addresses reach the scheduler at its next round; a list of literal addresses is
 /// never resolved again. A name that stops resolving keeps being probed at its last address
-/// until it resolves again (the resolver's skip is logged), rather than vanishing from the mesh.
+/// until it resolves again, rather than vanishing from the mesh; a name that has never resolved
+/// stays `unresolved` (recorded so every round) until it does.
 final class NameRefresh: Sendable {
     let interval: Duration
     /// The list the scheduler runs now.
@@ -27,11 +28,7 @@ final class NameRefresh: Sendable {
         while !Task.isCancelled {
             try? await Task.sleep(for: interval)
             guard !Task.isCancelled, let before = current.withLock({ $0 }), Self.hasNames(before.pinglist) else { continue }
-            var fresh = await resolve(before.pinglist)
-            // A name that fails now keeps its last address.
-            let known = Dictionary(before.targets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
-            let resolvedIDs = Set(fresh.targets.map(\.id))
-            fresh.targets += fresh.skipped.compactMap { known[$0.target.id] }.filter { !resolvedIDs.contains($0.id) }
+            let fresh = Self.keepingLastAddresses(await resolve(before.pinglist), from: before)
             guard Self.addresses(fresh) != Self.addresses(before) else { continue }
             // Only if no newer list was loaded meanwhile.
             let replaced = current.withLock { value -> Bool in
@@ -41,6 +38,24 @@ final class NameRefresh: Sendable {
             }
             if replaced { apply(fresh) }
         }
+    }
+
+    /// A name that fails now keeps its last address: it moves from `unresolved` back to the
+    /// probed targets as it was before.
+    static func keepingLastAddresses(_ fresh: ResolvedPinglist, from before: ResolvedPinglist) -> ResolvedPinglist {
+        var fresh = fresh
+        let known = Dictionary(before.targets.map { ($0.id, $0) }, uniquingKeysWith: { first, _ in first })
+        let resolvedIDs = Set(fresh.targets.map(\.id))
+        var stillUnresolved: [ScheduledTarget] = []
+        for target in fresh.unresolved {
+            if let last = known[target.id], !resolvedIDs.contains(target.id) {
+                fresh.targets.append(last)
+            } else {
+                stillUnresolved.append(target)
+            }
+        }
+        fresh.unresolved = stillUnresolved
+        return fresh
     }
 
     static func hasNames(_ pinglist: Pinglist) -> Bool {

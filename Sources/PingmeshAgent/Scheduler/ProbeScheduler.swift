@@ -8,7 +8,8 @@ import Synchronization
 /// Runs an agent's rounds: every target once per interval at its phase, at most `concurrency`
 /// probes in flight, and a round never overlaps the next. A new pinglist waits for the round
 /// boundary (double buffer). A round that runs past its interval is an overrun: it is counted
-/// and the next round starts at once.
+/// and the next round starts at once. A target whose name has no address keeps its place in
+/// the round and records an `unresolved` result there instead of a probe.
 ///
 /// Generic over the clock so tests can run rounds of 10 s in milliseconds.
 public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Duration {
@@ -51,6 +52,8 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
     public func run() async {
         let origin = clock.now
         var current = ResolvedPinglist.empty
+        // The round's targets, probed and unresolved, as `current.scheduled` (built once per list).
+        var targets: [ScheduledTarget] = []
         var sourceAddress: SocketAddress?
         var lastSent: [String: Duration] = [:]
         var portRotation = SourcePortRotation()
@@ -58,7 +61,7 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
         var wakeup = wakeups.makeAsyncIterator()
 
         while !Task.isCancelled {
-            if current.targets.isEmpty, pending.withLock({ $0 == nil }) {
+            if targets.isEmpty, pending.withLock({ $0 == nil }) {
                 // Nothing to probe: wait for a list rather than sleep through empty rounds.
                 guard await wakeup.next() != nil, !Task.isCancelled else { break }
                 roundStart = clock.now
@@ -68,19 +71,19 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                 defer { value = nil }; return value
             }) {
                 current = next
+                targets = next.scheduled
                 sourceAddress = (next.pinglist.settings.sourceAddress ?? defaultSourceAddress).flatMap { try? SocketAddress(ipAddress: $0, port: 0) }
-                let ids = Set(next.targets.map(\.id))
+                let ids = Set(targets.map(\.id))
                 lastSent = lastSent.filter { ids.contains($0.key) }
-                portRotation.update(ports: next.pinglist.settings.sourcePorts, targets: ids)
+                portRotation.update(ports: next.pinglist.settings.sourcePorts, targets: Set(next.targets.map(\.id)))
                 observer?.pinglistSwapped(to: next)
             }
             let interval = max(current.pinglist.settings.interval, SafetyLimits.minimumPairInterval)
             let plan = RoundPlan(
-                targets: current.targets, interval: interval, roundStart: origin.duration(to: roundStart), lastSent: lastSent
+                targets: targets, interval: interval, roundStart: origin.duration(to: roundStart), lastSent: lastSent
             )
             observer?.roundStarted(at: origin.duration(to: roundStart), targets: plan.entries.count, deferred: plan.deferred)
             let cap = max(1, min(current.pinglist.settings.concurrency, SafetyLimits.maximumConcurrency))
-            let targets = current.targets
             let source = sourceAddress
             let dscp = current.pinglist.settings.dscp
 
@@ -93,6 +96,11 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                         break  // cancelled: stop launching, let the launched ones finish
                     }
                     let scheduled = targets[entry.index]
+                    if let unresolved = scheduled.unresolvedOutcome {
+                        lastSent[scheduled.id] = origin.duration(to: clock.now)
+                        recorder.record(unresolved, for: scheduled, sentAt: Date())
+                        continue
+                    }
                     guard let prober = probers[scheduled.target.kind] else { continue }
                     await limiter.acquire()
                     let sentAt = origin.duration(to: clock.now)

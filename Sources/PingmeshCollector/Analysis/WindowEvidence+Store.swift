@@ -26,7 +26,8 @@ extension WindowEvidence {
                     encoded: compact.sketchBytes, range: row.sketch, quantile: latencyQuantile, expectedCount: counts.answered) ?? 0
             let key = PairKey(source: source, destination: destination)
             var observation = pairs[key] ?? PairObservation(source: source, destination: destination, sent: 0, lost: 0)
-            observation.sent &+= UInt32(clamping: counts.total)
+            // An unresolved round sent nothing: it says nothing of the network between the pair.
+            observation.sent &+= UInt32(clamping: counts.total - counts.unresolved)
             observation.lost &+= UInt32(clamping: counts.timeout + counts.unreachable)
             observation.p99Microseconds = max(observation.p99Microseconds, UInt32(clamping: p99))
             pairs[key] = observation

@@ -7,9 +7,11 @@ import PingmeshModel
 ///
 /// Layout: a format byte (1), then per destination in ascending id order:
 /// `varint(destination - previous destination)`, a byte whose bit i says result class i
-/// (ok, slow, timeout, refused, unreachable, error) is non-zero, a varint per non-zero class,
+/// (ok, slow, timeout, refused, unreachable, error, unresolved) is non-zero, a varint per non-zero class,
 /// `varint(sketch length)` and the encoded sketch (`LatencySketch.encoded()`; empty for no
 /// latency). A healthy cell costs its destination delta, two bytes of counts and its sketch.
+/// `unresolved` (bit 6) came later: cells stored before it never set the bit, so they read as
+/// they always did, with no change of format byte.
 enum PackedPairCells {
     struct Cell: Sendable, Equatable {
         var destination: Int64
@@ -29,7 +31,10 @@ enum PackedPairCells {
             precondition(cell.destination >= previous, "packed cells need distinct, non-negative destination ids")
             appendVarint(UInt64(cell.destination - previous), to: &bytes)
             previous = cell.destination
-            let values = [cell.counts.ok, cell.counts.slow, cell.counts.timeout, cell.counts.refused, cell.counts.unreachable, cell.counts.error]
+            let values = [
+                cell.counts.ok, cell.counts.slow, cell.counts.timeout, cell.counts.refused, cell.counts.unreachable, cell.counts.error,
+                cell.counts.unresolved,
+            ]
             var mask: UInt8 = 0
             for (bit, value) in values.enumerated() where value != 0 { mask |= 1 << bit }
             bytes.append(mask)
@@ -52,14 +57,18 @@ enum PackedPairCells {
         while reader.position < blob.count {
             destination += Int64(try reader.varint())
             let mask = try reader.byte()
-            var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0)
+            // A bit no class has yet would leave its varint unread and every later cell misread.
+            guard mask & 0x80 == 0 else { throw StoreError(message: "packed pair cell with an unknown result class (mask \(mask))") }
+            var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
             if mask & 0x01 != 0 { values.0 = try reader.varint() }
             if mask & 0x02 != 0 { values.1 = try reader.varint() }
             if mask & 0x04 != 0 { values.2 = try reader.varint() }
             if mask & 0x08 != 0 { values.3 = try reader.varint() }
             if mask & 0x10 != 0 { values.4 = try reader.varint() }
             if mask & 0x20 != 0 { values.5 = try reader.varint() }
-            let counts = ResultCounts(ok: values.0, slow: values.1, timeout: values.2, refused: values.3, unreachable: values.4, error: values.5)
+            if mask & 0x40 != 0 { values.6 = try reader.varint() }
+            let counts = ResultCounts(
+                ok: values.0, slow: values.1, timeout: values.2, refused: values.3, unreachable: values.4, error: values.5, unresolved: values.6)
             let length = Int(try reader.varint())
             try body(destination, counts, try reader.skip(length))
         }

@@ -58,13 +58,14 @@ extension PostgresResultStore {
 
         init(level: TopologyLevel) { wideCounts = level != .server }
 
-        /// dst (8), minute << 32 | kind << 24 | sketch length (8), then the counts.
-        var headerBytes: Int { 8 + 8 + (wideCounts ? 48 : 24) }
+        /// dst (8), minute << 32 | kind << 24 | sketch length (8), then the counts (`unresolved`,
+        /// rarely non-zero, in a word of its own after the older six).
+        var headerBytes: Int { 8 + 8 + (wideCounts ? 48 : 24) + 8 }
 
         var countsSQL: String {
             wideCounts
-                ? "int8send(ok) || int8send(slow) || int8send(timeout) || int8send(refused) || int8send(unreachable) || int8send(error)"
-                : "int8send((ok << 32) | slow) || int8send((timeout << 32) | refused) || int8send((unreachable << 32) | error)"
+                ? "int8send(ok) || int8send(slow) || int8send(timeout) || int8send(refused) || int8send(unreachable) || int8send(error) || int8send(unresolved)"
+                : "int8send((ok << 32) | slow) || int8send((timeout << 32) | refused) || int8send((unreachable << 32) | error) || int8send(unresolved)"
         }
     }
 
@@ -114,7 +115,7 @@ extension PostgresResultStore {
                 let word = buffer.readInteger(as: UInt64.self)
             else { throw malformed() }
             // No array per row: this loop runs 300,000 times for a server matrix.
-            let counts: ResultCounts
+            var counts: ResultCounts
             if packing.wideCounts {
                 func next() -> UInt64 { UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0)) }
                 let (ok, slow, timeout, refused, unreachable, error) = (next(), next(), next(), next(), next(), next())
@@ -127,6 +128,7 @@ extension PostgresResultStore {
                 let ((ok, slow), (timeout, refused), (unreachable, error)) = (next(), next(), next())
                 counts = ResultCounts(ok: ok, slow: slow, timeout: timeout, refused: refused, unreachable: unreachable, error: error)
             }
+            counts.unresolved = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
             let minute = Int32(truncatingIfNeeded: word >> 32)
             let kindCode = Int((word >> 24) & 0xFF)
             let length = Int(word & 0xFF_FFFF)

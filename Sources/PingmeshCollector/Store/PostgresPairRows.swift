@@ -85,6 +85,7 @@ struct PostgresPairColumns {
     var unreachable: [Int64] = []
     var error: [Int64] = []
     var rtt: [ByteBuffer] = []
+    var unresolved: [Int64] = []
 
     init(_ rows: some Collection<(key: PostgresPairKey, value: PostgresPairRows.Value)>) {
         for (key, value) in rows {
@@ -102,6 +103,7 @@ struct PostgresPairColumns {
             unreachable.append(Int64(clamping: counts.unreachable))
             error.append(Int64(clamping: counts.error))
             rtt.append(PostgresResultStore.bytes(value.rtt))
+            unresolved.append(Int64(clamping: counts.unresolved))
         }
     }
 }
@@ -128,6 +130,8 @@ extension PostgresQuery.StringInterpolation {
             appendLiteral("::bigint[], ")
         }
         appendInterpolation(columns.rtt)
-        appendLiteral("::bytea[]) AS t(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt)")
+        appendLiteral("::bytea[], ")
+        appendInterpolation(columns.unresolved)
+        appendLiteral("::bigint[]) AS t(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved)")
     }
 }

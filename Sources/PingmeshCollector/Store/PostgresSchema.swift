@@ -61,6 +61,10 @@ enum PostgresSchema {
         // EXTERNAL: the cells are bit-packed already, so compressing them gains little and
         // decompressing 1,000 of them cost a third of a server matrix's read.
         (3, [PostgresResultStore.serverMinutesTable, "ALTER TABLE server_minutes ALTER COLUMN cells SET STORAGE EXTERNAL"]),
+        // The `unresolved` result class: every stored row counts 0 of it (a constant default is
+        // metadata only since PostgreSQL 11, so no table rewrite). Server minute cells need no
+        // change: `PackedPairCells` gives the class a bit old cells never set.
+        (4, ["ALTER TABLE pairs ADD COLUMN IF NOT EXISTS unresolved bigint NOT NULL DEFAULT 0"]),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }

@@ -1,9 +1,12 @@
+import GRDB
+
 /// The SQLite schema, created idempotently at every start. Windows are stored as Unix minutes
 /// (four bytes for millennia), levels, resolutions and kinds as small codes.
 enum SQLiteSchema {
     /// `PRAGMA user_version`: 2 since sketches are bit-packed (`LatencySketch.encoded()`), 3 since
-    /// the 1-minute server level is packed per source (`server_minutes`).
-    static let version = 3
+    /// the 1-minute server level is packed per source (`server_minutes`), 4 since `pairs` counts
+    /// the `unresolved` class.
+    static let version = 4
 
     static let statements = [
         "PRAGMA journal_mode = WAL",
@@ -14,7 +17,7 @@ enum SQLiteSchema {
         CREATE TABLE IF NOT EXISTS pairs (
           resolution INTEGER NOT NULL, level INTEGER NOT NULL, minute INTEGER NOT NULL, src INTEGER NOT NULL, dst INTEGER NOT NULL,
           kind INTEGER NOT NULL, ok INTEGER NOT NULL, slow INTEGER NOT NULL, timeout INTEGER NOT NULL, refused INTEGER NOT NULL,
-          unreachable INTEGER NOT NULL, error INTEGER NOT NULL, rtt BLOB,
+          unreachable INTEGER NOT NULL, error INTEGER NOT NULL, rtt BLOB, unresolved INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (resolution, level, minute, src, dst, kind)) WITHOUT ROWID
         """,
         """
@@ -42,4 +45,12 @@ enum SQLiteSchema {
           resolution INTEGER NOT NULL, minute INTEGER NOT NULL, generation INTEGER NOT NULL, PRIMARY KEY (resolution, minute)) WITHOUT ROWID
         """,
     ]
+
+    /// Schema 4: a store made before the `unresolved` class gets its column, 0 for every old
+    /// row (no probe then was unresolved). Last in the table, where ALTER TABLE puts it, which
+    /// is also where a new store's CREATE TABLE has it, so both layouts are the same.
+    static func addUnresolvedColumn(_ db: Database) throws {
+        guard try !db.columns(in: "pairs").contains(where: { $0.name == "unresolved" }) else { return }
+        try db.execute(sql: "ALTER TABLE pairs ADD COLUMN unresolved INTEGER NOT NULL DEFAULT 0")
+    }
 }

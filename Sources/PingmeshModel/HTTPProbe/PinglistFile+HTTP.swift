@@ -27,11 +27,3 @@ extension PinglistFile {
         return merged.effective(host: entry.address, path: "\(path).http", issues: &issues)
     }
 }
-
-extension ProbeTarget {
-    /// The target's id: `kind://host:port`, or for an HTTP target with its own scheme or path
-    /// the URL it probes.
-    static func identifier(kind: ProbeKind, host: String, port: Int, http: HTTPProbeOptions?) -> String {
-        http?.targetID(host: host, port: port) ?? "\(kind.rawValue)://\(HostPort.join(host, port))"
-    }
-}

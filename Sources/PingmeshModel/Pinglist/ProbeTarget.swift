@@ -1,8 +1,9 @@
 /// One target of an agent's pinglist with everything needed to probe it, defaults applied.
 public struct ProbeTarget: Sendable, Hashable, Identifiable {
-    /// `kind://host:port`: unique within a pinglist, stable across pinglist versions, so a target
-    /// keeps its phase in the round and its metrics when the list around it changes.
-    public var id: String { Self.identifier(kind: kind, host: host, port: port, http: http) }
+    /// `kind://host:port` (an http target's URL, a dns target's query appended): unique within a
+    /// pinglist, stable across pinglist versions, so a target keeps its phase in the round and its
+    /// metrics when the list around it changes.
+    public var id: String { Self.identifier(kind: kind, host: host, port: port, http: http, dns: dns) }
     /// A human name (the peer server's name), or the address.
     public var name: String
     public var group: String

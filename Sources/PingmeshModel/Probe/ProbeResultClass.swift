@@ -12,12 +12,15 @@ public enum ProbeResultClass: String, Sendable, Hashable, Codable, CaseIterable 
     case unreachable
     /// Anything else: a local error, a malformed reply, an echo that did not match.
     case error
+    /// Not sent: the target's host name has no address (it never resolved). Last, so encodings
+    /// that follow the case order keep the six older classes where they were.
+    case unresolved
 
     /// Whether the probe counts against the target's health.
     public var isFailure: Bool {
         switch self {
         case .ok, .slow: return false
-        case .timeout, .refused, .unreachable, .error: return true
+        case .timeout, .refused, .unreachable, .error, .unresolved: return true
         }
     }
 }

@@ -6,17 +6,24 @@ public struct ResultCounts: Sendable, Hashable, Codable {
     public var refused: UInt64 = 0
     public var unreachable: UInt64 = 0
     public var error: UInt64 = 0
+    /// Rounds in which the target's name had no address, so nothing was sent. Absent from
+    /// uploads of agents that predate the class, which decode it as 0.
+    public var unresolved: UInt64 = 0
 
-    public init(ok: UInt64 = 0, slow: UInt64 = 0, timeout: UInt64 = 0, refused: UInt64 = 0, unreachable: UInt64 = 0, error: UInt64 = 0) {
+    public init(
+        ok: UInt64 = 0, slow: UInt64 = 0, timeout: UInt64 = 0, refused: UInt64 = 0, unreachable: UInt64 = 0, error: UInt64 = 0,
+        unresolved: UInt64 = 0
+    ) {
         self.ok = ok
         self.slow = slow
         self.timeout = timeout
         self.refused = refused
         self.unreachable = unreachable
         self.error = error
+        self.unresolved = unresolved
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case ok, slow, timeout, refused, unreachable, error }
+    enum CodingKeys: String, CodingKey, CaseIterable { case ok, slow, timeout, refused, unreachable, error, unresolved }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -27,6 +34,20 @@ public struct ResultCounts: Sendable, Hashable, Codable {
         refused = try container.decodeIfPresent(UInt64.self, forKey: .refused) ?? 0
         unreachable = try container.decodeIfPresent(UInt64.self, forKey: .unreachable) ?? 0
         error = try container.decodeIfPresent(UInt64.self, forKey: .error) ?? 0
+        unresolved = try container.decodeIfPresent(UInt64.self, forKey: .unresolved) ?? 0
+    }
+
+    /// Leaves `unresolved` out while it is 0, so a collector that predates the class (and rejects
+    /// unknown keys) still takes an upload in which every name resolved.
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.container(keyedBy: CodingKeys.self)
+        try container.encode(ok, forKey: .ok)
+        try container.encode(slow, forKey: .slow)
+        try container.encode(timeout, forKey: .timeout)
+        try container.encode(refused, forKey: .refused)
+        try container.encode(unreachable, forKey: .unreachable)
+        try container.encode(error, forKey: .error)
+        if unresolved != 0 { try container.encode(unresolved, forKey: .unresolved) }
     }
 
     public subscript(result: ProbeResultClass) -> UInt64 {
@@ -38,6 +59,7 @@ public struct ResultCounts: Sendable, Hashable, Codable {
             case .refused: return refused
             case .unreachable: return unreachable
             case .error: return error
+            case .unresolved: return unresolved
             }
         }
         set {
@@ -48,12 +70,13 @@ public struct ResultCounts: Sendable, Hashable, Codable {
             case .refused: refused = newValue
             case .unreachable: unreachable = newValue
             case .error: error = newValue
+            case .unresolved: unresolved = newValue
             }
         }
     }
 
-    /// Every probe sent.
-    public var total: UInt64 { ok &+ slow &+ timeout &+ refused &+ unreachable &+ error }
+    /// Every probe counted, unresolved rounds included (they count against the target's health).
+    public var total: UInt64 { ok &+ slow &+ timeout &+ refused &+ unreachable &+ error &+ unresolved }
     /// Probes that got an answer (ok or slow): the ones with an RTT.
     public var answered: UInt64 { ok &+ slow }
     /// Probes that failed.

@@ -1,10 +1,12 @@
 import Foundation
 
-/// The phases of one HTTP probe, named as blackbox_exporter names them (resolve is the
-/// resolver's, before the probe): connect (the TCP handshake), tls (the TLS handshake, HTTPS
-/// only), processing (request sent to the response's first byte) and transfer (first byte to the
-/// end of the body); with what the probe learnt on the way.
+/// The phases of one HTTP probe, named as blackbox_exporter names them: resolve (the host name's
+/// latest resolution, done before the probe and outside its RTT; absent for a literal address),
+/// connect (the TCP handshake), tls (the TLS handshake, HTTPS only), processing (request sent to
+/// the response's first byte) and transfer (first byte to the end of the body); with what the
+/// probe learnt on the way.
 public struct HTTPPhases: Sendable, Equatable {
+    public var resolve: Duration?
     public var connect: Duration?
     public var tls: Duration?
     public var processing: Duration?
@@ -19,8 +21,9 @@ public struct HTTPPhases: Sendable, Equatable {
 
     public init(
         connect: Duration? = nil, tls: Duration? = nil, processing: Duration? = nil, transfer: Duration? = nil, status: Int? = nil,
-        bodyBytes: Int = 0, certificateNotAfter: Date? = nil, failure: HTTPProbeFailure? = nil
+        bodyBytes: Int = 0, certificateNotAfter: Date? = nil, failure: HTTPProbeFailure? = nil, resolve: Duration? = nil
     ) {
+        self.resolve = resolve
         self.connect = connect
         self.tls = tls
         self.processing = processing
@@ -33,8 +36,8 @@ public struct HTTPPhases: Sendable, Equatable {
 
     /// The timed phases in order, with blackbox_exporter's names, for metrics and reports.
     public var named: [(phase: String, duration: Duration?)] {
-        [("connect", connect), ("tls", tls), ("processing", processing), ("transfer", transfer)]
+        [("resolve", resolve), ("connect", connect), ("tls", tls), ("processing", processing), ("transfer", transfer)]
     }
 
-    public static let phaseNames = ["connect", "tls", "processing", "transfer"]
+    public static let phaseNames = ["resolve", "connect", "tls", "processing", "transfer"]
 }

@@ -40,6 +40,7 @@ final class HTTPProbeHandler: ChannelDuplexHandler, RemovableChannelHandler {
         self.tlsExpectedName = tlsExpectedName
         self.usesTLS = request.http?.tls != nil
         self.promise = promise
+        phases.resolve = request.resolveTime
     }
 
     func handlerAdded(context: ChannelHandlerContext) {

@@ -18,6 +18,9 @@ public struct ProbeRequest: Sendable {
     public var http: HTTPProbeOptions?
     /// The question a DNS probe asks and the answers it accepts; nil for other kinds.
     public var dns: DNSProbeOptions? = nil
+    /// How long resolving the target's host name took when the list was loaded or last
+    /// refreshed; nil for a literal address. HTTP reports it as its `resolve` phase.
+    public var resolveTime: Duration? = nil
 
     public init(
         address: SocketAddress, timeout: Duration = .seconds(2), delay: Duration = .milliseconds(10),

@@ -1,5 +1,6 @@
 import Foundation
 import PingmeshAgent
+import PingmeshModel
 import PingmeshProbe
 import Synchronization
 
@@ -58,7 +59,14 @@ final class RecordingObserver: SchedulerObserver, ProbeRecorder, Sendable {
         state.withLock { $0.swaps.append((pinglist.pinglist.version, $0.rounds.count)) }
     }
 
-    func record(_ outcome: ProbeOutcome, for target: ScheduledTarget, sentAt: Date) {}
+    func record(_ outcome: ProbeOutcome, for target: ScheduledTarget, sentAt: Date) {
+        records.withLock { $0.append((target.id, outcome.result)) }
+    }
+
+    private let records = Mutex<[(id: String, result: ProbeResultClass)]>([])
+    /// Every outcome recorded, in order: probes' and the `unresolved` ones the scheduler records
+    /// without a probe.
+    var recorded: [(id: String, result: ProbeResultClass)] { records.withLock { $0 } }
 
     var sends: [Send] { state.withLock { $0.sends } }
     var rounds: [Round] { state.withLock { $0.rounds } }

@@ -1,0 +1,35 @@
+import Foundation
+import Testing
+
+@testable import PingmeshModel
+
+/// `unresolved` joined the result classes after agents and collectors had shipped: uploads of
+/// older agents (without it) must still decode, and a newer agent's upload must still suit an
+/// older collector while no name failed (older collectors reject unknown keys).
+@Suite("Result counts coding")
+struct ResultCountsCodingTests {
+    @Test("counts of an older agent, without unresolved, decode with none")
+    func olderAgent() throws {
+        let json = #"{"ok": 5, "slow": 1, "timeout": 2, "refused": 0, "unreachable": 1, "error": 3}"#
+        let counts = try JSONDecoder().decode(ResultCounts.self, from: Data(json.utf8))
+        #expect(counts == ResultCounts(ok: 5, slow: 1, timeout: 2, unreachable: 1, error: 3))
+        #expect(counts.total == 12 && counts.failed == 6)
+    }
+
+    @Test("unresolved round-trips, counts as a failure and is left out while zero")
+    func unresolvedKey() throws {
+        let counts = ResultCounts(ok: 1, unresolved: 4)
+        let encoded = String(decoding: try JSONEncoder().encode(counts), as: UTF8.self)
+        #expect(encoded.contains(#""unresolved":4"#))
+        #expect(try JSONDecoder().decode(ResultCounts.self, from: Data(encoded.utf8)) == counts)
+        #expect(counts.total == 5 && counts.failed == 4 && counts[.unresolved] == 4)
+        #expect(!String(decoding: try JSONEncoder().encode(ResultCounts(ok: 1)), as: UTF8.self).contains("unresolved"))
+    }
+
+    @Test("unresolved is a failure class, after the six older ones")
+    func resultClass() {
+        #expect(ProbeResultClass.unresolved.isFailure)
+        #expect(ProbeResultClass.allCases.last == .unresolved && ProbeResultClass.allCases.count == 7)
+        #expect(ProbeResultClass(rawValue: "unresolved") == .unresolved)
+    }
+}
