@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 #include "PMDatagram.h"
 #include "CPingmeshLinux.h"
 
@@ -55,21 +56,28 @@ int pm_udp_send(int fd, const void *data, int length, const struct sockaddr *to,
     return sendto(fd, data, (size_t)length, 0, to, to_length) < 0 ? -1 : 0;
 }
 
-int pm_udp_receive(int fd, void *buffer, int capacity, struct sockaddr_storage *from, int64_t *received_ns) {
-    uint8_t control[128];
-    struct iovec iov = {.iov_base = buffer, .iov_len = (size_t)capacity};
-    struct msghdr message = {
-        .msg_name = from, .msg_namelen = sizeof *from, .msg_iov = &iov, .msg_iovlen = 1,
-        .msg_control = control, .msg_controllen = sizeof control};
-    ssize_t length = recvmsg(fd, &message, 0);
-    if (length < 0) return -1;
-    *received_ns = pm_message_rx_timestamp(&message);
-    return (int)length;
+int pm_udp_receive_batch(int fd, void *buffer, int slot_size, int count, int *lengths, int64_t *received_ns) {
+    enum { most = 64, control_size = 64 };
+    if (count > most) count = most;
+    struct mmsghdr messages[most];
+    struct iovec vectors[most];
+    uint8_t controls[most][control_size];
+    for (int i = 0; i < count; i++) {
+        vectors[i] = (struct iovec){.iov_base = (uint8_t *)buffer + (size_t)i * (size_t)slot_size, .iov_len = (size_t)slot_size};
+        messages[i].msg_hdr = (struct msghdr){.msg_iov = &vectors[i], .msg_iovlen = 1, .msg_control = controls[i], .msg_controllen = control_size};
+        messages[i].msg_len = 0;
+    }
+    int read = recvmmsg(fd, messages, (unsigned)count, MSG_DONTWAIT, NULL);
+    for (int i = 0; i < read; i++) {
+        lengths[i] = (int)messages[i].msg_len;
+        received_ns[i] = pm_message_rx_timestamp(&messages[i].msg_hdr);
+    }
+    return read;
 }
 #else
+int pm_udp_receive_batch(int fd, void *buffer, int slot_size, int count, int *lengths, int64_t *received_ns) { errno = ENOSYS; return -1; }
 int pm_enable_rx_timestamps(int fd) { errno = ENOSYS; return -1; }
 int64_t pm_message_rx_timestamp(const struct msghdr *message) { return 0; }
 int pm_udp_probe_socket(const struct sockaddr *address, socklen_t length, int dscp, const char **step) { *step = "socket"; errno = ENOSYS; return -1; }
 int pm_udp_send(int fd, const void *data, int length, const struct sockaddr *to, socklen_t to_length) { errno = ENOSYS; return -1; }
-int pm_udp_receive(int fd, void *buffer, int capacity, struct sockaddr_storage *from, int64_t *received_ns) { errno = ENOSYS; return -1; }
 #endif

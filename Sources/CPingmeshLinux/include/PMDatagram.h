@@ -29,8 +29,9 @@ int pm_udp_probe_socket(const struct sockaddr *address, socklen_t length, int ds
 /// Sends one datagram. 0, or -1 with errno.
 int pm_udp_send(int fd, const void *data, int length, const struct sockaddr *to, socklen_t to_length);
 
-/// Reads one datagram into buffer: its length, with the sender and the kernel receive time
-/// (0 when none); -1 with errno (EAGAIN: nothing waiting). A datagram longer than capacity is cut.
-int pm_udp_receive(int fd, void *buffer, int capacity, struct sockaddr_storage *from, int64_t *received_ns);
+/// Reads up to `count` waiting datagrams in one call (recvmmsg), each into its own `slot_size`
+/// bytes of buffer (a longer datagram is cut: probes need only their header), with its length
+/// and kernel receive time (0 when none). The number read; -1 with errno (EAGAIN: none waiting).
+int pm_udp_receive_batch(int fd, void *buffer, int slot_size, int count, int *lengths, int64_t *received_ns);
 
 #endif

@@ -22,8 +22,13 @@ public final class UDPProber: Prober, Sendable {
     private let proberID = UInt32.random(in: 1...UInt32.max)
     private let epoll: Int32
     private let state = Mutex(State())
-    /// The reader thread's receive buffer; only that thread touches it.
-    private nonisolated(unsafe) let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 65_536, alignment: 8)
+    /// The reader thread's receive slots, lengths and stamps; only that thread touches them. A
+    /// reply is read only as far as its header: the padding after it says nothing.
+    private static let batch = 32
+    private static let slotBytes = 64
+    private nonisolated(unsafe) let receiveBuffer = UnsafeMutableRawBufferPointer.allocate(byteCount: batch * slotBytes, alignment: 8)
+    private nonisolated(unsafe) let receiveLengths = UnsafeMutablePointer<Int32>.allocate(capacity: batch)
+    private nonisolated(unsafe) let receiveStamps = UnsafeMutablePointer<Int64>.allocate(capacity: batch)
     /// The reader thread's epoll event arrays; only that thread touches them.
     private nonisolated(unsafe) let readyKeys = UnsafeMutablePointer<UInt64>.allocate(capacity: 64)
     private nonisolated(unsafe) let readyEvents = UnsafeMutablePointer<UInt32>.allocate(capacity: 64)
@@ -65,6 +70,8 @@ public final class UDPProber: Prober, Sendable {
         for socket in state.withLock({ $0.sockets.values }) { close(socket.fd) }
         if epoll >= 0 { close(epoll) }
         receiveBuffer.deallocate()
+        receiveLengths.deallocate()
+        receiveStamps.deallocate()
         readyKeys.deallocate()
         readyEvents.deallocate()
     }
@@ -168,53 +175,81 @@ public final class UDPProber: Prober, Sendable {
 
     private func startReader() {
         let thread = Thread { [weak self] in
-            while let self, self.readOnce() {}
+            var nextExpiry: Int64 = 0
+            while let self, self.readOnce(nextExpiry: &nextExpiry) {}
         }
         thread.name = "pingmesh-udp"
         // Not kept: it ends by itself once the prober is shut down or gone.
         thread.start()
     }
 
-    /// One wait for replies, then expiry; false once stopped.
-    private func readOnce() -> Bool {
-        let now = pm_monotonic_ns()
-        let (stopped, nearest) = state.withLock { state in (state.stopped, state.pending.values.lazy.map(\.deadline).min()) }
+    /// How often, at most, the table is walked for expired probes: timeouts end up to this late,
+    /// and no wake-up for a reply pays for a walk.
+    private static let expiryStep: Int64 = 10_000_000
+
+    /// One wait for replies, then expiry when its step has passed; false once stopped.
+    private func readOnce(nextExpiry: inout Int64) -> Bool {
+        let (stopped, busy) = state.withLock { state in (state.stopped, !state.pending.isEmpty) }
         if stopped { return false }
-        let wait = nearest.map { Int32(clamping: max(1, min(100, ($0 - now) / 1_000_000 + 1))) } ?? 100
-        let count = pm_epoll_wait(epoll, readyKeys, readyEvents, 64, wait)
+        let count = pm_epoll_wait(epoll, readyKeys, readyEvents, 64, busy ? Int32(Self.expiryStep / 1_000_000) : 100)
         for index in 0..<Int(max(count, 0)) { drain(Int32(truncatingIfNeeded: readyKeys[index])) }
-        // Expiry walks the whole table; only when the nearest deadline has passed.
-        let after = pm_monotonic_ns()
-        if let nearest, nearest <= after { expire(now: after) }
+        let now = pm_monotonic_ns()
+        if busy, now >= nextExpiry {
+            expire(now: now)
+            nextExpiry = now + Self.expiryStep
+        }
         return true
     }
 
+    /// A reply read from the socket, before it is matched.
+    private struct Reply {
+        var packet: UDPEchoPacket
+        var receivedAt: Int64
+        var kernelReceived: Int64
+    }
+
+    /// Reads every waiting datagram, a batch per call, matching each batch under one lock.
     private func drain(_ fd: Int32) {
-        var from = sockaddr_storage()
-        var kernelReceived: Int64 = 0
+        var replies: [Reply] = []
+        replies.reserveCapacity(Self.batch)
         while true {
-            let length = pm_udp_receive(fd, receiveBuffer.baseAddress, Int32(receiveBuffer.count), &from, &kernelReceived)
+            let count = pm_udp_receive_batch(fd, receiveBuffer.baseAddress, Int32(Self.slotBytes), Int32(Self.batch), receiveLengths, receiveStamps)
+            guard count > 0 else { return }
             let receivedAt = pm_monotonic_ns()
-            guard length >= 0 else { return }
-            guard let packet = UDPEchoPacket(bytes: UnsafeRawBufferPointer(rebasing: receiveBuffer[0..<Int(length)])), packet.type == .reply,
-                packet.proberID == proberID
-            else { continue }
-            let entry: Pending? = state.withLock { state in
-                guard let entry = state.pending[packet.sequence], packet.sentNanoseconds == UInt64(entry.sentAt.sentMonotonic) else { return nil }
-                state.pending[packet.sequence] = nil
-                return entry
+            replies.removeAll(keepingCapacity: true)
+            for index in 0..<Int(count) {
+                let start = index * Self.slotBytes
+                let slot = UnsafeRawBufferPointer(rebasing: receiveBuffer[start..<start + min(Int(receiveLengths[index]), Self.slotBytes)])
+                guard let packet = UDPEchoPacket(bytes: slot), packet.type == .reply, packet.proberID == proberID else { continue }
+                replies.append(Reply(packet: packet, receivedAt: receivedAt, kernelReceived: receiveStamps[index]))
             }
-            // Not pending: a duplicate, or a reply after its timeout; neither is counted twice.
-            guard let entry else { continue }
-            let timing = entry.sentAt.rtt(receivedMonotonic: receivedAt, kernelReceivedWall: kernelReceived)
-            var outcome = ProbeOutcome.answered(rtt: timing.rtt, delay: entry.delay)
-            outcome.userSpaceRTT = timing.userSpace
-            outcome.sourcePort = entry.sourcePort
-            if packet.responderSentNanoseconds >= packet.responderReceivedNanoseconds {
-                outcome.responderDwell = .nanoseconds(Int64(packet.responderSentNanoseconds - packet.responderReceivedNanoseconds))
+            let entries: [Pending?] = state.withLock { state in
+                replies.map { reply in
+                    // Not pending: a duplicate, or a reply after its timeout; neither counts twice.
+                    guard let entry = state.pending[reply.packet.sequence], reply.packet.sentNanoseconds == UInt64(entry.sentAt.sentMonotonic)
+                    else { return nil }
+                    state.pending[reply.packet.sequence] = nil
+                    return entry
+                }
             }
-            entry.continuation.resume(returning: outcome)
+            for (reply, entry) in zip(replies, entries) {
+                guard let entry else { continue }
+                entry.continuation.resume(returning: outcome(of: reply, for: entry))
+            }
+            if Int(count) < Self.batch { return }
         }
+    }
+
+    private func outcome(of reply: Reply, for entry: Pending) -> ProbeOutcome {
+        let timing = entry.sentAt.rtt(receivedMonotonic: reply.receivedAt, kernelReceivedWall: reply.kernelReceived)
+        var outcome = ProbeOutcome.answered(rtt: timing.rtt, delay: entry.delay)
+        outcome.userSpaceRTT = timing.userSpace
+        outcome.sourcePort = entry.sourcePort
+        let packet = reply.packet
+        if packet.responderSentNanoseconds >= packet.responderReceivedNanoseconds {
+            outcome.responderDwell = .nanoseconds(Int64(packet.responderSentNanoseconds - packet.responderReceivedNanoseconds))
+        }
+        return outcome
     }
 
     private func expire(now: Int64) {
