@@ -91,27 +91,24 @@ public final class UDPProber: Prober, Sendable {
         guard totalBytes <= 65_507 else {
             return ProbeOutcome(result: .error, detail: "payload of \(request.payloadBytes) bytes does not fit a UDP datagram")
         }
-        let socket: Socket
-        do {
-            socket = try self.socket(for: request)
-        } catch {
-            return ProbeOutcome(result: ErrorClassification.classify(errno: error.code), detail: "udp socket: \(error)")
-        }
+        let key = SocketKey(inet6: request.address.protocol == .inet6, source: request.sourceAddress, dscp: request.dscp)
         // Built before the send time is read; only the sequence and the time are filled in after.
         var packet = UDPEchoPacket(type: .request, proberID: proberID, sequence: 0, sentNanoseconds: 0).bytes(totalBytes: totalBytes)
         return await withUnsafeContinuation { continuation in
-            // The table entry first (a loopback reply can beat sendto's return), the send time
-            // last, so the wait for the lock is not counted in the RTT.
-            let sent: (UInt64, KernelReceiveTime)? = state.withLock { state in
-                guard !state.stopped else { return nil }
-                state.sequence &+= 1
-                let sentAt = KernelReceiveTime(sentWall: pm_realtime_ns(), sentMonotonic: pm_monotonic_ns())
-                state.pending[state.sequence] = Pending(
-                    continuation: continuation, sentAt: sentAt, deadline: sentAt.sentMonotonic + request.timeout.nanoseconds,
-                    timeout: request.timeout, delay: request.delay, sourcePort: socket.localPort)
-                return (state.sequence, sentAt)
+            var entered: Entry = .noSocket
+            // Once its socket exists a probe takes the table's lock once: to find the socket and
+            // enter itself. The first probe for a socket makes it, outside the lock, and tries again.
+            for _ in 0..<2 {
+                entered = enter(key, continuation: continuation, request: request)
+                guard case .noSocket = entered else { break }
+                do throws(SocketError) {
+                    try makeSocket(key, for: request)
+                } catch {
+                    continuation.resume(returning: ProbeOutcome(result: ErrorClassification.classify(errno: error.code), detail: "udp socket: \(error)"))
+                    return
+                }
             }
-            guard let (sequence, sentAt) = sent else {
+            guard case .entered(let sequence, let sentAt, let socket) = entered else {
                 continuation.resume(returning: ProbeOutcome(result: .error, detail: "udp prober shut down"))
                 return
             }
@@ -128,6 +125,27 @@ public final class UDPProber: Prober, Sendable {
         }
     }
 
+    private enum Entry {
+        case entered(UInt64, KernelReceiveTime, Socket)
+        case noSocket
+        case stopped
+    }
+
+    /// Enters a probe in the table, the table entry before the send (a loopback reply can beat
+    /// sendto's return) and the send time read last, so the wait for the lock is not in the RTT.
+    private func enter(_ key: SocketKey, continuation: UnsafeContinuation<ProbeOutcome, Never>, request: ProbeRequest) -> Entry {
+        state.withLock { state in
+            guard !state.stopped else { return .stopped }
+            guard let socket = state.sockets[key] else { return .noSocket }
+            state.sequence &+= 1
+            let sentAt = KernelReceiveTime(sentWall: pm_realtime_ns(), sentMonotonic: pm_monotonic_ns())
+            state.pending[state.sequence] = Pending(
+                continuation: continuation, sentAt: sentAt, deadline: sentAt.sentMonotonic + request.timeout.nanoseconds,
+                timeout: request.timeout, delay: request.delay, sourcePort: socket.localPort)
+            return .entered(state.sequence, sentAt, socket)
+        }
+    }
+
     // MARK: Sockets
 
     struct SocketError: Error, CustomStringConvertible {
@@ -139,9 +157,7 @@ public final class UDPProber: Prober, Sendable {
     /// The shared socket for the request's local address (the wildcard of its family by default),
     /// source port (kernel-chosen, or one of the pinglist's rotation: ECMP paths) and DSCP (the
     /// marking is the socket's).
-    private func socket(for request: ProbeRequest) throws(SocketError) -> Socket {
-        let key = SocketKey(inet6: request.address.protocol == .inet6, source: request.sourceAddress, dscp: request.dscp)
-        if let existing = state.withLock({ $0.sockets[key] }) { return existing }
+    private func makeSocket(_ key: SocketKey, for request: ProbeRequest) throws(SocketError) {
         let bind: SocketAddress
         do {
             bind = try SocketAddress(
@@ -166,9 +182,8 @@ public final class UDPProber: Prober, Sendable {
             defer { state.readerStarted = true }
             return .success((socket, !state.readerStarted))
         }
-        let (socket, startReader) = try made.get()
+        let (_, startReader) = try made.get()
         if startReader { self.startReader() }
-        return socket
     }
 
     // MARK: Reading replies
