@@ -85,7 +85,13 @@ struct DatagramBenchmark {
         let samples = await withTaskGroup(of: Samples.self) { group in
             for _ in 0..<concurrency {
                 group.addTask {
+                    // Room for the whole run up front, as raw_datagram has: growing the arrays
+                    // mid-run would copy them on the measured core.
                     var samples = Samples()
+                    let room = Int(duration * 200_000) / concurrency
+                    samples.reported.reserveCapacity(room)
+                    samples.userSpace.reserveCapacity(room)
+                    samples.overhead.reserveCapacity(room)
                     while ContinuousClock.now < end {
                         let outcome = await prober.probe(request)
                         guard let rtt = outcome.rtt else {
