@@ -144,8 +144,3 @@ struct DatagramBenchmark {
         print("{" + fields.joined(separator: ",") + "}")
     }
 }
-
-extension Duration {
-    fileprivate var nanoseconds: Int64 { components.seconds * 1_000_000_000 + components.attoseconds / 1_000_000_000 }
-    fileprivate var seconds: Double { Double(components.seconds) + Double(components.attoseconds) / 1e18 }
-}
