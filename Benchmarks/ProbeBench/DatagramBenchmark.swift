@@ -84,7 +84,8 @@ struct DatagramBenchmark {
         let end = began + .seconds(duration)
         let samples = await withTaskGroup(of: Samples.self) { group in
             for _ in 0..<concurrency {
-                group.addTask {
+                // As the agent's scheduler runs its probe tasks: on the prober's reader thread.
+                group.addTask(executorPreference: prober.preferredExecutor) {
                     // Room for the whole run up front, as raw_datagram has: growing the arrays
                     // mid-run would copy them on the measured core.
                     var samples = Samples()

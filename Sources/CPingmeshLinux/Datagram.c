@@ -3,6 +3,7 @@
 #include "CPingmeshLinux.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <netinet/in.h>
 #include <string.h>
 #include <sys/uio.h>
@@ -13,6 +14,15 @@ int64_t pm_realtime_ns(void) {
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
     return (int64_t)now.tv_sec * 1000000000 + now.tv_nsec;
+}
+
+void pm_name_this_thread(const char *name) {
+#ifdef __linux__
+    char shortened[16];
+    strncpy(shortened, name, sizeof shortened - 1);
+    shortened[sizeof shortened - 1] = 0;
+    pthread_setname_np(pthread_self(), shortened);
+#endif
 }
 
 #ifdef __linux__

@@ -12,6 +12,10 @@
 /// CLOCK_REALTIME in nanoseconds: the clock kernel receive timestamps are on.
 int64_t pm_realtime_ns(void);
 
+/// Names the calling thread as `top -H` and /proc show it (at most 15 bytes are kept). A thread
+/// otherwise keeps the name of the one that made it, such as a dispatch worker's.
+void pm_name_this_thread(const char *name);
+
 /// Turns on kernel receive timestamps (SO_TIMESTAMPNS). 0, or -1 with errno (no such option:
 /// replies are then timed in user space).
 int pm_enable_rx_timestamps(int fd);

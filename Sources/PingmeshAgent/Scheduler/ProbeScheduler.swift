@@ -108,7 +108,9 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     lastSent[scheduled.id] = sentAt
                     observer?.probeStarted(scheduled, at: sentAt)
                     let request = scheduled.request(sourceAddress: portRotation.next(for: scheduled, source: source), dscp: dscp)
-                    group.addTask { [recorder, observer] in
+                    // A datagram prober's reader thread runs the task, so its reply resumes it
+                    // with no hand-off to the pool.
+                    group.addTask(executorPreference: prober.preferredExecutor) { [recorder, observer] in
                         let outcome = await prober.probe(request)
                         limiter.release()
                         recorder.record(outcome, for: scheduled, sentAt: sentAtWallClock)

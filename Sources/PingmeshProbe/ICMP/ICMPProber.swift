@@ -48,6 +48,12 @@ public final class ICMPProber: Prober, Sendable {
 
     private let state = Mutex(State())
     private let sockets: [Int32: Socket]
+    /// The sockets in index order, then the executor's wake-up: what the reader polls.
+    private let ordered: [Socket]
+    private let pollDescriptors: [Int32]
+    /// Runs the tasks that prefer it on the reader thread (`ReaderThreadExecutor`).
+    private let executor = ReaderThreadExecutor()
+    public var preferredExecutor: (any TaskExecutor)? { executor }
 
     /// Whether each family's socket is a raw one (for logs and `pingmesh probe`).
     public var modes: [String] {
@@ -84,6 +90,8 @@ public final class ICMPProber: Prober, Sendable {
                     """)
         }
         self.sockets = sockets
+        ordered = sockets.values.sorted { $0.index < $1.index }
+        pollDescriptors = ordered.map(\.fd) + [executor.wakeup]
     }
 
     deinit {
@@ -98,6 +106,8 @@ public final class ICMPProber: Prober, Sendable {
             return Array(state.pending.values)
         }
         for entry in waiting { entry.continuation.resume(returning: ProbeOutcome(result: .error, detail: "prober shut down")) }
+        // Wakes the reader to see the stop and hand its queued jobs to the global executor.
+        _ = pm_eventfd_signal(executor.wakeup)
     }
 
     public func probe(_ request: ProbeRequest) async -> ProbeOutcome {
@@ -147,28 +157,33 @@ public final class ICMPProber: Prober, Sendable {
     // MARK: Reading replies
 
     private func startReader() {
+        let executor = executor
         let thread = Thread { [weak self] in
-            while let self, self.readOnce() {}
+            pm_name_this_thread("pingmesh-icmp")
+            executor.attach()
+            defer { executor.detach() }
+            var jobsWaiting = false
+            var ready = [Int32](repeating: 0, count: self?.pollDescriptors.count ?? 0)
+            while let self, self.readOnce(jobsWaiting: &jobsWaiting, ready: &ready) {}
         }
-        thread.name = "pingmesh-icmp"
         // Not kept: it ends by itself once the prober is shut down or gone.
         thread.start()
     }
 
-    /// One wait for replies, then expiry; false once stopped.
-    private func readOnce() -> Bool {
+    /// One wait for replies (none while jobs wait to run), expiry once the nearest deadline has
+    /// passed, then the jobs of the tasks the replies resumed; false once stopped.
+    private func readOnce(jobsWaiting: inout Bool, ready: inout [Int32]) -> Bool {
         let now = pm_monotonic_ns()
         let (stopped, nearest) = state.withLock { state in (state.stopped, state.pending.values.lazy.map(\.deadline).min()) }
         if stopped { return false }
-        let wait = nearest.map { Int32(clamping: max(1, min(100, ($0 - now) / 1_000_000 + 1))) } ?? 100
-        let ordered = sockets.values.sorted { $0.index < $1.index }
-        var fds = ordered.map(\.fd)
-        var ready = [Int32](repeating: 0, count: fds.count)
-        _ = pm_poll_readable(&fds, Int32(fds.count), wait, &ready)
+        let wait = jobsWaiting ? 0 : nearest.map { Int32(clamping: max(1, min(100, ($0 - now) / 1_000_000 + 1))) } ?? 100
+        _ = pm_poll_readable(pollDescriptors, Int32(pollDescriptors.count), wait, &ready)
         for (socket, isReady) in zip(ordered, ready) where isReady != 0 { drain(socket) }
+        if ready[ordered.count] != 0 { executor.clearWakeup() }
         // Expiry walks the whole table; only when the nearest deadline has passed.
         let after = pm_monotonic_ns()
         if let nearest, nearest <= after { expire(now: after) }
+        jobsWaiting = executor.runQueued()
         return true
     }
 

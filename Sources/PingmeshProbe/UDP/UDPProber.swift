@@ -21,6 +21,9 @@ public final class UDPProber: Prober, Sendable {
     /// Tells this prober's replies from another's arriving at the same port (e.g. after a restart).
     private let proberID = UInt32.random(in: 1...UInt32.max)
     private let epoll: Int32
+    /// Runs the tasks that prefer it on the reader thread (`ReaderThreadExecutor`).
+    private let executor = ReaderThreadExecutor()
+    public var preferredExecutor: (any TaskExecutor)? { executor }
     private let state = Mutex(State())
     /// The reader thread's receive slots, lengths and stamps; only that thread touches them. A
     /// reply is read only as far as its header: the padding after it says nothing.
@@ -64,7 +67,11 @@ public final class UDPProber: Prober, Sendable {
 
     public init() {
         epoll = pm_epoll_create()
+        if epoll >= 0, executor.wakeup >= 0 { _ = pm_epoll_add(epoll, executor.wakeup, PM_EPOLLIN, Self.wakeupKey) }
     }
+
+    /// The epoll key of the executor's wake-up; a socket's key is its descriptor.
+    private static let wakeupKey = UInt64.max
 
     deinit {
         for socket in state.withLock({ $0.sockets.values }) { close(socket.fd) }
@@ -84,6 +91,8 @@ public final class UDPProber: Prober, Sendable {
             return Array(state.pending.values)
         }
         for entry in waiting { entry.continuation.resume(returning: ProbeOutcome(result: .error, detail: "udp prober shut down")) }
+        // Wakes the reader to see the stop and hand its queued jobs to the global executor.
+        _ = pm_eventfd_signal(executor.wakeup)
     }
 
     public func probe(_ request: ProbeRequest) async -> ProbeOutcome {
@@ -189,11 +198,15 @@ public final class UDPProber: Prober, Sendable {
     // MARK: Reading replies
 
     private func startReader() {
+        let executor = executor
         let thread = Thread { [weak self] in
+            pm_name_this_thread("pingmesh-udp")
+            executor.attach()
+            defer { executor.detach() }
             var nextExpiry: Int64 = 0
-            while let self, self.readOnce(nextExpiry: &nextExpiry) {}
+            var jobsWaiting = false
+            while let self, self.readOnce(nextExpiry: &nextExpiry, jobsWaiting: &jobsWaiting) {}
         }
-        thread.name = "pingmesh-udp"
         // Not kept: it ends by itself once the prober is shut down or gone.
         thread.start()
     }
@@ -202,17 +215,26 @@ public final class UDPProber: Prober, Sendable {
     /// and no wake-up for a reply pays for a walk.
     private static let expiryStep: Int64 = 10_000_000
 
-    /// One wait for replies, then expiry when its step has passed; false once stopped.
-    private func readOnce(nextExpiry: inout Int64) -> Bool {
+    /// One wait for replies (none while jobs wait to run), expiry when its step has passed, then
+    /// the jobs of the tasks the replies resumed; false once stopped.
+    private func readOnce(nextExpiry: inout Int64, jobsWaiting: inout Bool) -> Bool {
         let (stopped, busy) = state.withLock { state in (state.stopped, !state.pending.isEmpty) }
         if stopped { return false }
-        let count = pm_epoll_wait(epoll, readyKeys, readyEvents, 64, busy ? Int32(Self.expiryStep / 1_000_000) : 100)
-        for index in 0..<Int(max(count, 0)) { drain(Int32(truncatingIfNeeded: readyKeys[index])) }
+        let wait: Int32 = jobsWaiting ? 0 : busy ? Int32(Self.expiryStep / 1_000_000) : 100
+        let count = pm_epoll_wait(epoll, readyKeys, readyEvents, 64, wait)
+        for index in 0..<Int(max(count, 0)) {
+            if readyKeys[index] == Self.wakeupKey {
+                executor.clearWakeup()
+            } else {
+                drain(Int32(truncatingIfNeeded: readyKeys[index]))
+            }
+        }
         let now = pm_monotonic_ns()
         if busy, now >= nextExpiry {
             expire(now: now)
             nextExpiry = now + Self.expiryStep
         }
+        jobsWaiting = executor.runQueued()
         return true
     }
 

@@ -1,0 +1,86 @@
+import Foundation
+import NIOCore
+import PingmeshModel
+import Testing
+
+@testable import PingmeshProbe
+
+/// Probe tasks that prefer a datagram prober's executor run on its reader thread, and never
+/// hang when there is no reader to run them.
+@Suite("Reader thread executor", .timeLimit(.minutes(1)))
+struct ReaderThreadExecutorTests {
+    /// The kernel's name for the calling thread (Foundation sets it from `Thread.name`).
+    static func threadName() -> String {
+        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Runs `workers` tasks preferring `prober`'s executor, each sending `probes` probes; returns
+    /// every outcome and the name of the thread each task was on after each reply.
+    static func probeLoops(_ prober: any Prober, _ request: ProbeRequest, workers: Int, probes: Int) async -> [(ProbeOutcome, String)] {
+        await withTaskGroup(of: [(ProbeOutcome, String)].self) { group in
+            for _ in 0..<workers {
+                group.addTask(executorPreference: prober.preferredExecutor) {
+                    var seen: [(ProbeOutcome, String)] = []
+                    for _ in 0..<probes { seen.append((await prober.probe(request), threadName())) }
+                    return seen
+                }
+            }
+            var all: [(ProbeOutcome, String)] = []
+            for await part in group { all += part }
+            return all
+        }
+    }
+
+    @Test("UDP: the first probe runs before any reader exists; after it every reply resumes its task on the reader thread")
+    func udpLoopsRunOnTheReader() async throws {
+        let prober = UDPProber()
+        let (channel, address) = try await UDPEchoTests.responder()
+        let request = ProbeRequest(address: address, timeout: .seconds(3), delay: .seconds(5))
+        #expect(prober.preferredExecutor != nil)
+        // A fresh prober has no reader thread yet: the preferring task must still run.
+        let first = await Self.probeLoops(prober, request, workers: 1, probes: 1)
+        #expect(first.map(\.0.result) == [.ok])
+        let seen = await Self.probeLoops(prober, request, workers: 16, probes: 20)
+        #expect(seen.count == 320)
+        #expect(seen.filter { $0.0.result == .ok }.count == 320, "\(seen.first { $0.0.result != .ok }.map { "\($0.0)" } ?? "")")
+        #expect(Set(seen.map(\.1)) == ["pingmesh-udp"])
+        try await channel.close()
+        await prober.shutdown()
+    }
+
+    @Test("UDP: after shutdown a task preferring the executor still ends, with an error outcome")
+    func udpAfterShutdown() async throws {
+        let prober = UDPProber()
+        let (channel, address) = try await UDPEchoTests.responder()
+        let request = ProbeRequest(address: address, timeout: .seconds(3), delay: .seconds(5))
+        _ = await prober.probe(request)
+        await prober.shutdown()
+        let after = await Self.probeLoops(prober, request, workers: 4, probes: 3)
+        #expect(after.map(\.0.result) == Array(repeating: .error, count: 12))
+        #expect(!after.map(\.1).contains("pingmesh-udp"))
+        try await channel.close()
+    }
+
+    @Test("UDP: probes in flight at shutdown end, and their tasks finish off the stopped reader")
+    func udpShutdownWithProbesInFlight() async throws {
+        let prober = UDPProber()
+        _ = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 9), timeout: .milliseconds(50)))
+        // Nothing answers the discard port, so these wait until shutdown ends them.
+        let request = ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 9), timeout: .seconds(30))
+        async let loops = Self.probeLoops(prober, request, workers: 8, probes: 1)
+        try await Task.sleep(for: .milliseconds(200))
+        await prober.shutdown()
+        let ended = await loops
+        #expect(ended.map(\.0.result) == Array(repeating: .error, count: 8))
+    }
+
+    @Test("ICMP: every reply resumes its task on the reader thread")
+    func icmpLoopsRunOnTheReader() async throws {
+        guard let prober = ICMPProberTests.prober() else { return }
+        defer { prober.shutdown() }
+        let request = ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), timeout: .seconds(3), delay: .seconds(5))
+        let seen = await Self.probeLoops(prober, request, workers: 8, probes: 10)
+        #expect(seen.filter { $0.0.result == .ok }.count == 80)
+        #expect(Set(seen.map(\.1)) == ["pingmesh-icmp"])
+    }
+}
