@@ -90,7 +90,8 @@ struct FanOutBenchmark {
                     let due = began + .seconds(Double(round) * interval + Double(index) * gap)
                     if due > ContinuousClock.now { try? await Task.sleep(until: due, clock: .continuous) }
                     let request = ProbeRequest(address: addresses[index], timeout: .seconds(2), delay: .milliseconds(10))
-                    group.addTask {
+                    // As the agent's scheduler runs its probe tasks: on the prober's reader thread.
+                    group.addTask(executorPreference: prober.preferredExecutor) {
                         let outcome = await prober.probe(request)
                         collected.outcomes.withLock { $0.append(outcome) }
                     }
