@@ -240,6 +240,15 @@ public struct FaultLocalizer: Sendable {
                     winner = aShows ? a : b
                 } else if aShows {
                     winner = onlyA.bad / onlyA.total >= onlyB.bad / onlyB.total ? a : b
+                } else if let hinted = Self.hinted(
+                    elevated(bad: onlyA.bad, total: onlyA.total, measure, minimum: 1),
+                    elevated(bad: onlyB.bad, total: onlyB.total, measure, minimum: 1), a, b)
+                {
+                    // A single bad probe on one side's own pairs, where background explains none
+                    // and the other side's are clean, still points away from what they share: with
+                    // few probes a wide component's own pairs may by chance lose only one, and
+                    // the narrower bystander must not win for it.
+                    winner = hinted
                 } else {
                     // Neither's own pairs show it: the fault is on what they share, and the
                     // narrower component (then the one with fewer pairs) is the closer description.
@@ -281,6 +290,11 @@ public struct FaultLocalizer: Sendable {
         let named = finding(
             measure, component: fabric.component(id), tally: tally, confidence: confidence, through: through, fabric: fabric)
         return (named, .component(id))
+    }
+
+    /// The one of `a` and `b` whose own pairs alone hint at the fault, if only one's do.
+    private static func hinted(_ aHints: Bool, _ bHints: Bool, _ a: Int, _ b: Int) -> Int? {
+        aHints == bHints ? nil : aHints ? a : b
     }
 
     /// The server under ToR `tor` that every lossy pair through the ToR has at one end, when it
