@@ -146,7 +146,9 @@ if options.api == "callback" {
 } else {
     await withTaskGroup(of: Void.self) { tasks in
         for _ in 0..<options.concurrency {
-            tasks.addTask {
+            // As the agent's scheduler runs its probe tasks: on the prober's loop thread, where
+            // it has one (the epoll engine).
+            tasks.addTask(executorPreference: prober.preferredExecutor) {
                 while ContinuousClock.now < deadline {
                     tally.add(await prober.probe(request).result)
                 }

@@ -1,5 +1,5 @@
-import Foundation
 import NIOCore
+import NIOPosix
 import PingmeshModel
 import Testing
 
@@ -9,23 +9,19 @@ import Testing
 /// hang when there is no reader to run them.
 @Suite("Reader thread executor", .timeLimit(.minutes(1)))
 struct ReaderThreadExecutorTests {
-    /// The kernel's name for the calling thread (Foundation sets it from `Thread.name`).
-    static func threadName() -> String {
-        ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "?").trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     /// Runs `workers` tasks preferring `prober`'s executor, each sending `probes` probes; returns
-    /// every outcome and the name of the thread each task was on after each reply.
-    static func probeLoops(_ prober: any Prober, _ request: ProbeRequest, workers: Int, probes: Int) async -> [(ProbeOutcome, String)] {
-        await withTaskGroup(of: [(ProbeOutcome, String)].self) { group in
+    /// every outcome and whether the task was on the prober's reader thread after each reply.
+    static func probeLoops(_ prober: any Prober, _ request: ProbeRequest, workers: Int, probes: Int) async -> [(ProbeOutcome, Bool)] {
+        let executor = prober.preferredExecutor as? ReaderThreadExecutor
+        return await withTaskGroup(of: [(ProbeOutcome, Bool)].self) { group in
             for _ in 0..<workers {
                 group.addTask(executorPreference: prober.preferredExecutor) {
-                    var seen: [(ProbeOutcome, String)] = []
-                    for _ in 0..<probes { seen.append((await prober.probe(request), threadName())) }
+                    var seen: [(ProbeOutcome, Bool)] = []
+                    for _ in 0..<probes { seen.append((await prober.probe(request), executor?.isReaderThread ?? false)) }
                     return seen
                 }
             }
-            var all: [(ProbeOutcome, String)] = []
+            var all: [(ProbeOutcome, Bool)] = []
             for await part in group { all += part }
             return all
         }
@@ -43,7 +39,7 @@ struct ReaderThreadExecutorTests {
         let seen = await Self.probeLoops(prober, request, workers: 16, probes: 20)
         #expect(seen.count == 320)
         #expect(seen.filter { $0.0.result == .ok }.count == 320, "\(seen.first { $0.0.result != .ok }.map { "\($0.0)" } ?? "")")
-        #expect(Set(seen.map(\.1)) == ["pingmesh-udp"])
+        #expect(seen.allSatisfy { $0.1 }, "resumed off the reader thread")
         try await channel.close()
         await prober.shutdown()
     }
@@ -57,7 +53,7 @@ struct ReaderThreadExecutorTests {
         await prober.shutdown()
         let after = await Self.probeLoops(prober, request, workers: 4, probes: 3)
         #expect(after.map(\.0.result) == Array(repeating: .error, count: 12))
-        #expect(!after.map(\.1).contains("pingmesh-udp"))
+        #expect(!after.contains { $0.1 }, "ran on a reader thread that has stopped")
         try await channel.close()
     }
 
@@ -81,6 +77,35 @@ struct ReaderThreadExecutorTests {
         let request = ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), timeout: .seconds(3), delay: .seconds(5))
         let seen = await Self.probeLoops(prober, request, workers: 8, probes: 10)
         #expect(seen.filter { $0.0.result == .ok }.count == 80)
-        #expect(Set(seen.map(\.1)) == ["pingmesh-icmp"])
+        #expect(seen.allSatisfy { $0.1 }, "resumed off the reader thread")
+    }
+
+    @Test("TCP: every completed handshake resumes its task on the epoll loop, which starts the next probe itself")
+    func tcpLoopsRunOnTheLoop() async throws {
+        let prober = try EpollTCPProber()
+        defer { prober.shutdown() }
+        let channel = try await TCPResponder(host: "127.0.0.1", port: 0, limits: ResponderLimits(), group: MultiThreadedEventLoopGroup.singleton).bind()
+        let request = ProbeRequest(address: try #require(channel.localAddress), timeout: .seconds(3), delay: .seconds(5))
+        let seen = await Self.probeLoops(prober, request, workers: 8, probes: 10)
+        #expect(seen.filter { $0.0.result == .ok }.count == 80, "\(seen.first { $0.0.result != .ok }.map { "\($0.0)" } ?? "")")
+        #expect(seen.allSatisfy { $0.1 }, "resumed off the loop thread")
+        try await channel.close()
+    }
+
+    @Test("TCP: shutting the prober down from a task on its own loop returns, and later probes end as errors")
+    func tcpShutdownFromTheLoop() async throws {
+        let prober = try EpollTCPProber()
+        let channel = try await TCPResponder(host: "127.0.0.1", port: 0, limits: ResponderLimits(), group: MultiThreadedEventLoopGroup.singleton).bind()
+        let request = ProbeRequest(address: try #require(channel.localAddress), timeout: .seconds(3), delay: .seconds(5))
+        let onLoop = await Task(executorPreference: prober.preferredExecutor) {
+            _ = await prober.probe(request)
+            let onLoop = (prober.preferredExecutor as? ReaderThreadExecutor)?.isReaderThread ?? false
+            prober.shutdown()
+            return onLoop
+        }.value
+        #expect(onLoop)
+        let after = await Self.probeLoops(prober, request, workers: 2, probes: 2)
+        #expect(after.map(\.0.result) == Array(repeating: .error, count: 4))
+        try await channel.close()
     }
 }

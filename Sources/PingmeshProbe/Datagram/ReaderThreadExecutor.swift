@@ -5,7 +5,7 @@ import Synchronization
     import Glibc
 #endif
 
-/// A task executor whose jobs run on a datagram prober's reader thread, between its reads.
+/// A task executor whose jobs run on a prober's reader thread (UDP, ICMP, TCP), between its reads.
 ///
 /// A probe loop that prefers it (`withTaskExecutorPreference`, `addTask(executorPreference:)`)
 /// is resumed by the reader right where the reply was read, and sends its next probe from that
@@ -57,6 +57,12 @@ public final class ReaderThreadExecutor: TaskExecutor, Sendable {
         case elsewhere
         case queued
         case queuedAndSignal
+    }
+
+    /// Whether the caller is on the attached reader thread, where the reader's own state may be
+    /// touched directly.
+    var isReaderThread: Bool {
+        queue.withLock { queue in queue.reader.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }
 
     /// Called on the reader thread when it starts: jobs run there from now on.

@@ -54,6 +54,11 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
     private var payload = [UInt8](repeating: UInt8(ascii: "p"), count: SafetyLimits.maximumPayloadBytes)
 
     private static let wakeupKey: UInt64 = 0
+    /// Runs the tasks that prefer it on the loop thread (`ReaderThreadExecutor`): a probe's task
+    /// is resumed where its handshake completed and starts its next probe there, with no signal.
+    private let executor = ReaderThreadExecutor()
+    public var preferredExecutor: (any TaskExecutor)? { executor }
+    private static let executorWakeupKey = UInt64.max
 
     /// One loop for the whole process (every simulated agent of `pingmesh up` shares it); nil
     /// where epoll is not available, and callers fall back to `TCPProber`.
@@ -67,7 +72,9 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
         epoll = pm_epoll_create()
         guard epoll >= 0 else { throw IOError(errnoCode: errno, reason: "epoll_create1") }
         wakeup = pm_eventfd()
-        guard wakeup >= 0, pm_epoll_add(epoll, wakeup, PM_EPOLLIN, Self.wakeupKey) == 0 else {
+        guard wakeup >= 0, pm_epoll_add(epoll, wakeup, PM_EPOLLIN, Self.wakeupKey) == 0,
+            executor.wakeup >= 0, pm_epoll_add(epoll, executor.wakeup, PM_EPOLLIN, Self.executorWakeupKey) == 0
+        else {
             close(epoll)
             throw IOError(errnoCode: errno, reason: "eventfd")
         }
@@ -89,7 +96,8 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
     public func shutdown() {
         submissions.withLock { $0.running = false }
         _ = pm_eventfd_signal(wakeup)
-        if let thread { pthread_join(thread, nil) }
+        // From a task on the loop itself, joining would wait for this very thread.
+        if let thread, !executor.isReaderThread { pthread_join(thread, nil) }
         thread = nil
     }
 
@@ -101,29 +109,42 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
 
     /// Starts a probe; `completion` runs on the loop thread, so it must be quick.
     public func start(_ request: ProbeRequest, completion: @escaping @Sendable (ProbeOutcome) -> Void) {
+        // On the loop thread (a task that prefers the executor) the probe begins at once, with
+        // no queue and no wake-up; the loop's state is this thread's to touch.
+        let onLoop = executor.isReaderThread
         let accepted = submissions.withLock { state -> Bool in
             guard state.running else { return false }
-            state.queue.append(Submission(request: request, completion: completion))
+            if !onLoop { state.queue.append(Submission(request: request, completion: completion)) }
             return true
         }
         guard accepted else {
             completion(ProbeOutcome(result: .error, detail: "prober shut down"))
             return
         }
-        _ = pm_eventfd_signal(wakeup)
+        if onLoop {
+            begin(Submission(request: request, completion: completion))
+        } else {
+            _ = pm_eventfd_signal(wakeup)
+        }
     }
 
     // MARK: The loop
 
     private func loop() {
+        pm_name_this_thread("pingmesh-tcp")
+        executor.attach()
+        defer { executor.detach() }
         var keys = [UInt64](repeating: 0, count: 256)
         var events = [UInt32](repeating: 0, count: 256)
+        var jobsWaiting = false
         while true {
-            let timeout = nextTimeoutMilliseconds()
+            let timeout = jobsWaiting ? 0 : nextTimeoutMilliseconds()
             let count = pm_epoll_wait(epoll, &keys, &events, 256, timeout)
             if count < 0, errno != EINTR { break }
             for index in 0..<Int(max(count, 0)) {
-                if keys[index] == Self.wakeupKey {
+                if keys[index] == Self.executorWakeupKey {
+                    executor.clearWakeup()
+                } else if keys[index] == Self.wakeupKey {
                     pm_eventfd_drain(wakeup)
                     let (batch, running) = submissions.withLock { state in
                         defer { state.queue.removeAll(keepingCapacity: true) }
@@ -139,6 +160,7 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
                 }
             }
             expire(now: pm_monotonic_ns())
+            jobsWaiting = executor.runQueued()
         }
     }
 
