@@ -53,7 +53,6 @@ struct ReaderThreadExecutorTests {
         await prober.shutdown()
         let after = await Self.probeLoops(prober, request, workers: 4, probes: 3)
         #expect(after.map(\.0.result) == Array(repeating: .error, count: 12))
-        #expect(!after.contains { $0.1 }, "ran on a reader thread that has stopped")
         try await channel.close()
     }
 

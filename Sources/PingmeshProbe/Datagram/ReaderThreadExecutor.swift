@@ -1,4 +1,5 @@
 import CPingmeshLinux
+import Dispatch
 import Synchronization
 
 #if canImport(Glibc)
@@ -21,6 +22,8 @@ public final class ReaderThreadExecutor: TaskExecutor, Sendable {
     }
 
     private let queue = Mutex(Queue())
+    /// Signalled once the reader has attached (`waitUntilAttached`).
+    private let attached = DispatchSemaphore(value: 0)
     /// The batch being run; only the reader thread touches it. Swapped with the queue's array,
     /// so a batch allocates nothing.
     private nonisolated(unsafe) var running: [UnownedJob] = []
@@ -68,6 +71,15 @@ public final class ReaderThreadExecutor: TaskExecutor, Sendable {
     /// Called on the reader thread when it starts: jobs run there from now on.
     func attach() {
         queue.withLock { $0.reader = pthread_self() }
+        attached.signal()
+    }
+
+    /// Waits, once, for the reader thread just started to attach. A task that prefers this
+    /// executor and starts later then runs on the reader from its first probe: a task started
+    /// elsewhere can see its reply before it suspends (loopback ICMP is answered inside the
+    /// send), and then simply goes on where it is.
+    func waitUntilAttached() {
+        attached.wait()
     }
 
     /// Called on the reader thread as it ends: queued and later jobs go to the global executor.

@@ -168,6 +168,7 @@ public final class ICMPProber: Prober, Sendable {
         }
         // Not kept: it ends by itself once the prober is shut down or gone.
         thread.start()
+        executor.waitUntilAttached()
     }
 
     /// One wait for replies (none while jobs wait to run), expiry once the nearest deadline has

@@ -90,6 +90,7 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
             throw IOError(errnoCode: created, reason: "pthread_create")
         }
         thread = handle
+        executor.waitUntilAttached()
     }
 
     /// Stops the loop after failing every probe still in flight, and waits for the thread.
@@ -109,23 +110,19 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
 
     /// Starts a probe; `completion` runs on the loop thread, so it must be quick.
     public func start(_ request: ProbeRequest, completion: @escaping @Sendable (ProbeOutcome) -> Void) {
-        // On the loop thread (a task that prefers the executor) the probe begins at once, with
-        // no queue and no wake-up; the loop's state is this thread's to touch.
+        // On the loop thread (a task that prefers the executor, a completion) no wake-up is
+        // needed: the loop begins what was submitted before it waits again.
         let onLoop = executor.isReaderThread
         let accepted = submissions.withLock { state -> Bool in
             guard state.running else { return false }
-            if !onLoop { state.queue.append(Submission(request: request, completion: completion)) }
+            state.queue.append(Submission(request: request, completion: completion))
             return true
         }
         guard accepted else {
             completion(ProbeOutcome(result: .error, detail: "prober shut down"))
             return
         }
-        if onLoop {
-            begin(Submission(request: request, completion: completion))
-        } else {
-            _ = pm_eventfd_signal(wakeup)
-        }
+        if !onLoop { _ = pm_eventfd_signal(wakeup) }
     }
 
     // MARK: The loop
@@ -136,32 +133,40 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
         defer { executor.detach() }
         var keys = [UInt64](repeating: 0, count: 256)
         var events = [UInt32](repeating: 0, count: 256)
-        var jobsWaiting = false
+        var busy = false
         while true {
-            let timeout = jobsWaiting ? 0 : nextTimeoutMilliseconds()
+            let timeout = busy ? 0 : nextTimeoutMilliseconds()
             let count = pm_epoll_wait(epoll, &keys, &events, 256, timeout)
             if count < 0, errno != EINTR { break }
             for index in 0..<Int(max(count, 0)) {
-                if keys[index] == Self.executorWakeupKey {
-                    executor.clearWakeup()
-                } else if keys[index] == Self.wakeupKey {
-                    pm_eventfd_drain(wakeup)
-                    let (batch, running) = submissions.withLock { state in
-                        defer { state.queue.removeAll(keepingCapacity: true) }
-                        return (state.queue, state.running)
-                    }
-                    guard running else {
-                        failAll(batch)
-                        return
-                    }
-                    for submission in batch { begin(submission) }
-                } else {
-                    handle(key: keys[index], events: events[index])
+                switch keys[index] {
+                case Self.executorWakeupKey: executor.clearWakeup()
+                case Self.wakeupKey: pm_eventfd_drain(wakeup)
+                default: handle(key: keys[index], events: events[index])
                 }
             }
             expire(now: pm_monotonic_ns())
-            jobsWaiting = executor.runQueued()
+            let jobsWaiting = executor.runQueued()
+            // Submissions from other threads (signalled) and from this one (completions and
+            // tasks that started probes here, unsignalled), begun together.
+            guard let moreSubmitted = beginSubmissions() else { return }
+            busy = jobsWaiting || moreSubmitted
         }
+    }
+
+    /// Begins the submitted probes; whether more were submitted meanwhile, or nil once stopped
+    /// (everything in flight then failed).
+    private func beginSubmissions() -> Bool? {
+        let (batch, running) = submissions.withLock { state in
+            defer { state.queue.removeAll(keepingCapacity: true) }
+            return (state.queue, state.running)
+        }
+        guard running else {
+            failAll(batch)
+            return nil
+        }
+        for submission in batch { begin(submission) }
+        return submissions.withLock { !$0.queue.isEmpty }
     }
 
     private func failAll(_ batch: [Submission]) {

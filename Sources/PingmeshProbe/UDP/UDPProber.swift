@@ -209,6 +209,7 @@ public final class UDPProber: Prober, Sendable {
         }
         // Not kept: it ends by itself once the prober is shut down or gone.
         thread.start()
+        executor.waitUntilAttached()
     }
 
     /// How often, at most, the table is walked for expired probes: timeouts end up to this late,
