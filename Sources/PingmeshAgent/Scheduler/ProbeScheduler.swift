@@ -108,8 +108,8 @@ public final class ProbeScheduler<C: Clock>: Sendable where C.Duration == Durati
                     lastSent[scheduled.id] = sentAt
                     observer?.probeStarted(scheduled, at: sentAt)
                     let request = scheduled.request(sourceAddress: portRotation.next(for: scheduled, source: source), dscp: dscp)
-                    // A datagram prober's reader thread runs the task, so its reply resumes it
-                    // with no hand-off to the pool.
+                    // A prober with a thread of its own (TCP, UDP, ICMP) runs the task there, so
+                    // its reply resumes it with no hand-off to the pool.
                     group.addTask(executorPreference: prober.preferredExecutor) { [recorder, observer] in
                         let outcome = await prober.probe(request)
                         limiter.release()
