@@ -29,6 +29,9 @@ public struct Collector: Service {
         public var traceroutes: TracerouteRequester.Configuration?
         /// HTTPS (and mutual TLS when it names a client CA); nil: plain HTTP.
         public var tls: ServerTLSContext?
+        /// The fabric's shape and devices, from the topology (`--topology`); three tiers when
+        /// nothing says otherwise.
+        public var fabric: FabricDescription = .standard
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.collector, tokens: AccessTokens = AccessTokens(),
@@ -75,7 +78,7 @@ public struct Collector: Service {
         let queries = ResultQueries(store: store)
         let notifier = configuration.notifications.isEmpty ? nil : IncidentNotifier(configuration: configuration.notifications, logger: logger)
         let tracer = configuration.traceroutes.map { TracerouteRequester(configuration: $0, logger: logger) }
-        let analyzer = WindowAnalyzer(store: store, notifier: notifier, tracer: tracer, logger: logger)
+        let analyzer = WindowAnalyzer(store: store, notifier: notifier, tracer: tracer, fabric: configuration.fabric, logger: logger)
         let app = Application(
             router: CollectorAPI.router(ingest: ingestor, queries: queries, metrics: metrics, tokens: configuration.tokens, analyzer: analyzer,
                 tools: configuration.tools),

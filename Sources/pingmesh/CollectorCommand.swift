@@ -51,6 +51,9 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "A file holding an admin token for --controller, when the controller requires tokens.")
     var controllerTokenFile: String?
 
+    @Option(help: "The controller's topology file: its fabric section (tiers, devices) tells analysis the fabric's shape and names traceroute hops.")
+    var topology: String?
+
     @Option(help: "Serve the web UI from this directory instead of the copy built into the binary (for UI work).")
     var uiDir: String?
 
@@ -94,6 +97,10 @@ struct CollectorCommand: AsyncParsableCommand {
                 tools: OperatorTools(uiDirectory: try uiDir.map { try UpCommand.directory($0, field: "--ui-dir") }, manualProbe: manualProbe ? ManualProbe() : nil))
             configured.traceroutes = traceroutes
             configured.tls = try tls.context()
+            if let topology {
+                configured.fabric = try ConfigDocument.decode(TopologyFile.self, from: ConfigDocument.read(path: topology), file: topology)
+                    .validated(file: topology).fabric
+            }
             configuration = configured
         } catch let error as ValidationError {
             throw error

@@ -62,8 +62,12 @@ struct IncidentTracerouteTests {
         let store = try SQLiteResultStore(path: "\(directory)/store.sqlite")
         try await store.prepare()
         let window = (Int64(Date().timeIntervalSince1970) / 60 - 2) * 60
+        // The target id exactly as an agent uploads it (`tcp://host:port`), and a probe that
+        // got through only after a resent SYN: a lost packet, and a 5-tuple worth tracing.
+        let target = ProbeTarget.identifier(kind: .tcp, host: Self.b, port: port, http: nil)
+        #expect(target == "tcp://\(Self.b):\(port)")
         let failure = StoredFailure(
-            source: "a", destination: "b", target: "\(Self.b):\(port)", kind: .tcp, result: .timeout, at: (window + 10) * 1000, sourcePort: 20051)
+            source: "a", destination: "b", target: target, kind: .tcp, result: .retransmitted, at: (window + 10) * 1000, sourcePort: 20051)
         _ = try await store.ingest(
             IngestBatch(
                 id: "trace-1", agent: AgentRecord(name: "a", version: nil, pinglistVersion: nil, labels: [:], lastUpload: window + 60, lastBatchCreated: window + 60),
@@ -80,10 +84,14 @@ struct IncidentTracerouteTests {
         #expect(tracker.attach(traces, to: opened.id))
 
         let attached = try #require(tracker.open.first?.traceroutes)
-        #expect(attached.count == 2)
+        // a -> b: the failing 5-tuple, then three comparison ports of the same pair; b -> a: why not.
+        #expect(attached.count == 5, "\(attached)")
         let first = try #require(attached.first)
         #expect(first.source == "a" && first.destination == "b" && first.protocol == "tcp" && first.sourcePort == 20051, "\(first)")
-        #expect(first.error == nil && first.reachedDestination == true && first.hops == [Self.b], "\(first)")
+        #expect(first.error == nil && first.reachedDestination == true && first.hops == [Self.b] && first.failing, "\(first)")
+        let comparisons = attached.dropFirst().prefix(3)
+        #expect(comparisons.allSatisfy { !$0.failing && $0.reachedDestination == true && $0.sourcePort != 20051 && $0.taskID != first.taskID })
+        #expect(Set(comparisons.compactMap(\.sourcePort)) == Set(TracerouteRequester.comparisonPorts(3, avoiding: 20051, seed: "a>b")))
         #expect(first.taskID != nil)
         // No failing probe of b -> a on record: said so, nothing invented.
         #expect(attached.last?.error?.contains("no failing TCP or UDP probe") == true)

@@ -155,7 +155,7 @@ public final class AgentMetrics: ProbeRecorder, SchedulerObserver, Sendable {
             }
         }
         http?.record(outcome, for: scheduled)
-        if let value = outcome.rtt, !outcome.result.isFailure {
+        if let value = outcome.rtt, outcome.result.isAnswered {
             rtt[kind]?.record(value)
             if perTargetHistograms { perTargetHistogram(for: scheduled).record(value) }
         }

@@ -5,7 +5,8 @@ import Synchronization
 
 /// Turns probe outcomes into what the collector stores: per target and wall-clock window (aligned
 /// on multiples of the window length in Unix time) the counts by class, the latency sketch of
-/// the answered probes, min and max RTT and per-source-port counts; plus a raw record for every
+/// the answered probes (a handshake that waited for a retransmitted SYN is counted, not timed),
+/// SYN retransmissions, min and max RTT and per-source-port counts; plus a raw record for every
 /// probe that was not ok. A probe belongs to the window it was sent in.
 ///
 /// Memory is one summary per target per open window (a handful of buckets and ports each) and
@@ -110,7 +111,7 @@ public final class WindowAggregator: ProbeRecorder, Sendable {
         var result = outcome.result
         // An answer without an RTT cannot go into the sketch, and the sketch must hold every
         // answered probe; no prober produces one, but the summary must stay valid if one does.
-        if !result.isFailure, outcome.rtt == nil { result = .error }
+        if result.isAnswered, outcome.rtt == nil { result = .error }
         let start = windowStart(of: sentAt)
         let target = scheduled.target
         let rttNanoseconds = outcome.rtt.map { max(0, $0.nanoseconds) }
@@ -136,7 +137,8 @@ public final class WindowAggregator: ProbeRecorder, Sendable {
                 window.summaries.removeValue(forKey: scheduled.id)
                 ?? Accumulator(name: target.name, kind: target.kind, labels: target.labels)
             summary.counts[result] += 1
-            if !result.isFailure, let rtt = outcome.rtt, let nanoseconds = rttNanoseconds {
+            if let retransmits = outcome.synRetransmits, retransmits > 0 { summary.counts.synRetransmits += UInt64(retransmits) }
+            if result.isAnswered, let rtt = outcome.rtt, let nanoseconds = rttNanoseconds {
                 summary.rtt.record(rtt)
                 summary.minimum = min(summary.minimum ?? nanoseconds, nanoseconds)
                 summary.maximum = max(summary.maximum ?? nanoseconds, nanoseconds)
@@ -146,6 +148,7 @@ public final class WindowAggregator: ProbeRecorder, Sendable {
             {
                 var counts = summary.ports[port] ?? (0, 0)
                 counts.sent += 1
+                // A port that only lost SYNs along the way still got through: not failed.
                 if result.isFailure { counts.failed += 1 }
                 summary.ports[port] = counts
             }

@@ -1,10 +1,14 @@
+import PingmeshModel
+
 /// The fabric as analysis sees it: servers under ToRs, ToRs in podsets, podsets in data centers,
-/// built from the placement labels agents upload (dc, podset, tor or pod). Every probe between
-/// two servers crosses a fixed sequence of components, after the Clos layout Pingmesh assumes:
-/// its ToR only inside a ToR; up through the podset's leaves across ToRs; through the data
-/// center's spines across podsets; over the data-center link between data centers. Leaves and
-/// spines are equal-cost sets chosen per flow by hashing, so pair data names a tier (the leaves
-/// of one podset, the spines of one data center), not a device in it.
+/// built from the placement labels agents upload (dc, podset, tor or pod) and the fabric's shape
+/// from the topology. Every probe between two servers crosses a fixed sequence of components, after
+/// the Clos layout Pingmesh assumes: its ToR only inside a ToR; in three tiers, up through the
+/// podset's leaves across ToRs and through the data center's spines across podsets; in two tiers,
+/// straight through the spines across ToRs; over the data-center link between data centers.
+/// Leaves and spines are equal-cost sets chosen per flow by hashing, so pair data names a tier
+/// (the leaves of one podset, the spines of one data center), not a device in it. A two-tier
+/// fabric's leaf tiers keep their ids but lie on no path, so analysis never names them.
 public struct FabricModel: Sendable {
     public struct Server: Sendable, Hashable {
         public var name: String
@@ -21,12 +25,14 @@ public struct FabricModel: Sendable {
     public private(set) var podsets: [String] = []
     public private(set) var podsetDatacenter: [Int32] = []
     public private(set) var datacenters: [String] = []
+    public let shape: FabricDescription.Shape
 
     /// Builds the model from `name -> labels`. Servers are indexed in name order and groups in
     /// order of first appearance among them, so the same placements give the same model on
     /// every collector replica. A server without a label falls into an "unknown" group of that
     /// level, which keeps it in the mesh without inventing a place for it.
-    public init(placements: [String: [String: String]]) {
+    public init(placements: [String: [String: String]], shape: FabricDescription.Shape = .threeTier) {
+        self.shape = shape
         var torIndex: [String: Int32] = [:]
         var podsetIndex: [String: Int32] = [:]
         var datacenterIndex: [String: Int32] = [:]
@@ -89,6 +95,14 @@ public struct FabricModel: Sendable {
         if s.tor == d.tor {
             path.0 = s.tor
             return 1
+        }
+        if shape == .twoTier {
+            if s.datacenter == d.datacenter {
+                path = (s.tor, spineTier(s.datacenter), d.tor, 0, 0, 0, 0)
+                return 3
+            }
+            path = (s.tor, spineTier(s.datacenter), link(s.datacenter, d.datacenter), spineTier(d.datacenter), d.tor, 0, 0)
+            return 5
         }
         if s.podset == d.podset {
             path = (s.tor, leafTier(s.podset), d.tor, 0, 0, 0, 0)

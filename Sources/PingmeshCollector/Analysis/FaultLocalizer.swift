@@ -75,22 +75,40 @@ public struct FaultLocalizer: Sendable {
         let fabric = evidence.fabric
         var inboundSent = [UInt64](repeating: 0, count: fabric.servers.count)
         var inboundLost = [UInt64](repeating: 0, count: fabric.servers.count)
+        var inboundPeers = [Int](repeating: 0, count: fabric.servers.count)
+        var inboundLossyPeers = [Int](repeating: 0, count: fabric.servers.count)
+        var outboundLost = [UInt64](repeating: 0, count: fabric.servers.count)
         for pair in evidence.pairs {
             inboundSent[Int(pair.destination)] += UInt64(pair.sent)
             inboundLost[Int(pair.destination)] += UInt64(pair.lost)
+            outboundLost[Int(pair.source)] += UInt64(pair.lost)
+            guard pair.sent > 0 else { continue }
+            inboundPeers[Int(pair.destination)] += 1
+            if pair.lost > 0 { inboundLossyPeers[Int(pair.destination)] += 1 }
         }
         func unreachable(_ server: Int32) -> Bool {
             let sent = inboundSent[Int(server)]
             return sent >= UInt64(settings.minimumInboundProbes) && Double(inboundLost[Int(server)]) >= settings.unreachableLoss * Double(sent)
         }
         func reporting(_ server: Int32) -> Bool { Int(server) < evidence.reporting.count && evidence.reporting[Int(server)] }
+        // A server that goes down in the middle of a window is reached for part of it: every
+        // peer loses the probes after that moment (a share of the window, below the unreachable
+        // mark), while its own probes, sent before it went, got through (or never arrived: its
+        // agent went silent). A network fault near it makes some peers lossy, not all, or its
+        // own probes too. One dead server explains all of its lost pairs, so none of them may
+        // name a component of the network.
+        func wentDown(_ server: Int32) -> Bool {
+            let index = Int(server)
+            return inboundPeers[index] >= 2 && inboundLossyPeers[index] == inboundPeers[index]
+                && inboundLost[index] * 4 >= inboundSent[index] && (!reporting(server) || outboundLost[index] == 0)
+        }
         func figures(_ server: Int32) -> String { "\(inboundLost[Int(server)]) of \(inboundSent[Int(server)]) probes to it lost" }
 
         var findings: [Finding] = []
         for (tor, servers) in fabric.torServers.enumerated() {
             // Everything unreachable under one ToR is the ToR, whether or not the agents still
             // report (the minute a ToR fails in, they reported before it did).
-            let unreached = servers.filter(unreachable)
+            let unreached = servers.filter { unreachable($0) || wentDown($0) }
             let component = fabric.component(Int32(tor))
             if servers.count >= 2 && unreached.count == servers.count {
                 unreached.forEach { excluded[Int($0)] = true }
@@ -111,6 +129,11 @@ public struct FaultLocalizer: Sendable {
                 // its agent.
                 let verdict: (Finding.Kind, Double, String)? =
                     switch (silent, unreached) {
+                    case (_, false) where wentDown(server):
+                        (
+                            .serverDown, 0.7,
+                            "every one of its \(inboundPeers[Int(server)]) peers lost probes to it from some moment of the window on, while its own probes got through\(silent ? " (its agent is silent)" : ""): the server went down, not the network"
+                        )
                     case (true, true):
                         (.serverDown, 0.9, "its agent is silent and nobody reaches it while its ToR's other servers are fine: the server is down, not the network")
                     case (false, true): (.serverUnreachable, 0.8, "its agent reports but nobody reaches it: its host network stack, NIC or ToR port")
@@ -119,7 +142,7 @@ public struct FaultLocalizer: Sendable {
                     default: nil
                     }
                 guard let (kind, confidence, explanation) = verdict else { continue }
-                if unreached { excluded[Int(server)] = true }
+                if unreached || kind == .serverDown { excluded[Int(server)] = true }
                 findings.append(
                     Finding(
                         kind: kind, component: .server(name: fabric.servers[Int(server)].name), confidence: confidence, badPairs: 0, pairs: 0,

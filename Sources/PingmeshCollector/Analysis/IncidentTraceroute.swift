@@ -7,9 +7,12 @@ public struct IncidentTraceroute: Sendable, Codable, Hashable {
     public var source: String
     public var destination: String
     public var `protocol`: String
-    /// The failing probe's target, ADDRESS:PORT.
+    /// The failing probe's target id (`tcp://ADDRESS:PORT`).
     public var target: String
     public var sourcePort: Int?
+    /// Whether this 5-tuple lost packets: the failing probe's own, or a comparison port's path
+    /// that did not get through. Comparison paths that got through clear the hops they crossed.
+    public var failing: Bool
     /// The controller's task, for the whole record (`pingmesh task show ID`).
     public var taskID: String?
     public var reachedDestination: Bool?
@@ -24,7 +27,7 @@ public struct IncidentTraceroute: Sendable, Codable, Hashable {
 
     public init(
         source: String, destination: String, protocol: String, target: String, sourcePort: Int? = nil, taskID: String? = nil,
-        reachedDestination: Bool? = nil, lossStartsAtHop: Int? = nil, lastAnsweringHop: String? = nil, hops: [String?] = [],
+        failing: Bool = true, reachedDestination: Bool? = nil, lossStartsAtHop: Int? = nil, lastAnsweringHop: String? = nil, hops: [String?] = [],
         error: String? = nil
     ) {
         self.source = source
@@ -32,6 +35,7 @@ public struct IncidentTraceroute: Sendable, Codable, Hashable {
         self.protocol = `protocol`
         self.target = target
         self.sourcePort = sourcePort
+        self.failing = failing
         self.taskID = taskID
         self.reachedDestination = reachedDestination
         self.lossStartsAtHop = lossStartsAtHop
@@ -49,7 +53,7 @@ public struct IncidentTraceroute: Sendable, Codable, Hashable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case source, destination, `protocol`, target, hops, error
+        case source, destination, `protocol`, target, hops, error, failing
         case sourcePort = "source_port"
         case taskID = "task_id"
         case reachedDestination = "reached_destination"

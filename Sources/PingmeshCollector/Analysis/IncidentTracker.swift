@@ -18,6 +18,7 @@ public struct Incident: Sendable, Codable, Hashable {
     public var id: String
     public var state: State
     public var severity: Severity
+    /// The gravest kind any of its windows named (`evidence` holds the latest window's).
     public var kind: Finding.Kind
     public var component: FabricComponent
     /// The component in words, e.g. "ToR t3 (podset ps1)".
@@ -36,12 +37,30 @@ public struct Incident: Sendable, Codable, Hashable {
     /// Traceroutes over the worst pairs, asked of their source agents when the incident opened
     /// (when the collector knows a controller); nil until they are back.
     public var traceroutes: [IncidentTraceroute]?
+    /// The device or link the traceroutes name (`PathVoting`), where one explains the failing
+    /// paths; nil while they are out, or when none does (the component stays the tier).
+    public var located: PathVoting.Verdict?
 
     static func severity(_ kind: Finding.Kind) -> Severity {
         switch kind {
         case .torDown, .blackHole, .serverUnreachable: .critical
         case .portBlackHole, .packetLoss, .latency, .serverDown: .warning
         case .agentSilent: .info
+        }
+    }
+
+    /// How grave a kind is within its family, for an incident whose windows name it differently:
+    /// the minutes a fault begins and ends in hold it for part of the minute only, so a black
+    /// hole looks like packet loss there, and the incident keeps the gravest kind it was seen as.
+    static func gravity(_ kind: Finding.Kind) -> Int {
+        switch kind {
+        case .torDown: 6
+        case .blackHole, .serverUnreachable: 5
+        case .portBlackHole: 4
+        case .packetLoss: 3
+        case .serverDown: 2
+        case .latency: 1
+        case .agentSilent: 0
         }
     }
 
@@ -85,14 +104,16 @@ public final class IncidentTracker: Sendable {
 
     /// Attaches traceroutes to the incident `id`, open or resolved since; false when it is gone.
     @discardableResult
-    public func attach(_ traceroutes: [IncidentTraceroute], to id: String) -> Bool {
+    public func attach(_ traceroutes: [IncidentTraceroute], located: PathVoting.Verdict? = nil, to id: String) -> Bool {
         state.withLock { state in
             if let key = state.open.first(where: { $0.value.id == id })?.key {
                 state.open[key]?.traceroutes = traceroutes
+                state.open[key]?.located = located
                 return true
             }
             if let index = state.resolved.firstIndex(where: { $0.id == id }) {
                 state.resolved[index].traceroutes = traceroutes
+                state.resolved[index].located = located
                 return true
             }
             return false
@@ -111,8 +132,10 @@ public final class IncidentTracker: Sendable {
                 guard seen.insert(key).inserted else { continue }
                 let point = Incident.Point(window: window, ratio: finding.ratio, badPairs: finding.badPairs)
                 if var incident = state.open[key] {
-                    incident.kind = finding.kind
-                    incident.severity = Incident.severity(finding.kind)
+                    if Incident.gravity(finding.kind) >= Incident.gravity(incident.kind) {
+                        incident.kind = finding.kind
+                        incident.severity = Incident.severity(finding.kind)
+                    }
                     incident.network = finding.isNetwork
                     incident.lastSeenAt = window
                     incident.confidence = finding.confidence

@@ -23,14 +23,18 @@ public final class TracerouteRequester: Sendable {
         /// How long to wait for the agents' results.
         public var wait: Duration
         public var maxHops: Int
+        /// Source ports traced beside each failing 5-tuple, so that paths that get through clear
+        /// the hops they cross.
+        public var comparisonPorts: Int
         /// How to reach an HTTPS controller (`--ca-file`, and `--client-cert`/`--client-key` when
         /// it requires mutual TLS); nil: the system's trust store, no certificate.
         public var tls: TLSConfiguration?
 
         public init(
             controller: String, token: String? = nil, maximumPairs: Int = 3, maximumConcurrentIncidents: Int = 4, wait: Duration = .seconds(120),
-            maxHops: Int = 16, tls: TLSConfiguration? = nil
+            maxHops: Int = 16, comparisonPorts: Int = 3, tls: TLSConfiguration? = nil
         ) {
+            self.comparisonPorts = comparisonPorts
             self.tls = tls
             self.controller = controller.hasSuffix("/") ? String(controller.dropLast()) : controller
             self.token = token
@@ -93,60 +97,111 @@ public final class TracerouteRequester: Sendable {
 
     public func end() { running.withLock { $0 -= 1 } }
 
-    /// Traces the incident's worst pairs; one entry per pair, with an error where it could not.
+    /// Traces the incident's worst pairs, side by side: per pair the failing probe's 5-tuple
+    /// (or an entry saying why not), then `comparisonPorts` other source ports of the same pair,
+    /// whose paths tell which hops still carry traffic.
     public func traceroutes(for incident: Incident, store: any ResultStore) async -> [IncidentTraceroute] {
-        var results: [IncidentTraceroute] = []
-        for pair in Self.pairs(of: incident).prefix(configuration.maximumPairs) {
-            results.append(await trace(pair.source, pair.destination, incident: incident, store: store))
+        let pairs = Array(Self.pairs(of: incident).prefix(configuration.maximumPairs))
+        let traced = await withTaskGroup(of: (Int, [IncidentTraceroute]).self) { group in
+            for (index, pair) in pairs.enumerated() {
+                group.addTask { (index, await self.trace(pair.source, pair.destination, incident: incident, store: store)) }
+            }
+            var results: [Int: [IncidentTraceroute]] = [:]
+            for await (index, traces) in group { results[index] = traces }
+            return results
         }
-        return results
+        return pairs.indices.flatMap { traced[$0] ?? [] }
     }
 
-    private func trace(_ source: String, _ destination: String, incident: Incident, store: any ResultStore) async -> IncidentTraceroute {
-        // The newest failing TCP or UDP probe of the pair while the incident lasted: its target
-        // and source port are the 5-tuple to follow.
+    private func trace(_ source: String, _ destination: String, incident: Incident, store: any ResultStore) async -> [IncidentTraceroute] {
+        // The newest failing TCP or UDP probe of the pair while the incident lasted (a timeout,
+        // or a handshake that needed a resent SYN): its target and source port are the 5-tuple
+        // to follow.
         let query = FailureQuery(
             source: source, destination: destination, from: (incident.startedAt - 60) * 1000, to: (incident.lastSeenAt + 120) * 1000, limit: 50)
         let failure: StoredFailure?
         do {
-            failure = try await store.failures(query).first { ($0.kind == .tcp || $0.kind == .udp) && HostPort.split($0.target)?.port != nil }
+            failure = try await store.failures(query).first {
+                ($0.kind == .tcp || $0.kind == .udp) && ProbeTarget.endpoint(ofIdentifier: $0.target) != nil
+            }
         } catch {
-            return IncidentTraceroute(source: source, destination: destination, protocol: "", target: "", error: "reading failures: \(error)")
+            return [IncidentTraceroute(source: source, destination: destination, protocol: "", target: "", error: "reading failures: \(error)")]
         }
-        guard let failure, let (host, port) = HostPort.split(failure.target), let port else {
-            return IncidentTraceroute(
-                source: source, destination: destination, protocol: "", target: "",
-                error: "no failing TCP or UDP probe of this pair on record to take the 5-tuple from")
+        guard let failure, let (host, port) = ProbeTarget.endpoint(ofIdentifier: failure.target) else {
+            return [
+                IncidentTraceroute(
+                    source: source, destination: destination, protocol: "", target: "",
+                    error: "no failing TCP or UDP probe of this pair on record to take the 5-tuple from")
+            ]
         }
         let transport: TracerouteRequest.TransportProtocol = failure.kind == .udp ? .udp : .tcp
         var evidence = IncidentTraceroute(
-            source: source, destination: destination, protocol: transport.rawValue, target: failure.target, sourcePort: failure.sourcePort)
-        let request = TracerouteRequest(
-            protocol: transport, target: host, port: port, sourcePorts: failure.sourcePort.map { [$0] } ?? [], maxHops: configuration.maxHops)
+            source: source, destination: destination, protocol: transport.rawValue, target: failure.target, sourcePort: failure.sourcePort,
+            failing: true)
         do {
-            let created = try await send(
-                .POST, "/v1/tasks",
-                body: try JSONEncoder().encode(TaskSpec(selector: "name=\(source)", action: .traceroute(request), expiresInSeconds: 120)))
-            var status = try JSONDecoder().decode(TaskStatus.self, from: created)
-            evidence.taskID = status.id
-            let deadline = ContinuousClock.now + configuration.wait
-            while !status.progress.finished, ContinuousClock.now < deadline {
-                try await Task.sleep(for: .seconds(1))
-                status = try JSONDecoder().decode(TaskStatus.self, from: try await send(.GET, "/v1/tasks/\(status.id)"))
-            }
-            guard let outcome = status.agents.first?.outcome else {
-                evidence.error = "agent \(source) sent no result within \(configuration.wait) (state \(status.agents.first?.state.rawValue ?? "?"))"
-                return evidence
-            }
-            if let path = outcome.traceroute?.paths.first {
-                evidence.record(path)
-            } else {
-                evidence.error = outcome.error ?? "the agent's result holds no path"
-            }
+            let (taskID, result) = try await run(
+                source: source, request: request(transport, host: host, port: port, sourcePorts: failure.sourcePort.map { [$0] } ?? []))
+            evidence.taskID = taskID
+            if let path = result.paths.first { evidence.record(path) } else { evidence.error = result.error }
         } catch {
             evidence.error = "\(error)"
         }
-        return evidence
+        var traces = [evidence]
+        guard configuration.comparisonPorts > 0, evidence.error == nil else { return traces }
+        // Other 5-tuples of the same pair, in a task of their own: a port that happens to be in
+        // use fails that task only, never the failing path's.
+        let ports = Self.comparisonPorts(configuration.comparisonPorts, avoiding: failure.sourcePort, seed: "\(source)>\(destination)")
+        if let (taskID, result) = try? await run(source: source, request: request(transport, host: host, port: port, sourcePorts: ports)) {
+            for path in result.paths {
+                var other = IncidentTraceroute(
+                    source: source, destination: destination, protocol: transport.rawValue, target: failure.target, sourcePort: path.sourcePort,
+                    taskID: taskID, failing: !path.reachedDestination)
+                other.record(path)
+                traces.append(other)
+            }
+        }
+        return traces
+    }
+
+    private func request(_ transport: TracerouteRequest.TransportProtocol, host: String, port: Int, sourcePorts: [Int]) -> TracerouteRequest {
+        // Inside a fabric a hop answers in well under a millisecond: two probes of 500 ms each
+        // keep a dark path's five silent hops to about 5 s.
+        TracerouteRequest(
+            protocol: transport, target: host, port: port, sourcePorts: sourcePorts, maxHops: configuration.maxHops, probesPerHop: 2,
+            timeoutMilliseconds: 500)
+    }
+
+    /// Runs a traceroute task on agent `source` and waits for its paths.
+    private func run(source: String, request: TracerouteRequest) async throws -> (taskID: String, result: (paths: [TraceroutePath], error: String?)) {
+        let created = try await send(
+            .POST, "/v1/tasks",
+            body: try JSONEncoder().encode(TaskSpec(selector: "name=\(source)", action: .traceroute(request), expiresInSeconds: 120)))
+        var status = try JSONDecoder().decode(TaskStatus.self, from: created)
+        let deadline = ContinuousClock.now + configuration.wait
+        while !status.progress.finished, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .seconds(1))
+            status = try JSONDecoder().decode(TaskStatus.self, from: try await send(.GET, "/v1/tasks/\(status.id)"))
+        }
+        guard let outcome = status.agents.first?.outcome else {
+            return (
+                status.id,
+                ([], "agent \(source) sent no result within \(configuration.wait) (state \(status.agents.first?.state.rawValue ?? "?"))")
+            )
+        }
+        let paths = outcome.traceroute?.paths ?? []
+        return (status.id, (paths, paths.isEmpty ? outcome.error ?? "the agent's result holds no path" : nil))
+    }
+
+    /// `count` source ports for comparison paths, stable for a pair (so repeated incidents trace
+    /// the same 5-tuples), spread over the upper ephemeral range and never the failing port.
+    static func comparisonPorts(_ count: Int, avoiding failing: Int?, seed: String) -> [Int] {
+        var random = SplitMix64(seed: StableHash.fnv1a64(seed))
+        var ports: [Int] = []
+        while ports.count < count {
+            let port = 40_000 + Int(random.next() % 20_000)
+            if port != failing && !ports.contains(port) { ports.append(port) }
+        }
+        return ports
     }
 
     func send(_ method: HTTPMethod, _ path: String, body: Data? = nil) async throws -> Data {

@@ -15,11 +15,15 @@ public final class WindowAnalyzer: Sendable {
     let tracer: TracerouteRequester?
     let logger: Logger
     let replayWindows: Int64
+    /// The fabric as the topology describes it: its shape decides the components analysis knows.
+    public let fabric: FabricDescription
 
     public init(
         store: any ResultStore, tracker: IncidentTracker = IncidentTracker(), localizer: FaultLocalizer = FaultLocalizer(),
-        notifier: IncidentNotifier? = nil, tracer: TracerouteRequester? = nil, logger: Logger, replayWindows: Int = 10
+        notifier: IncidentNotifier? = nil, tracer: TracerouteRequester? = nil, fabric: FabricDescription = .standard, logger: Logger,
+        replayWindows: Int = 10
     ) {
+        self.fabric = fabric
         self.tracer = tracer
         self.store = store
         self.tracker = tracker
@@ -36,7 +40,7 @@ public final class WindowAnalyzer: Sendable {
 
     /// Findings for the window starting at `window`, computed now from the stored rows.
     public func findings(window: Int64) async throws -> [Finding] {
-        localizer.analyze(try await WindowEvidence.load(from: store, window: window))
+        localizer.analyze(try await WindowEvidence.load(from: store, window: window, shape: fabric.shape))
     }
 
     /// Analyses every settled window not analysed yet; returns the events it produced.
@@ -81,15 +85,17 @@ public final class WindowAnalyzer: Sendable {
             logger.warning("incident not traced: too many traceroutes in flight", metadata: ["id": "\(incident.id)"])
             return
         }
-        let (store, tracker, logger) = (self.store, self.tracker, self.logger)
+        let (store, tracker, logger, fabric) = (self.store, self.tracker, self.logger, self.fabric)
         Task {
             defer { tracer.end() }
             let traces = await tracer.traceroutes(for: incident, store: store)
-            tracker.attach(traces, to: incident.id)
+            let placements = (try? await store.placements()) ?? [:]
+            let located = PathVoting(fabric: fabric, placements: placements).verdict(traces, for: incident.component)
+            tracker.attach(traces, located: located, to: incident.id)
             logger.notice(
                 "incident traced",
                 metadata: [
-                    "id": "\(incident.id)",
+                    "id": "\(incident.id)", "located": "\(located.map { "\($0.culprit)" } ?? "no single device or link")",
                     "hops": "\(traces.map { $0.error ?? ($0.reachedDestination == true ? "reached" : "loss from hop \($0.lossStartsAtHop.map(String.init) ?? "?") after \($0.lastAnsweringHop ?? "?")") })",
                 ])
         }

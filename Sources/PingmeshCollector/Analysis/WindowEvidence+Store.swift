@@ -5,11 +5,13 @@ extension WindowEvidence {
     /// rows and the placements agents reported. A server that reported rows this window counts
     /// as reporting; one known from placements without rows does not. Servers seen in rows but
     /// never placed join the fabric in an "unknown" group rather than being dropped.
-    public static func load(from store: any ResultStore, window: Int64, latencyQuantile: Double = 0.99) async throws -> WindowEvidence {
+    public static func load(
+        from store: any ResultStore, window: Int64, shape: FabricDescription.Shape = .threeTier, latencyQuantile: Double = 0.99
+    ) async throws -> WindowEvidence {
         let compact = try await store.compactAggregates(level: .server, resolution: .minute, from: window, to: window + 60)
         var placements = try await store.placements()
         for name in compact.names.values where placements[name] == nil { placements[name] = [:] }
-        let fabric = FabricModel(placements: placements)
+        let fabric = FabricModel(placements: placements, shape: shape)
         var index: [Int64: Int32] = [:]
         for (id, name) in compact.names {
             if let at = fabric.serverIndex[name] { index[id] = at }
@@ -27,8 +29,10 @@ extension WindowEvidence {
             let key = PairKey(source: source, destination: destination)
             var observation = pairs[key] ?? PairObservation(source: source, destination: destination, sent: 0, lost: 0)
             // An unresolved round sent nothing: it says nothing of the network between the pair.
-            observation.sent &+= UInt32(clamping: counts.total - counts.unresolved)
-            observation.lost &+= UInt32(clamping: counts.timeout + counts.unreachable)
+            // A resent SYN is a packet sent and lost (Pingmesh's TCP loss), though its probe was
+            // answered in the end.
+            observation.sent &+= UInt32(clamping: counts.total - counts.unresolved + counts.synRetransmits)
+            observation.lost &+= UInt32(clamping: counts.timeout + counts.unreachable + counts.synRetransmits)
             observation.p99Microseconds = max(observation.p99Microseconds, UInt32(clamping: p99))
             pairs[key] = observation
         }

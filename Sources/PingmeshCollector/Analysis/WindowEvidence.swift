@@ -4,10 +4,10 @@
 public struct PairObservation: Sendable, Hashable {
     public var source: Int32
     public var destination: Int32
-    /// Probes sent.
+    /// Packets sent: probes, and the SYNs TCP probes sent again.
     public var sent: UInt32
-    /// Probes that got no answer (timeout, unreachable). A refused connect reached the host and
-    /// is not a network loss.
+    /// Packets lost: probes that got no answer (timeout, unreachable) and resent SYNs. A refused
+    /// connect reached the host and is not a network loss.
     public var lost: UInt32
     /// The pair's 99th percentile RTT in microseconds; 0 when no probe was answered.
     public var p99Microseconds: UInt32

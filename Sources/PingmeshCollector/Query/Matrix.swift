@@ -9,6 +9,22 @@ public struct Matrix: Sendable, Codable, Hashable {
         public var value: Double?
         public var probes: UInt64
         public var failed: UInt64
+        /// SYNs resent by the cell's TCP probes: packets lost though their probes got through.
+        public var synRetransmits: UInt64
+
+        public init(source: Int, destination: Int, value: Double?, probes: UInt64, failed: UInt64, synRetransmits: UInt64 = 0) {
+            self.source = source
+            self.destination = destination
+            self.value = value
+            self.probes = probes
+            self.failed = failed
+            self.synRetransmits = synRetransmits
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case source, destination, value, probes, failed
+            case synRetransmits = "syn_retransmits"
+        }
     }
 
     public var level: TopologyLevel

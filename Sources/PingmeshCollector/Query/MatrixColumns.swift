@@ -44,6 +44,7 @@ extension Matrix {
         column("failed") { cell, out in out.append(contentsOf: String(cell.failed).utf8) }
         column("probes") { cell, out in out.append(contentsOf: String(cell.probes).utf8) }
         column("source") { cell, out in out.append(contentsOf: String(cell.source).utf8) }
+        column("syn_retransmits") { cell, out in out.append(contentsOf: String(cell.synRetransmits).utf8) }
         // No statistic (every probe failed) is null, as in the cells layout.
         let microseconds = statistic.quantile != nil
         column("value", last: true) { cell, out in

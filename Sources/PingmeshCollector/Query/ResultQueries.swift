@@ -44,7 +44,7 @@ public struct ResultQueries: Sendable {
                                 Matrix.Cell(
                                     source: cell.slot / columns, destination: cell.slot % columns,
                                     value: try self.value(of: cell, statistic: statistic, in: compact, sketches: sketches, builder: builder),
-                                    probes: cell.counts.total, failed: cell.counts.failed))
+                                    probes: cell.counts.total, failed: cell.counts.failed, synRetransmits: cell.counts.synRetransmits))
                         }
                     }
                     return (chunk, cells)
@@ -94,7 +94,7 @@ public struct ResultQueries: Sendable {
         let points = windows.keys.sorted().map { window in
             let (counts, rtt) = windows[window]!
             return Series.Point(
-                window: window, probes: counts.total, failed: counts.failed, loss: counts.lossRatio, p50: rtt.quantileSeconds(0.5),
+                window: window, probes: counts.total, failed: counts.failed, synRetransmits: counts.synRetransmits, loss: counts.lossRatio, p50: rtt.quantileSeconds(0.5),
                 p90: rtt.quantileSeconds(0.9), p99: rtt.quantileSeconds(0.99), p999: rtt.quantileSeconds(0.999),
                 max: rtt.maximumMicroseconds.map { Double($0) / 1e6 })
         }

@@ -4,6 +4,9 @@ public struct Series: Sendable, Codable, Hashable {
         public var window: Int64
         public var probes: UInt64
         public var failed: UInt64
+        /// SYNs resent by the window's TCP probes: lost packets of probes that got through.
+        public var synRetransmits: UInt64
+        /// Lost packets over sent packets (failed probes and resent SYNs).
         public var loss: Double?
         public var p50: Double?
         public var p90: Double?
@@ -13,6 +16,7 @@ public struct Series: Sendable, Codable, Hashable {
 
         enum CodingKeys: String, CodingKey {
             case window, probes, failed, loss, p50, p90, p99, max
+            case synRetransmits = "syn_retransmits"
             case p999 = "p99_9"
         }
     }

@@ -11,7 +11,9 @@ import PingmeshModel
 /// `varint(sketch length)` and the encoded sketch (`LatencySketch.encoded()`; empty for no
 /// latency). A healthy cell costs its destination delta, two bytes of counts and its sketch.
 /// `unresolved` (bit 6) came later: cells stored before it never set the bit, so they read as
-/// they always did, with no change of format byte.
+/// they always did, with no change of format byte. So did bit 7: an extension byte follows the
+/// mask, whose bit 0 says `retransmitted` and bit 1 `syn_retransmits` is non-zero, their varints
+/// after the classes'. A cell without them costs no byte more.
 enum PackedPairCells {
     struct Cell: Sendable, Equatable {
         var destination: Int64
@@ -35,10 +37,15 @@ enum PackedPairCells {
                 cell.counts.ok, cell.counts.slow, cell.counts.timeout, cell.counts.refused, cell.counts.unreachable, cell.counts.error,
                 cell.counts.unresolved,
             ]
+            let extended = [cell.counts.retransmitted, cell.counts.synRetransmits]
             var mask: UInt8 = 0
             for (bit, value) in values.enumerated() where value != 0 { mask |= 1 << bit }
+            var extensionBits: UInt8 = 0
+            for (bit, value) in extended.enumerated() where value != 0 { extensionBits |= 1 << bit }
+            if extensionBits != 0 { mask |= 0x80 }
             bytes.append(mask)
-            for value in values where value != 0 { appendVarint(value, to: &bytes) }
+            if extensionBits != 0 { bytes.append(extensionBits) }
+            for value in values + extended where value != 0 { appendVarint(value, to: &bytes) }
             appendVarint(UInt64(cell.sketch.count), to: &bytes)
             bytes.append(contentsOf: cell.sketch)
         }
@@ -57,8 +64,9 @@ enum PackedPairCells {
         while reader.position < blob.count {
             destination += Int64(try reader.varint())
             let mask = try reader.byte()
-            // A bit no class has yet would leave its varint unread and every later cell misread.
-            guard mask & 0x80 == 0 else { throw StoreError(message: "packed pair cell with an unknown result class (mask \(mask))") }
+            let extensionBits = mask & 0x80 == 0 ? 0 : try reader.byte()
+            // A bit no count has yet would leave its varint unread and every later cell misread.
+            guard extensionBits & 0xFC == 0 else { throw StoreError(message: "packed pair cell with an unknown count (extension \(extensionBits))") }
             var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
             if mask & 0x01 != 0 { values.0 = try reader.varint() }
             if mask & 0x02 != 0 { values.1 = try reader.varint() }
@@ -67,8 +75,11 @@ enum PackedPairCells {
             if mask & 0x10 != 0 { values.4 = try reader.varint() }
             if mask & 0x20 != 0 { values.5 = try reader.varint() }
             if mask & 0x40 != 0 { values.6 = try reader.varint() }
+            let retransmitted = extensionBits & 0x01 != 0 ? try reader.varint() : 0
+            let synRetransmits = extensionBits & 0x02 != 0 ? try reader.varint() : 0
             let counts = ResultCounts(
-                ok: values.0, slow: values.1, timeout: values.2, refused: values.3, unreachable: values.4, error: values.5, unresolved: values.6)
+                ok: values.0, slow: values.1, timeout: values.2, refused: values.3, unreachable: values.4, error: values.5, unresolved: values.6,
+                retransmitted: retransmitted, synRetransmits: synRetransmits)
             let length = Int(try reader.varint())
             try body(destination, counts, try reader.skip(length))
         }

@@ -59,14 +59,17 @@ extension PostgresResultStore {
         init(level: TopologyLevel) { wideCounts = level != .server }
 
         /// dst (8), minute << 32 | kind << 24 | sketch length (8), then the counts (`unresolved`,
-        /// rarely non-zero, in a word of its own after the older six).
-        var headerBytes: Int { 8 + 8 + (wideCounts ? 48 : 24) + 8 }
+        /// `retransmitted` and `syn_retransmits`, rarely non-zero, in words of their own after
+        /// the older six).
+        var headerBytes: Int { 8 + 8 + (wideCounts ? 48 : 24) + 24 }
 
         var countsSQL: String {
             wideCounts
-                ? "int8send(ok) || int8send(slow) || int8send(timeout) || int8send(refused) || int8send(unreachable) || int8send(error) || int8send(unresolved)"
-                : "int8send((ok << 32) | slow) || int8send((timeout << 32) | refused) || int8send((unreachable << 32) | error) || int8send(unresolved)"
+                ? "int8send(ok) || int8send(slow) || int8send(timeout) || int8send(refused) || int8send(unreachable) || int8send(error) || \(laterCountsSQL)"
+                : "int8send((ok << 32) | slow) || int8send((timeout << 32) | refused) || int8send((unreachable << 32) | error) || \(laterCountsSQL)"
         }
+
+        private var laterCountsSQL: String { "int8send(unresolved) || int8send(retransmitted) || int8send(syn_retransmits)" }
     }
 
     /// One source's rows packed by PostgreSQL into one bytea. Every `||` and every byte costs
@@ -129,6 +132,8 @@ extension PostgresResultStore {
                 counts = ResultCounts(ok: ok, slow: slow, timeout: timeout, refused: refused, unreachable: unreachable, error: error)
             }
             counts.unresolved = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
+            counts.retransmitted = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
+            counts.synRetransmits = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
             let minute = Int32(truncatingIfNeeded: word >> 32)
             let kindCode = Int((word >> 24) & 0xFF)
             let length = Int(word & 0xFF_FFFF)

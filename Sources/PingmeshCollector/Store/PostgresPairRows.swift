@@ -86,6 +86,8 @@ struct PostgresPairColumns {
     var error: [Int64] = []
     var rtt: [ByteBuffer] = []
     var unresolved: [Int64] = []
+    var retransmitted: [Int64] = []
+    var synRetransmits: [Int64] = []
 
     init(_ rows: some Collection<(key: PostgresPairKey, value: PostgresPairRows.Value)>) {
         for (key, value) in rows {
@@ -104,6 +106,8 @@ struct PostgresPairColumns {
             error.append(Int64(clamping: counts.error))
             rtt.append(PostgresResultStore.bytes(value.rtt))
             unresolved.append(Int64(clamping: counts.unresolved))
+            retransmitted.append(Int64(clamping: counts.retransmitted))
+            synRetransmits.append(Int64(clamping: counts.synRetransmits))
         }
     }
 }
@@ -131,7 +135,13 @@ extension PostgresQuery.StringInterpolation {
         }
         appendInterpolation(columns.rtt)
         appendLiteral("::bytea[], ")
-        appendInterpolation(columns.unresolved)
-        appendLiteral("::bigint[]) AS t(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved)")
+        for counts in [columns.unresolved, columns.retransmitted] {
+            appendInterpolation(counts)
+            appendLiteral("::bigint[], ")
+        }
+        appendInterpolation(columns.synRetransmits)
+        appendLiteral(
+            "::bigint[]) AS t(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, syn_retransmits)"
+        )
     }
 }

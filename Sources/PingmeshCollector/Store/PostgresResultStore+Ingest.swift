@@ -153,9 +153,10 @@ extension PostgresResultStore {
                 let columns = PostgresPairColumns(resolved.sorted { $0.key < $1.key })
                 try await connection.run(
                     """
-                    INSERT INTO pairs (resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved)
+                    INSERT INTO pairs (resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved,
+                      retransmitted, syn_retransmits)
                     SELECT resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, nullif(rtt, ''::bytea),
-                      unresolved
+                      unresolved, retransmitted, syn_retransmits
                     FROM \(unnest: columns)
                     ORDER BY resolution, level, minute, src, dst, kind
                     """, logger: logger)
@@ -200,9 +201,10 @@ extension PostgresResultStore {
             let columns = PostgresPairColumns(pending.sorted { $0.key < $1.key })
             let inserted = try await connection.query(
                 """
-                INSERT INTO pairs (resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved)
+                INSERT INTO pairs (resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved,
+                  retransmitted, syn_retransmits)
                 SELECT resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, nullif(rtt, ''::bytea),
-                  unresolved
+                  unresolved, retransmitted, syn_retransmits
                 FROM \(unnest: columns)
                 ORDER BY resolution, level, minute, src, dst, kind
                 ON CONFLICT (resolution, level, minute, src, dst, kind) DO NOTHING
@@ -217,7 +219,7 @@ extension PostgresResultStore {
             let existing = try await connection.query(
                 """
                 SELECT p.resolution, p.level, p.minute, p.src, p.dst, p.kind, p.ok, p.slow, p.timeout, p.refused, p.unreachable, p.error, p.rtt,
-                  p.unresolved
+                  p.unresolved, p.retransmitted, p.syn_retransmits
                 FROM pairs p
                 JOIN unnest(\(keys.resolution)::smallint[], \(keys.level)::smallint[], \(keys.minute)::integer[], \(keys.src)::bigint[],
                   \(keys.dst)::bigint[], \(keys.kind)::smallint[]) AS k(resolution, level, minute, src, dst, kind)
@@ -226,12 +228,15 @@ extension PostgresResultStore {
                 FOR UPDATE OF p
                 """, logger: logger)
             var merged: [(key: PostgresPairKey, value: PostgresPairRows.Value)] = []
-            for try await (resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved)
-                in existing.decode((Int16, Int16, Int32, Int64, Int64, Int16, Int64, Int64, Int64, Int64, Int64, Int64, ByteBuffer?, Int64).self)
+            for try await (
+                resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted,
+                synRetransmits
+            ) in existing.decode(
+                (Int16, Int16, Int32, Int64, Int64, Int16, Int64, Int64, Int64, Int64, Int64, Int64, ByteBuffer?, Int64, Int64, Int64).self)
             {
                 let key = PostgresPairKey(resolution: resolution, level: level, minute: minute, src: src, dst: dst, kind: kind)
                 guard var value = pending.removeValue(forKey: key) else { continue }
-                value.counts.add(counts(ok, slow, timeout, refused, unreachable, error, unresolved))
+                value.counts.add(counts(ok, slow, timeout, refused, unreachable, error, unresolved, retransmitted, synRetransmits))
                 value.rtt.merge(try sketch(rtt))
                 merged.append((key, value))
             }
@@ -240,7 +245,8 @@ extension PostgresResultStore {
             try await connection.run(
                 """
                 UPDATE pairs p SET ok = t.ok, slow = t.slow, timeout = t.timeout, refused = t.refused, unreachable = t.unreachable,
-                  error = t.error, rtt = nullif(t.rtt, ''::bytea), unresolved = t.unresolved
+                  error = t.error, rtt = nullif(t.rtt, ''::bytea), unresolved = t.unresolved, retransmitted = t.retransmitted,
+                  syn_retransmits = t.syn_retransmits
                 FROM \(unnest: update)
                 WHERE (p.resolution, p.level, p.minute, p.src, p.dst, p.kind) = (t.resolution, t.level, t.minute, t.src, t.dst, t.kind)
                 """, logger: logger)

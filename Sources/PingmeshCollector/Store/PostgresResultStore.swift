@@ -137,21 +137,23 @@ public final class PostgresResultStore: ResultStore {
         return try await reading { connection, logger in
             let rows = try await connection.query(
                 """
-                SELECT p.minute, s.name, d.name, p.kind, p.ok, p.slow, p.timeout, p.refused, p.unreachable, p.error, p.rtt, p.unresolved
+                SELECT p.minute, s.name, d.name, p.kind, p.ok, p.slow, p.timeout, p.refused, p.unreachable, p.error, p.rtt, p.unresolved,
+                  p.retransmitted, p.syn_retransmits
                 FROM pairs p JOIN names s ON s.id = p.src JOIN names d ON d.id = p.dst
                 WHERE p.resolution = \(Int16(resolution.code)) AND p.level = \(Int16(level.code))
                   AND p.minute >= \(Self.minuteCeiling(from)) AND p.minute < \(Self.minuteCeiling(to))
                 ORDER BY p.minute, p.src, p.dst, p.kind
                 """, logger: logger)
             var result: [PairAggregate] = []
-            for try await (minute, source, destination, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved) in rows.decode(
-                (Int64, String, String, Int, Int64, Int64, Int64, Int64, Int64, Int64, ByteBuffer?, Int64).self)
+            for try await (
+                minute, source, destination, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, synRetransmits
+            ) in rows.decode((Int64, String, String, Int, Int64, Int64, Int64, Int64, Int64, Int64, ByteBuffer?, Int64, Int64, Int64).self)
             {
                 guard let kind = ProbeKind(code: kind) else { continue }
                 result.append(
                     PairAggregate(
                         level: level, resolution: resolution, window: minute * 60, source: source, destination: destination, kind: kind,
-                        counts: Self.counts(ok, slow, timeout, refused, unreachable, error, unresolved), rtt: try Self.sketch(rtt)))
+                        counts: Self.counts(ok, slow, timeout, refused, unreachable, error, unresolved, retransmitted, synRetransmits), rtt: try Self.sketch(rtt)))
             }
             return result
         }
@@ -399,14 +401,16 @@ public final class PostgresResultStore: ResultStore {
 
     // MARK: Conversions
 
-    /// `unresolved` defaults to 0 for reads of rows from before schema 4 (the schema 3 migration).
+    /// The later counts default to 0 for reads of rows from before they existed (the schema 3
+    /// migration reads only the older six).
     static func counts(
-        _ ok: Int64, _ slow: Int64, _ timeout: Int64, _ refused: Int64, _ unreachable: Int64, _ error: Int64, _ unresolved: Int64 = 0
+        _ ok: Int64, _ slow: Int64, _ timeout: Int64, _ refused: Int64, _ unreachable: Int64, _ error: Int64, _ unresolved: Int64 = 0,
+        _ retransmitted: Int64 = 0, _ synRetransmits: Int64 = 0
     ) -> ResultCounts {
         func value(_ count: Int64) -> UInt64 { UInt64(max(0, count)) }
         return ResultCounts(
             ok: value(ok), slow: value(slow), timeout: value(timeout), refused: value(refused), unreachable: value(unreachable), error: value(error),
-            unresolved: value(unresolved))
+            unresolved: value(unresolved), retransmitted: value(retransmitted), synRetransmits: value(synRetransmits))
     }
 
     static func sketch(_ bytes: ByteBuffer?) throws -> LatencySketch {

@@ -65,6 +65,14 @@ enum PostgresSchema {
         // metadata only since PostgreSQL 11, so no table rewrite). Server minute cells need no
         // change: `PackedPairCells` gives the class a bit old cells never set.
         (4, ["ALTER TABLE pairs ADD COLUMN IF NOT EXISTS unresolved bigint NOT NULL DEFAULT 0"]),
+        // TCP probes answered after a retransmitted SYN, and the SYNs resent: 0 for stored rows.
+        (
+            5,
+            [
+                "ALTER TABLE pairs ADD COLUMN IF NOT EXISTS retransmitted bigint NOT NULL DEFAULT 0",
+                "ALTER TABLE pairs ADD COLUMN IF NOT EXISTS syn_retransmits bigint NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }

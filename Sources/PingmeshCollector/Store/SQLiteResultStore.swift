@@ -39,7 +39,7 @@ public final class SQLiteResultStore: ResultStore {
             let existed = try db.tableExists("pairs")
             for statement in SQLiteSchema.statements { try db.execute(sql: statement) }
             // Asked of the table, not of user_version: the column must exist before any query names it.
-            try SQLiteSchema.addUnresolvedColumn(db)
+            try SQLiteSchema.addLaterCountColumns(db)
             guard version < SQLiteSchema.version else { return }
             if existed && version < 2 { try Self.reencodeLegacySketches(db) }
             if existed && version < 3 { try Self.packServerMinutes(db) }
@@ -139,23 +139,25 @@ public final class SQLiteResultStore: ResultStore {
         ]
         let fresh = try db.cachedStatement(
             sql: """
-                INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved,
+                  retransmitted, syn_retransmits)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """)
         try fresh.execute(arguments: key + values(of: row))
         guard db.changesCount == 0 else { return }
         var merged = row
         let existing = try Row.fetchOne(
             try db.cachedStatement(
-                sql: "SELECT ok, slow, timeout, refused, unreachable, error, rtt, unresolved FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?"),
+                sql: "SELECT ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, syn_retransmits FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?"),
             arguments: key)
         if let existing {
-            merged.counts.add(Self.counts(existing, from: 0, unresolvedAt: 7))
+            merged.counts.add(Self.counts(existing, from: 0, laterAt: 7))
             merged.rtt.merge(try Self.sketch(existing[6]))
         }
         try db.cachedStatement(
             sql: """
-                UPDATE pairs SET ok = ?, slow = ?, timeout = ?, refused = ?, unreachable = ?, error = ?, rtt = ?, unresolved = ?
+                UPDATE pairs SET ok = ?, slow = ?, timeout = ?, refused = ?, unreachable = ?, error = ?, rtt = ?, unresolved = ?,
+                  retransmitted = ?, syn_retransmits = ?
                 WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?
                 """
         ).execute(arguments: values(of: merged) + key)
@@ -166,15 +168,16 @@ public final class SQLiteResultStore: ResultStore {
         return [
             Int64(clamping: counts.ok), Int64(clamping: counts.slow), Int64(clamping: counts.timeout), Int64(clamping: counts.refused),
             Int64(clamping: counts.unreachable), Int64(clamping: counts.error), row.rtt.isEmpty ? nil : Data(row.rtt.encoded()),
-            Int64(clamping: counts.unresolved),
+            Int64(clamping: counts.unresolved), Int64(clamping: counts.retransmitted), Int64(clamping: counts.synRetransmits),
         ]
     }
 
     private static func insert(_ row: PairAggregate, key: StatementArguments, db: Database) throws {
         try db.cachedStatement(
             sql: """
-                INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved,
+                  retransmitted, syn_retransmits)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: key + values(of: row))
     }
@@ -189,7 +192,8 @@ public final class SQLiteResultStore: ResultStore {
             let cursor = try Row.fetchCursor(
                 db,
                 sql: """
-                    SELECT minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved FROM pairs
+                    SELECT minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted,
+                      syn_retransmits FROM pairs
                     WHERE resolution = ? AND level = ? AND minute >= ? AND minute < ?
                     """,
                 arguments: [resolution.code, level.code, Self.minuteCeiling(from), Self.minuteCeiling(to)])
@@ -198,7 +202,7 @@ public final class SQLiteResultStore: ResultStore {
                 rows.append(
                     PairAggregate(
                         level: level, resolution: resolution, window: (row[0] as Int64) * 60, source: source, destination: destination,
-                        kind: kind, counts: Self.counts(row, from: 4, unresolvedAt: 11), rtt: try Self.sketch(row[10])))
+                        kind: kind, counts: Self.counts(row, from: 4, laterAt: 11), rtt: try Self.sketch(row[10])))
             }
             return rows
         }
@@ -251,7 +255,8 @@ public final class SQLiteResultStore: ResultStore {
         let oneWindow = firstWindow + step >= minutes.upperBound
         let statement = try db.cachedStatement(
             sql: """
-                SELECT minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved FROM pairs
+                SELECT minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted,
+                  syn_retransmits FROM pairs
                 WHERE resolution = ? AND level = ? AND \(oneWindow ? "minute = ?" : "minute >= ? AND minute < ?")
                   AND src >= ? AND src < ?
                 """)
@@ -267,7 +272,8 @@ public final class SQLiteResultStore: ResultStore {
             guard let kind = ProbeKind(code: Int(sqlite3_column_int64(sqlite, 3))) else { continue }
             func count(_ column: Int32) -> UInt64 { UInt64(max(0, sqlite3_column_int64(sqlite, column))) }
             let counts = ResultCounts(
-                ok: count(4), slow: count(5), timeout: count(6), refused: count(7), unreachable: count(8), error: count(9), unresolved: count(11))
+                ok: count(4), slow: count(5), timeout: count(6), refused: count(7), unreachable: count(8), error: count(9), unresolved: count(11),
+                retransmitted: count(12), synRetransmits: count(13))
             let length = Int(sqlite3_column_bytes(sqlite, 10))
             let blob = length > 0 ? sqlite3_column_blob(sqlite, 10) : nil
             result.append(
@@ -429,13 +435,13 @@ public final class SQLiteResultStore: ResultStore {
 
     // MARK: Row helpers
 
-    /// The six older classes from `index` on; `unresolved` (schema 4) is added after `rtt`, as
-    /// ALTER TABLE put it, so it has its own column index.
-    private static func counts(_ row: Row, from index: Int, unresolvedAt: Int) -> ResultCounts {
-        func value(_ offset: Int) -> UInt64 { UInt64(max(0, row[index + offset] as Int64? ?? 0)) }
+    /// The six older classes from `index` on; `unresolved`, `retransmitted` and `syn_retransmits`
+    /// (schemas 4 and 5) follow `rtt`, where ALTER TABLE put them, from `laterAt` on.
+    private static func counts(_ row: Row, from index: Int, laterAt: Int) -> ResultCounts {
+        func value(_ at: Int) -> UInt64 { UInt64(max(0, row[at] as Int64? ?? 0)) }
         return ResultCounts(
-            ok: value(0), slow: value(1), timeout: value(2), refused: value(3), unreachable: value(4), error: value(5),
-            unresolved: UInt64(max(0, row[unresolvedAt] as Int64? ?? 0)))
+            ok: value(index), slow: value(index + 1), timeout: value(index + 2), refused: value(index + 3), unreachable: value(index + 4),
+            error: value(index + 5), unresolved: value(laterAt), retransmitted: value(laterAt + 1), synRetransmits: value(laterAt + 2))
     }
 
     private static func sketch(_ data: Data?) throws -> LatencySketch {

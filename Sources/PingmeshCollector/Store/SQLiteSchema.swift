@@ -5,8 +5,8 @@ import GRDB
 enum SQLiteSchema {
     /// `PRAGMA user_version`: 2 since sketches are bit-packed (`LatencySketch.encoded()`), 3 since
     /// the 1-minute server level is packed per source (`server_minutes`), 4 since `pairs` counts
-    /// the `unresolved` class.
-    static let version = 4
+    /// the `unresolved` class, 5 since it counts `retransmitted` probes and `syn_retransmits`.
+    static let version = 5
 
     static let statements = [
         "PRAGMA journal_mode = WAL",
@@ -18,6 +18,7 @@ enum SQLiteSchema {
           resolution INTEGER NOT NULL, level INTEGER NOT NULL, minute INTEGER NOT NULL, src INTEGER NOT NULL, dst INTEGER NOT NULL,
           kind INTEGER NOT NULL, ok INTEGER NOT NULL, slow INTEGER NOT NULL, timeout INTEGER NOT NULL, refused INTEGER NOT NULL,
           unreachable INTEGER NOT NULL, error INTEGER NOT NULL, rtt BLOB, unresolved INTEGER NOT NULL DEFAULT 0,
+          retransmitted INTEGER NOT NULL DEFAULT 0, syn_retransmits INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (resolution, level, minute, src, dst, kind)) WITHOUT ROWID
         """,
         """
@@ -46,11 +47,14 @@ enum SQLiteSchema {
         """,
     ]
 
-    /// Schema 4: a store made before the `unresolved` class gets its column, 0 for every old
-    /// row (no probe then was unresolved). Last in the table, where ALTER TABLE puts it, which
-    /// is also where a new store's CREATE TABLE has it, so both layouts are the same.
-    static func addUnresolvedColumn(_ db: Database) throws {
-        guard try !db.columns(in: "pairs").contains(where: { $0.name == "unresolved" }) else { return }
-        try db.execute(sql: "ALTER TABLE pairs ADD COLUMN unresolved INTEGER NOT NULL DEFAULT 0")
+    /// Schemas 4 and 5: a store made before the `unresolved` class, or before `retransmitted`
+    /// and `syn_retransmits`, gets their columns, 0 for every old row (nothing was counted then).
+    /// Last in the table, in order, where ALTER TABLE puts them, which is also where a new store's
+    /// CREATE TABLE has them, so both layouts are the same.
+    static func addLaterCountColumns(_ db: Database) throws {
+        let present = Set(try db.columns(in: "pairs").map(\.name))
+        for column in ["unresolved", "retransmitted", "syn_retransmits"] where !present.contains(column) {
+            try db.execute(sql: "ALTER TABLE pairs ADD COLUMN \(column) INTEGER NOT NULL DEFAULT 0")
+        }
     }
 }

@@ -11,6 +11,19 @@ extension ProbeTarget {
     }
 }
 
+extension ProbeTarget {
+    /// The host and port of a target id (`tcp://10.0.0.5:9301`, `udp://[fd00::5]:9302`,
+    /// `dns://10.0.0.53:53?name=...`, `http://host:9300/ping`): the address part between the
+    /// scheme and any path or query. Nil when the id has no scheme or no port.
+    public static func endpoint(ofIdentifier id: String) -> (host: String, port: Int)? {
+        guard let scheme = id.range(of: "://") else { return nil }
+        let rest = id[scheme.upperBound...]
+        let authority = rest.prefix { $0 != "/" && $0 != "?" }
+        guard let (host, port) = HostPort.split(String(authority)), let port, !host.isEmpty else { return nil }
+        return (host, port)
+    }
+}
+
 extension DNSProbeOptions {
     /// `?name=www.example.com&type=AAAA`, plus `&transport=tcp` when not the default UDP. The name
     /// is lower-cased without its trailing dot, so spellings of one question give one id.

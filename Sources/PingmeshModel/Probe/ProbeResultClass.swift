@@ -15,12 +15,20 @@ public enum ProbeResultClass: String, Sendable, Hashable, Codable, CaseIterable 
     /// Not sent: the target's host name has no address (it never resolved). Last, so encodings
     /// that follow the case order keep the six older classes where they were.
     case unresolved
+    /// Answered, but only after the kernel sent its SYN again (TCP): a SYN or SYN-ACK was lost on
+    /// the way. The handshake then takes the retransmission timeout (1 s on Linux), which is no
+    /// network latency, so such a probe counts as a lost packet and stays out of the latency
+    /// sketch. Last, like `unresolved`, so case-ordered encodings keep the older classes in place.
+    case retransmitted
 
-    /// Whether the probe counts against the target's health.
+    /// Whether the probe counts against the target's health: it got no answer.
     public var isFailure: Bool {
         switch self {
-        case .ok, .slow: return false
+        case .ok, .slow, .retransmitted: return false
         case .timeout, .refused, .unreachable, .error, .unresolved: return true
         }
     }
+
+    /// Whether the probe's RTT is network latency (ok or slow): the probes a latency sketch holds.
+    public var isAnswered: Bool { self == .ok || self == .slow }
 }

@@ -9,11 +9,18 @@ public struct ResultCounts: Sendable, Hashable, Codable {
     /// Rounds in which the target's name had no address, so nothing was sent. Absent from
     /// uploads of agents that predate the class, which decode it as 0.
     public var unresolved: UInt64 = 0
+    /// TCP probes answered only after a retransmitted SYN (a class: each is counted once).
+    public var retransmitted: UInt64 = 0
+    /// SYNs the kernel sent again across the window's TCP probes (not a class: a probe may have
+    /// resent more than one). Each is a SYN or SYN-ACK lost on the way.
+    public var synRetransmits: UInt64 = 0
 
     public init(
         ok: UInt64 = 0, slow: UInt64 = 0, timeout: UInt64 = 0, refused: UInt64 = 0, unreachable: UInt64 = 0, error: UInt64 = 0,
-        unresolved: UInt64 = 0
+        unresolved: UInt64 = 0, retransmitted: UInt64 = 0, synRetransmits: UInt64 = 0
     ) {
+        self.retransmitted = retransmitted
+        self.synRetransmits = synRetransmits
         self.ok = ok
         self.slow = slow
         self.timeout = timeout
@@ -23,7 +30,10 @@ public struct ResultCounts: Sendable, Hashable, Codable {
         self.unresolved = unresolved
     }
 
-    enum CodingKeys: String, CodingKey, CaseIterable { case ok, slow, timeout, refused, unreachable, error, unresolved }
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case ok, slow, timeout, refused, unreachable, error, unresolved, retransmitted
+        case synRetransmits = "syn_retransmits"
+    }
 
     public init(from decoder: any Decoder) throws {
         try decoder.rejectUnknownKeys(CodingKeys.self)
@@ -35,10 +45,17 @@ public struct ResultCounts: Sendable, Hashable, Codable {
         unreachable = try container.decodeIfPresent(UInt64.self, forKey: .unreachable) ?? 0
         error = try container.decodeIfPresent(UInt64.self, forKey: .error) ?? 0
         unresolved = try container.decodeIfPresent(UInt64.self, forKey: .unresolved) ?? 0
+        retransmitted = try container.decodeIfPresent(UInt64.self, forKey: .retransmitted) ?? 0
+        synRetransmits = try container.decodeIfPresent(UInt64.self, forKey: .synRetransmits) ?? 0
+        if synRetransmits < retransmitted {
+            throw DecodingError.dataCorruptedError(
+                forKey: .synRetransmits, in: container,
+                debugDescription: "is \(synRetransmits), below retransmitted (\(retransmitted)): each retransmitted probe resent at least one SYN")
+        }
     }
 
-    /// Leaves `unresolved` out while it is 0, so a collector that predates the class (and rejects
-    /// unknown keys) still takes an upload in which every name resolved.
+    /// Leaves `unresolved`, `retransmitted` and `syn_retransmits` out while they are 0, so a
+    /// collector that predates them (and rejects unknown keys) still takes an upload without them.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(ok, forKey: .ok)
@@ -48,6 +65,8 @@ public struct ResultCounts: Sendable, Hashable, Codable {
         try container.encode(unreachable, forKey: .unreachable)
         try container.encode(error, forKey: .error)
         if unresolved != 0 { try container.encode(unresolved, forKey: .unresolved) }
+        if retransmitted != 0 { try container.encode(retransmitted, forKey: .retransmitted) }
+        if synRetransmits != 0 { try container.encode(synRetransmits, forKey: .synRetransmits) }
     }
 
     public subscript(result: ProbeResultClass) -> UInt64 {
@@ -60,6 +79,7 @@ public struct ResultCounts: Sendable, Hashable, Codable {
             case .unreachable: return unreachable
             case .error: return error
             case .unresolved: return unresolved
+            case .retransmitted: return retransmitted
             }
         }
         set {
@@ -71,21 +91,29 @@ public struct ResultCounts: Sendable, Hashable, Codable {
             case .unreachable: unreachable = newValue
             case .error: error = newValue
             case .unresolved: unresolved = newValue
+            case .retransmitted: retransmitted = newValue
             }
         }
     }
 
     /// Every probe counted, unresolved rounds included (they count against the target's health).
-    public var total: UInt64 { ok &+ slow &+ timeout &+ refused &+ unreachable &+ error &+ unresolved }
-    /// Probes that got an answer (ok or slow): the ones with an RTT.
+    public var total: UInt64 { ok &+ slow &+ timeout &+ refused &+ unreachable &+ error &+ unresolved &+ retransmitted }
+    /// Probes whose RTT is network latency (ok or slow): the ones the latency sketch holds.
     public var answered: UInt64 { ok &+ slow }
-    /// Probes that failed.
-    public var failed: UInt64 { total &- answered }
+    /// Probes that got no answer.
+    public var failed: UInt64 { timeout &+ refused &+ unreachable &+ error &+ unresolved }
 
-    /// Failed probes over all probes; nil with no probes ("no data" is not zero loss).
-    public var lossRatio: Double? { total == 0 ? nil : Double(failed) / Double(total) }
+    /// Packets sent: every probe once, and every SYN the kernel sent again.
+    public var packetsSent: UInt64 { total &+ synRetransmits }
+    /// Packets lost: every failed probe, and every retransmitted SYN (Pingmesh's TCP loss: with
+    /// Linux's 1 s initial RTO a lost SYN shows as a resent one, not as a failed probe).
+    public var packetsLost: UInt64 { failed &+ synRetransmits }
+
+    /// Lost packets over sent packets; nil with no probes ("no data" is not zero loss).
+    public var lossRatio: Double? { total == 0 ? nil : Double(packetsLost) / Double(packetsSent) }
 
     public mutating func add(_ other: ResultCounts) {
         for result in ProbeResultClass.allCases { self[result] &+= other[result] }
+        synRetransmits &+= other.synRetransmits
     }
 }

@@ -66,6 +66,8 @@ public struct Topology: Sendable {
     public var extraTargets: [ExtraTargetGroup]
     /// Server index by name.
     public var serverIndex: [String: Int]
+    /// The fabric's shape and devices.
+    public var fabric: FabricDescription = .standard
 
     /// How many addresses of `server` an agent probes: one per family the settings allow.
     public func addresses(of server: Int) -> [String] {

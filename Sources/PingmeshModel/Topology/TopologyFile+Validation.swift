@@ -66,11 +66,12 @@ extension TopologyFile {
         if servers.isEmpty { issues.append(.init(path: "datacenters", reason: "no servers: a topology needs at least one")) }
 
         let extras = validatedExtraTargets(settings: effective, issues: &issues)
+        let fabric = validatedFabric(datacenters: Set(self.datacenters.map(\.name)), issues: &issues)
         guard issues.isEmpty else { throw ConfigError(file: file, issues: issues) }
         return Topology(
             servers: servers, pods: pods, podsets: podsets, datacenters: datacenters, settings: settingsFile, effectiveSettings: effective,
             probeKind: kind,
-            probePort: port, interDCServersPerPodset: perPodset, caps: caps, extraTargets: extras, serverIndex: serverIndex)
+            probePort: port, interDCServersPerPodset: perPodset, caps: caps, extraTargets: extras, serverIndex: serverIndex, fabric: fabric)
     }
 
     private func checkServer(

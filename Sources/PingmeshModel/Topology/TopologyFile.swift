@@ -9,11 +9,14 @@ public struct TopologyFile: Sendable, Hashable, Codable {
     public var caps: CapsFile?
     public var datacenters: [DataCenterFile]
     public var extraTargets: [ExtraTargetGroupFile]?
+    /// The fabric's shape and devices; absent: three tiers (ToR, leaf, spine), no devices named.
+    public var fabric: FabricFile?
 
     public init(
         settings: PinglistSettingsFile? = nil, probe: ProbeFile? = nil, interDC: InterDCFile? = nil, caps: CapsFile? = nil,
-        datacenters: [DataCenterFile], extraTargets: [ExtraTargetGroupFile]? = nil
+        datacenters: [DataCenterFile], extraTargets: [ExtraTargetGroupFile]? = nil, fabric: FabricFile? = nil
     ) {
+        self.fabric = fabric
         self.settings = settings
         self.probe = probe
         self.interDC = interDC
@@ -23,7 +26,7 @@ public struct TopologyFile: Sendable, Hashable, Codable {
     }
 
     enum CodingKeys: String, CodingKey, CaseIterable {
-        case settings, probe, caps, datacenters
+        case settings, probe, caps, datacenters, fabric
         case interDC = "inter_dc"
         case extraTargets = "extra_targets"
     }
@@ -37,6 +40,7 @@ public struct TopologyFile: Sendable, Hashable, Codable {
         caps = try container.decodeIfPresent(CapsFile.self, forKey: .caps)
         datacenters = try container.decode([DataCenterFile].self, forKey: .datacenters)
         extraTargets = try container.decodeIfPresent([ExtraTargetGroupFile].self, forKey: .extraTargets)
+        fabric = try container.decodeIfPresent(FabricFile.self, forKey: .fabric)
     }
 
     public struct ProbeFile: Sendable, Hashable, Codable {

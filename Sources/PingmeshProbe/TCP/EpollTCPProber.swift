@@ -328,6 +328,9 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
         var outcome = outcome
         outcome.sourcePort = probe.sourcePort
         outcome.synRetransmits = outcome.synRetransmits ?? probe.synRetransmits
+        // The handshake waited out the retransmission timer: a packet was lost, and its time is
+        // no measure of the network's latency.
+        if outcome.result.isAnswered, let retransmits = outcome.synRetransmits, retransmits > 0 { outcome.result = .retransmitted }
         probe.completion(outcome)
     }
 

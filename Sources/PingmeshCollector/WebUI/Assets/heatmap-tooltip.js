@@ -26,7 +26,7 @@ PM.heatmapTooltip = (() => {
       return {
         source: grid.rows[row], destination: grid.cols[col], has,
         value: has && !Number.isNaN(grid.values[i]) ? grid.values[i] : null,
-        probes: has ? grid.probes[i] : 0, failed: has ? grid.failed[i] : 0,
+        probes: has ? grid.probes[i] : 0, failed: has ? grid.failed[i] : 0, resent: has && grid.resent ? grid.resent[i] : 0,
         cls: PM.scale.CLASS_NAMES[ctx.renderer.classes[i]],
       };
     }
@@ -38,12 +38,15 @@ PM.heatmapTooltip = (() => {
       if (!f.has) {
         parts.push(el('p', null, 'No data for this pair in this window.'));
       } else {
-        const loss = S.statistic === 'loss' ? [] : [el('dt', null, 'loss'), el('dd', null, PM.fmt.pct(f.probes > 0 ? f.failed / f.probes : null))];
+        // Packets lost over packets sent: a SYN the kernel resent was lost, though its probe got through.
+        const lossRatio = f.probes > 0 ? (f.failed + f.resent) / (f.probes + f.resent) : null;
+        const loss = S.statistic === 'loss' ? [] : [el('dt', null, 'loss'), el('dd', null, PM.fmt.pct(lossRatio))];
+        const resent = f.resent > 0 ? [el('dt', null, 'resent SYNs'), el('dd', null, PM.fmt.count(f.resent))] : [];
         parts.push(el('dl', { class: 'figures' },
           el('dt', null, PM.fmt.statisticName(S.statistic)),
           el('dd', null, f.value == null ? 'none (every probe failed)' : PM.fmt.value(S.statistic, f.value)),
           el('dt', null, 'probes'), el('dd', null, PM.fmt.count(f.probes)),
-          el('dt', null, 'failed'), el('dd', null, PM.fmt.count(f.failed)), ...loss));
+          el('dt', null, 'failed'), el('dd', null, PM.fmt.count(f.failed)), ...resent, ...loss));
         parts.push(el('p', { class: 'muted small' }, classWords[f.cls] || ''));
       }
       const downs = [grid.rowDown[row] ? 'source' : null, grid.colDown[col] ? 'destination' : null].filter(Boolean);

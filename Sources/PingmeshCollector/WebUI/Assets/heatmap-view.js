@@ -195,10 +195,10 @@ PM.heatmap = (() => {
     const srcMap = Int32Array.from(sources, (name) => rowIndex.get(name) ?? -1);
     const dstMap = Int32Array.from(destinations, (name) => colIndex.get(name) ?? -1);
     const values = new Float64Array(n * m);
-    const probes = new Float64Array(n * m), failed = new Float64Array(n * m);
+    const probes = new Float64Array(n * m), failed = new Float64Array(n * m), resent = new Float64Array(n * m);
     const has = new Uint8Array(n * m);
     let withData = 0;
-    const cSrc = cells.source, cDst = cells.destination, cVal = cells.value, cProbes = cells.probes, cFailed = cells.failed;
+    const cSrc = cells.source, cDst = cells.destination, cVal = cells.value, cProbes = cells.probes, cFailed = cells.failed, cResent = cells.resent;
     for (let k = 0; k < cells.count; k++) {
       const r = srcMap[cSrc[k]], j = dstMap[cDst[k]];
       if (!(r >= 0) || !(j >= 0)) continue;
@@ -208,11 +208,12 @@ PM.heatmap = (() => {
       values[i] = cVal[k];
       probes[i] = cProbes[k];
       failed[i] = cFailed[k];
+      resent[i] = cResent ? cResent[k] : 0;
     }
     const rowDown = Uint8Array.from(rows, (name) => (topology.isDown(L, name) ? 1 : 0));
     const colDown = Uint8Array.from(cols, (name) => (topology.isDown(L, name) ? 1 : 0));
     return {
-      level: L, statistic: S.statistic, rows, cols, values, probes, failed, has, rowDown, colDown, withData,
+      level: L, statistic: S.statistic, rows, cols, values, probes, failed, resent, has, rowDown, colDown, withData,
       rowIndex, colIndex, totalCells: cells.count,
     };
   }

@@ -24,18 +24,20 @@ PM.matrixReader = (() => {
       this.value = grow(Float64Array, this.value);
       this.probes = grow(Float64Array, this.probes);
       this.failed = grow(Float64Array, this.failed);
+      this.resent = grow(Float64Array, this.resent);
       this.capacity = n;
     }
-    push(s, d, v, p, f) {
+    push(s, d, v, p, f, r) {
       if (this.count === this.capacity) this.alloc(this.capacity * 2);
       const i = this.count++;
-      this.source[i] = s; this.destination[i] = d; this.value[i] = v; this.probes[i] = p; this.failed[i] = f;
+      this.source[i] = s; this.destination[i] = d; this.value[i] = v; this.probes[i] = p; this.failed[i] = f; this.resent[i] = r;
     }
     seal() {
       const n = this.count;
       return {
         count: n, source: this.source.subarray(0, n), destination: this.destination.subarray(0, n),
         value: this.value.subarray(0, n), probes: this.probes.subarray(0, n), failed: this.failed.subarray(0, n),
+        resent: this.resent.subarray(0, n),
       };
     }
   }
@@ -132,7 +134,7 @@ PM.matrixReader = (() => {
         const list = JSON.parse('[' + decoder.decode(buf.subarray(i, last + 1)) + ']');
         for (let k = 0; k < list.length; k++) {
           const c = list[k];
-          cols.push(c.source ?? -1, c.destination ?? -1, c.value == null ? NaN : c.value, c.probes || 0, c.failed || 0);
+          cols.push(c.source ?? -1, c.destination ?? -1, c.value == null ? NaN : c.value, c.probes || 0, c.failed || 0, c.syn_retransmits || 0);
         }
         i = last + 1;
         while (i < n && (WS[buf[i]] || buf[i] === 0x2c)) i++;
@@ -186,6 +188,7 @@ PM.matrixReader = (() => {
     data.cells = {
       count: n, source: Int32Array.from(c.source || []), destination: Int32Array.from(c.destination || []), value,
       probes: Float64Array.from(c.probes || []), failed: Float64Array.from(c.failed || []),
+      resent: c.syn_retransmits ? Float64Array.from(c.syn_retransmits) : new Float64Array(n),
     };
     delete data.columns;
     return { ok: true, status: response.status, data, parseMs: performance.now() - t, bytes, startedAt };
@@ -195,7 +198,7 @@ PM.matrixReader = (() => {
   function columnsOf(cells) {
     const cols = new Columns();
     for (const c of Array.isArray(cells) ? cells : []) {
-      cols.push(c.source ?? -1, c.destination ?? -1, c.value == null ? NaN : c.value, c.probes || 0, c.failed || 0);
+      cols.push(c.source ?? -1, c.destination ?? -1, c.value == null ? NaN : c.value, c.probes || 0, c.failed || 0, c.syn_retransmits || 0);
     }
     return cols.seal();
   }

@@ -1,0 +1,189 @@
+import PingmeshModel
+
+/// Names the device or link behind a network incident from traceroutes of its pairs' 5-tuples,
+/// after 007 (NSDI 2018): pair data names a tier, since a tier's devices are equal-cost paths
+/// chosen per flow, but a traceroute that keeps a failing probe's 5-tuple follows the path that
+/// probe took. Every failing path votes for the devices on it, and paths that got through clear
+/// the links they crossed:
+///
+/// - **Paths that stop** (a black hole, a link down): the path goes dark right after its last
+///   answering device. When every stopping path stops after the same device on its way to the
+///   same ToR, and no path that got through crossed that hop, the link between them is named;
+///   when they stop after the same device toward several ToRs (or that hop also carried traffic
+///   that got through), the device is.
+/// - **Paths that get through** (random drops: the trace's own probes mostly pass): the device
+///   of the incident's tier that lies on every failing path, and on more of them than any other,
+///   is named.
+///
+/// Anything less clear names nothing, and the incident keeps its tier, with the reason.
+public struct PathVoting: Sendable {
+    /// One traced 5-tuple.
+    public struct Trace: Sendable, Hashable {
+        public var source: String
+        public var destination: String
+        /// Device names (or addresses, where the fabric description names none) in TTL order,
+        /// nil where no hop answered; without the destination itself.
+        public var hops: [String?]
+        public var reachedDestination: Bool
+        /// The 5-tuple lost a probe, or the trace itself did not get through.
+        public var failing: Bool
+
+        public init(source: String, destination: String, hops: [String?], reachedDestination: Bool, failing: Bool) {
+            self.source = source
+            self.destination = destination
+            self.hops = hops
+            self.reachedDestination = reachedDestination
+            self.failing = failing || !reachedDestination
+        }
+
+        /// The last device that answered before the path went dark.
+        var lastAnswering: String? { hops.last { $0 != nil } ?? nil }
+    }
+
+    /// What the votes name.
+    public enum Culprit: Sendable, Hashable, Codable, CustomStringConvertible {
+        case device(String)
+        /// The link from the first device to the second (as the failing paths crossed it).
+        case link(String, String)
+
+        public var description: String {
+            switch self {
+            case .device(let name): name
+            case .link(let from, let to): "link \(from) - \(to)"
+            }
+        }
+    }
+
+    /// The outcome of a vote.
+    public struct Verdict: Sendable, Hashable, Codable {
+        public var culprit: Culprit
+        /// Failing paths, and how many of them the culprit explains.
+        public var failingPaths: Int
+        public var explained: Int
+        public var explanation: String
+
+        enum CodingKeys: String, CodingKey {
+            case culprit, explanation
+            case failingPaths = "failing_paths"
+            case explained
+        }
+    }
+
+    /// The fabric's devices (for their tiers); may name none.
+    public var fabric: FabricDescription
+    /// Each server's ToR as the traces name it: the device a path toward the server enters last.
+    public var torOfServer: [String: String]
+
+    public init(fabric: FabricDescription, torOfServer: [String: String]) {
+        self.fabric = fabric
+        self.torOfServer = torOfServer
+    }
+
+    /// The culprit the traces name, if one device or link explains the failing paths; `tier`
+    /// (the tier pair data named, if any) narrows the vote of paths that got through to its
+    /// devices.
+    public func verdict(_ traces: [Trace], tier: FabricDescription.Tier? = nil) -> Verdict? {
+        let failing = traces.filter(\.failing)
+        guard !failing.isEmpty else { return nil }
+        let stopped = failing.filter { !$0.reachedDestination && $0.lastAnswering != nil }
+        if stopped.count * 2 > failing.count {
+            return stopVerdict(stopped, failing: failing.count, working: traces.filter { !$0.failing })
+        }
+        return dropVerdict(failing.filter(\.reachedDestination), failing: failing.count, tier: tier)
+    }
+
+    /// Where the stopping paths go dark: after one device, toward one ToR or several.
+    private func stopVerdict(_ stopped: [Trace], failing: Int, working: [Trace]) -> Verdict? {
+        var byLast: [String: [Trace]] = [:]
+        for trace in stopped {
+            if let last = trace.lastAnswering { byLast[last, default: []].append(trace) }
+        }
+        guard let (last, traces) = byLast.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }),
+            traces.count * 4 >= stopped.count * 3
+        else { return nil }
+        let nexts = Set(traces.map { next(after: last, toward: $0.destination) })
+        if nexts.count == 1, let next = nexts.first, !crossed(from: last, to: next, in: working) {
+            return Verdict(
+                culprit: .link(last, next), failingPaths: failing, explained: traces.count,
+                explanation:
+                    "\(traces.count) of \(failing) failing paths go dark right after \(last) on the way to \(next), and no path that got through crossed that hop: the link \(last) - \(next)"
+            )
+        }
+        let toward = nexts.sorted().joined(separator: ", ")
+        return Verdict(
+            culprit: .device(last), failingPaths: failing, explained: traces.count,
+            explanation: nexts.count > 1
+                ? "\(traces.count) of \(failing) failing paths go dark right after \(last), toward \(toward): \(last) drops them"
+                : "\(traces.count) of \(failing) failing paths go dark right after \(last) toward \(toward), a hop other 5-tuples got through: \(last) drops some flows"
+        )
+    }
+
+    /// The device every path that lost packets but got through crossed, within `tier`.
+    private func dropVerdict(_ reached: [Trace], failing: Int, tier: FabricDescription.Tier?) -> Verdict? {
+        guard !reached.isEmpty else { return nil }
+        var votes: [String: Int] = [:]
+        for trace in reached {
+            for device in Set(trace.hops.compactMap { $0 }) where inTier(device, tier) { votes[device, default: 0] += 1 }
+        }
+        let ranked = votes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+        guard let top = ranked.first, top.value == reached.count, ranked.dropFirst().first?.value != top.value else { return nil }
+        return Verdict(
+            culprit: .device(top.key), failingPaths: failing, explained: top.value,
+            explanation:
+                "all \(top.value) traced 5-tuples that lost packets crossed \(top.key)\(tier.map { ", the only \($0.rawValue) on every one of them" } ?? ", and no other device was on every one of them")"
+        )
+    }
+
+    /// Whether `device` is of `tier`; any device when no tier is asked or the fabric does not say.
+    private func inTier(_ device: String, _ tier: FabricDescription.Tier?) -> Bool {
+        guard let tier else { return true }
+        guard let described = fabric.device(named: device) else { return fabric.devices.isEmpty }
+        return described.tier == tier
+    }
+
+    /// The hop a path toward `destination` takes after `device`: the destination's ToR, or the
+    /// server itself when `device` is that ToR.
+    private func next(after device: String, toward destination: String) -> String {
+        guard let tor = torOfServer[destination], tor != device else { return destination }
+        return tor
+    }
+
+    /// Whether some path crossed `from` and then `to` (or reached `to` as its destination's ToR).
+    private func crossed(from: String, to: String, in traces: [Trace]) -> Bool {
+        traces.contains { trace in
+            let hops = trace.hops.compactMap { $0 }
+            if let index = hops.firstIndex(of: from) {
+                if index + 1 < hops.count { return hops[index + 1] == to }
+                return trace.reachedDestination && (trace.destination == to || torOfServer[trace.destination] == to)
+            }
+            return false
+        }
+    }
+}
+
+extension PathVoting {
+    /// A vote over the servers' placements: each server's ToR is its `tor` label (or `pod`).
+    public init(fabric: FabricDescription, placements: [String: [String: String]]) {
+        self.init(fabric: fabric, torOfServer: placements.compactMapValues { $0["tor"] ?? $0["pod"] })
+    }
+
+    /// The vote over an incident's traceroutes: hops named by the fabric's interface addresses,
+    /// the destination's own answer left out, and the tier pair data named narrowing the vote.
+    public func verdict(_ traceroutes: [IncidentTraceroute], for component: FabricComponent) -> Verdict? {
+        let names = fabric.deviceByAddress
+        let traces = traceroutes.compactMap { route -> Trace? in
+            guard route.error == nil, let reached = route.reachedDestination else { return nil }
+            var hops = route.hops.map { address in address.map { names[$0] ?? $0 } }
+            if reached, !hops.isEmpty { hops.removeLast() }
+            return Trace(source: route.source, destination: route.destination, hops: hops, reachedDestination: reached, failing: route.failing)
+        }
+        let tier: FabricDescription.Tier? =
+            switch component {
+            case .leafTier: .leaf
+            case .spineTier: .spine
+            case .tor: .tor
+            default: nil
+            }
+        return verdict(traces, tier: tier)
+    }
+}
