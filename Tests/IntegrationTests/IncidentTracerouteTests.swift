@@ -91,7 +91,7 @@ struct IncidentTracerouteTests {
         #expect(first.error == nil && first.reachedDestination == true && first.hops == [Self.b] && first.failing, "\(first)")
         let comparisons = attached.dropFirst().prefix(3)
         #expect(comparisons.allSatisfy { !$0.failing && $0.reachedDestination == true && $0.sourcePort != 20051 && $0.taskID != first.taskID })
-        #expect(Set(comparisons.compactMap(\.sourcePort)) == Set(TracerouteRequester.comparisonPorts(3, avoiding: 20051, seed: "a>b")))
+        #expect(Set(comparisons.compactMap(\.sourcePort)) == Set(TracerouteRequester.comparisonPorts(3, avoiding: [20051], seed: "a>b")))
         #expect(first.taskID != nil)
         // No failing probe of b -> a on record: said so, nothing invented.
         #expect(attached.last?.error?.contains("no failing TCP or UDP probe") == true)

@@ -69,6 +69,6 @@ struct RetransmitAggregationTests {
         #expect(ResultCounts().lossRatio == nil)
         var merged = counts
         merged.add(ResultCounts(ok: 1, retransmitted: 1, synRetransmits: 1))
-        #expect(merged.retransmitted == 3 && merged.synRetransmits == 3 && merged.total == 104)
+        #expect(merged.retransmitted == 3 && merged.synRetransmits == 3 && merged.total == 102)
     }
 }

@@ -79,7 +79,8 @@ struct StoreConformance: Sendable {
     /// id), counts and every sketch byte for byte; other levels, resolutions and windows stay
     /// out, and rows without latency keep an empty sketch. 40 sources, so that every parallel
     /// part of a partitioned read has rows.
-    /// The `unresolved` class is kept at every level, merged like the others, and read alike
+    /// The `unresolved` and `retransmitted` classes and the resent SYNs are kept at every level,
+    /// merged like the others, and read alike
     /// by the decoded and the compact reads (server minutes are packed cells, other levels rows;
     /// DC pairs take PostgreSQL's wide packing).
     func unresolvedCountsKept() async throws {
@@ -90,16 +91,20 @@ struct StoreConformance: Sendable {
                     level: level, resolution: .minute, window: minute, source: source, destination: destination, kind: .tcp, counts: counts,
                     rtt: Self.sketch(Array(repeating: 100, count: Int(counts.answered))))
             }
-            _ = try await store.ingest(Self.batch(id: "u-1", rows: [row("s1", "web", ResultCounts(ok: 2, unresolved: 3))]))
-            _ = try await store.ingest(Self.batch(id: "u-2", rows: [row("s1", "web", ResultCounts(unresolved: 1))]))
+            _ = try await store.ingest(
+                Self.batch(id: "u-1", rows: [row("s1", "web", ResultCounts(ok: 2, unresolved: 3, retransmitted: 1, synRetransmits: 2))]))
+            _ = try await store.ingest(Self.batch(id: "u-2", rows: [row("s1", "web", ResultCounts(unresolved: 1, retransmitted: 2, synRetransmits: 2))]))
             try await store.replaceAggregates(
-                level: .tor, resolution: .minute, window: minute, with: [row("t1", "t9", ResultCounts(ok: 1, error: 2, unresolved: 5), level: .tor)])
+                level: .tor, resolution: .minute, window: minute,
+                with: [row("t1", "t9", ResultCounts(ok: 1, error: 2, unresolved: 5, retransmitted: 7, synRetransmits: 9), level: .tor)])
             try await store.replaceAggregates(
-                level: .dc, resolution: .minute, window: minute, with: [row("dc1", "dc9", ResultCounts(timeout: 4, unresolved: 6), level: .dc)])
+                level: .dc, resolution: .minute, window: minute,
+                with: [row("dc1", "dc9", ResultCounts(timeout: 4, unresolved: 6, retransmitted: 3_000_000_000, synRetransmits: 5_000_000_000), level: .dc)])
 
             let expected: [(TopologyLevel, ResultCounts)] = [
-                (.server, ResultCounts(ok: 2, unresolved: 4)), (.tor, ResultCounts(ok: 1, error: 2, unresolved: 5)),
-                (.dc, ResultCounts(timeout: 4, unresolved: 6)),
+                (.server, ResultCounts(ok: 2, unresolved: 4, retransmitted: 3, synRetransmits: 4)),
+                (.tor, ResultCounts(ok: 1, error: 2, unresolved: 5, retransmitted: 7, synRetransmits: 9)),
+                (.dc, ResultCounts(timeout: 4, unresolved: 6, retransmitted: 3_000_000_000, synRetransmits: 5_000_000_000)),
             ]
             for (level, counts) in expected {
                 let rows = try await store.aggregates(level: level, resolution: .minute, from: minute, to: minute + 60)

@@ -51,17 +51,21 @@ struct TwoTierLocalizerTests {
         #expect(!findings.contains { if case .leafTier = $0.component { true } else { false } }, "\(Self.describe(findings))")
     }
 
-    @Test("the same drops on a three-tier reading of the placements may name a leaf tier; a two-tier fabric cannot")
+    @Test("the fabric's shape decides the paths: inside a podset two tiers cross the spines, three the podset's leaves")
     func shapeDecidesTheTiers() {
-        let lossy: (Int, Int) -> UInt32 = { source, destination in
-            // Only pairs inside podset ps1 across its two ToRs lose: in three tiers that is ps1's leaves.
-            source / 6 == 0 && destination / 6 == 0 && source / 3 != destination / 3 ? 2 : 0
-        }
-        let three = FaultLocalizer().analyze(Self.window(shape: .threeTier, lost: lossy))
-        #expect(three.first?.component == .leafTier(podset: "ps1", datacenter: "dc1"), "\(Self.describe(three))")
-        let two = FaultLocalizer().analyze(Self.window(lost: lossy))
-        #expect(!two.contains { if case .leafTier = $0.component { true } else { false } }, "\(Self.describe(two))")
-        #expect(!two.isEmpty)
+        let placements = ["a": ["dc": "dc1", "podset": "ps1", "tor": "tor1"], "b": ["dc": "dc1", "podset": "ps1", "tor": "tor2"]]
+        var path: (Int32, Int32, Int32, Int32, Int32, Int32, Int32) = (0, 0, 0, 0, 0, 0, 0)
+        let three = FabricModel(placements: placements)
+        #expect(three.path(from: 0, to: 1, into: &path) == 3)
+        #expect(three.component(path.1) == .leafTier(podset: "ps1", datacenter: "dc1"))
+        let two = FabricModel(placements: placements, shape: .twoTier)
+        #expect(two.path(from: 0, to: 1, into: &path) == 3)
+        #expect(two.component(path.1) == .spineTier(datacenter: "dc1"))
+        // Lossy pairs inside podset ps1, across its ToRs: never a leaf tier on two tiers.
+        let findings = FaultLocalizer().analyze(
+            Self.window { source, destination in source / 6 == 0 && destination / 6 == 0 && source / 3 != destination / 3 ? 2 : 0 })
+        #expect(!findings.isEmpty)
+        #expect(!findings.contains { if case .leafTier = $0.component { true } else { false } }, "\(Self.describe(findings))")
     }
 
     @Test("a server that goes down mid-window is a server down, and its lost pairs name no network component")

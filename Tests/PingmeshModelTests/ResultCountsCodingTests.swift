@@ -26,10 +26,11 @@ struct ResultCountsCodingTests {
         #expect(!String(decoding: try JSONEncoder().encode(ResultCounts(ok: 1)), as: UTF8.self).contains("unresolved"))
     }
 
-    @Test("unresolved is a failure class, after the six older ones")
+    @Test("unresolved is a failure class after the six older ones; retransmitted, an answer that lost a packet, comes last")
     func resultClass() {
         #expect(ProbeResultClass.unresolved.isFailure)
-        #expect(ProbeResultClass.allCases.last == .unresolved && ProbeResultClass.allCases.count == 7)
+        #expect(Array(ProbeResultClass.allCases.suffix(2)) == [.unresolved, .retransmitted] && ProbeResultClass.allCases.count == 8)
+        #expect(!ProbeResultClass.retransmitted.isFailure && !ProbeResultClass.retransmitted.isAnswered)
         #expect(ProbeResultClass(rawValue: "unresolved") == .unresolved)
     }
 }

@@ -40,7 +40,7 @@ public struct PathVoting: Sendable {
         var lastAnswering: String? { hops.last { $0 != nil } ?? nil }
     }
 
-    /// What the votes name.
+    /// What the votes name. In JSON `{"device": "spine1"}` or `{"link": ["spine2", "tor3"]}`.
     public enum Culprit: Sendable, Hashable, Codable, CustomStringConvertible {
         case device(String)
         /// The link from the first device to the second (as the failing paths crossed it).
@@ -50,6 +50,29 @@ public struct PathVoting: Sendable {
             switch self {
             case .device(let name): name
             case .link(let from, let to): "link \(from) - \(to)"
+            }
+        }
+
+        enum CodingKeys: String, CodingKey { case device, link }
+
+        public init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            if let name = try container.decodeIfPresent(String.self, forKey: .device) {
+                self = .device(name)
+                return
+            }
+            let ends = try container.decode([String].self, forKey: .link)
+            guard ends.count == 2 else {
+                throw DecodingError.dataCorruptedError(forKey: .link, in: container, debugDescription: "a link has two ends, not \(ends.count)")
+            }
+            self = .link(ends[0], ends[1])
+        }
+
+        public func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            switch self {
+            case .device(let name): try container.encode(name, forKey: .device)
+            case .link(let from, let to): try container.encode([from, to], forKey: .link)
             }
         }
     }
@@ -101,18 +124,18 @@ public struct PathVoting: Sendable {
         guard let (last, traces) = byLast.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }),
             traces.count * 4 >= stopped.count * 3
         else { return nil }
-        let nexts = Set(traces.map { next(after: last, toward: $0.destination) })
-        if nexts.count == 1, let next = nexts.first, !crossed(from: last, to: next, in: working) {
+        let nexts = Set(traces.map { next(after: last, from: $0.source, toward: $0.destination) })
+        if nexts.count == 1, let only = nexts.first, let next = only, !crossed(from: last, to: next, in: working) {
             return Verdict(
                 culprit: .link(last, next), failingPaths: failing, explained: traces.count,
                 explanation:
                     "\(traces.count) of \(failing) failing paths go dark right after \(last) on the way to \(next), and no path that got through crossed that hop: the link \(last) - \(next)"
             )
         }
-        let toward = nexts.sorted().joined(separator: ", ")
+        let toward = nexts.map { $0 ?? "its uplinks" }.sorted().joined(separator: ", ")
         return Verdict(
             culprit: .device(last), failingPaths: failing, explained: traces.count,
-            explanation: nexts.count > 1
+            explanation: nexts.count > 1 || nexts.contains(nil)
                 ? "\(traces.count) of \(failing) failing paths go dark right after \(last), toward \(toward): \(last) drops them"
                 : "\(traces.count) of \(failing) failing paths go dark right after \(last) toward \(toward), a hop other 5-tuples got through: \(last) drops some flows"
         )
@@ -125,12 +148,15 @@ public struct PathVoting: Sendable {
         for trace in reached {
             for device in Set(trace.hops.compactMap { $0 }) where inTier(device, tier) { votes[device, default: 0] += 1 }
         }
+        // A lost SYN-ACK fails a 5-tuple whose forward path (the one a traceroute follows) may
+        // have crossed another device of the tier, so the culprit need not be on every failing
+        // path: on two thirds of them, and on more than any other device of the tier.
         let ranked = votes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
-        guard let top = ranked.first, top.value == reached.count, ranked.dropFirst().first?.value != top.value else { return nil }
+        guard let top = ranked.first, top.value * 3 >= reached.count * 2, (ranked.dropFirst().first?.value ?? 0) < top.value else { return nil }
         return Verdict(
             culprit: .device(top.key), failingPaths: failing, explained: top.value,
             explanation:
-                "all \(top.value) traced 5-tuples that lost packets crossed \(top.key)\(tier.map { ", the only \($0.rawValue) on every one of them" } ?? ", and no other device was on every one of them")"
+                "\(top.value) of the \(reached.count) traced 5-tuples that lost packets but got through crossed \(top.key)\(tier.map { ", more than any other \($0.rawValue)" } ?? ", more than any other device")"
         )
     }
 
@@ -141,11 +167,19 @@ public struct PathVoting: Sendable {
         return described.tier == tier
     }
 
-    /// The hop a path toward `destination` takes after `device`: the destination's ToR, or the
-    /// server itself when `device` is that ToR.
-    private func next(after device: String, toward destination: String) -> String {
-        guard let tor = torOfServer[destination], tor != device else { return destination }
-        return tor
+    /// The hop a path from `source` toward `destination` takes after `device`, where the fabric
+    /// fixes it: the server itself after its ToR, the destination's ToR after the tier right
+    /// above the ToRs (the spines of two tiers, the leaves of three). Nil where ECMP chooses:
+    /// after the source's ToR, or after the spines of three tiers.
+    private func next(after device: String, from source: String, toward destination: String) -> String? {
+        let tor = torOfServer[destination]
+        if device == tor { return destination }
+        if device == torOfServer[source] { return nil }
+        switch fabric.device(named: device)?.tier {
+        case .tor?: return nil
+        case .spine? where fabric.shape == .threeTier: return nil
+        default: return tor ?? destination
+        }
     }
 
     /// Whether some path crossed `from` and then `to` (or reached `to` as its destination's ToR).

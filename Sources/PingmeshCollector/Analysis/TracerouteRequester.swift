@@ -26,15 +26,18 @@ public final class TracerouteRequester: Sendable {
         /// Source ports traced beside each failing 5-tuple, so that paths that get through clear
         /// the hops they cross.
         public var comparisonPorts: Int
+        /// Failing 5-tuples (distinct source ports) traced per pair.
+        public var failingPortsPerPair: Int
         /// How to reach an HTTPS controller (`--ca-file`, and `--client-cert`/`--client-key` when
         /// it requires mutual TLS); nil: the system's trust store, no certificate.
         public var tls: TLSConfiguration?
 
         public init(
             controller: String, token: String? = nil, maximumPairs: Int = 3, maximumConcurrentIncidents: Int = 4, wait: Duration = .seconds(120),
-            maxHops: Int = 16, comparisonPorts: Int = 3, tls: TLSConfiguration? = nil
+            maxHops: Int = 16, comparisonPorts: Int = 3, failingPortsPerPair: Int = 2, tls: TLSConfiguration? = nil
         ) {
             self.comparisonPorts = comparisonPorts
+            self.failingPortsPerPair = max(1, failingPortsPerPair)
             self.tls = tls
             self.controller = controller.hasSuffix("/") ? String(controller.dropLast()) : controller
             self.token = token
@@ -119,38 +122,57 @@ public final class TracerouteRequester: Sendable {
         // to follow.
         let query = FailureQuery(
             source: source, destination: destination, from: (incident.startedAt - 60) * 1000, to: (incident.lastSeenAt + 120) * 1000, limit: 50)
-        let failure: StoredFailure?
+        let failures: [StoredFailure]
         do {
-            failure = try await store.failures(query).first {
+            failures = try await store.failures(query).filter {
                 ($0.kind == .tcp || $0.kind == .udp) && ProbeTarget.endpoint(ofIdentifier: $0.target) != nil
             }
         } catch {
             return [IncidentTraceroute(source: source, destination: destination, protocol: "", target: "", error: "reading failures: \(error)")]
         }
-        guard let failure, let (host, port) = ProbeTarget.endpoint(ofIdentifier: failure.target) else {
+        guard let failure = failures.first, let (host, port) = ProbeTarget.endpoint(ofIdentifier: failure.target) else {
             return [
                 IncidentTraceroute(
                     source: source, destination: destination, protocol: "", target: "",
                     error: "no failing TCP or UDP probe of this pair on record to take the 5-tuple from")
             ]
         }
-        let transport: TracerouteRequest.TransportProtocol = failure.kind == .udp ? .udp : .tcp
-        var evidence = IncidentTraceroute(
-            source: source, destination: destination, protocol: transport.rawValue, target: failure.target, sourcePort: failure.sourcePort,
-            failing: true)
-        do {
-            let (taskID, result) = try await run(
-                source: source, request: request(transport, host: host, port: port, sourcePorts: failure.sourcePort.map { [$0] } ?? []))
-            evidence.taskID = taskID
-            if let path = result.paths.first { evidence.record(path) } else { evidence.error = result.error }
-        } catch {
-            evidence.error = "\(error)"
+        // The newest failing 5-tuples of the pair (distinct source ports of the same target),
+        // each one path: more failing paths make a clearer vote.
+        var failingPorts: [Int] = []
+        for other in failures where other.target == failure.target && other.kind == failure.kind {
+            guard let port = other.sourcePort, !failingPorts.contains(port) else { continue }
+            failingPorts.append(port)
+            if failingPorts.count == configuration.failingPortsPerPair { break }
         }
-        var traces = [evidence]
-        guard configuration.comparisonPorts > 0, evidence.error == nil else { return traces }
+        let transport: TracerouteRequest.TransportProtocol = failure.kind == .udp ? .udp : .tcp
+        var failing: [IncidentTraceroute] = []
+        do {
+            let (taskID, result) = try await run(source: source, request: request(transport, host: host, port: port, sourcePorts: failingPorts))
+            for path in result.paths {
+                var evidence = IncidentTraceroute(
+                    source: source, destination: destination, protocol: transport.rawValue, target: failure.target, sourcePort: path.sourcePort,
+                    taskID: taskID, failing: true)
+                evidence.record(path)
+                failing.append(evidence)
+            }
+            if failing.isEmpty {
+                failing.append(
+                    IncidentTraceroute(
+                        source: source, destination: destination, protocol: transport.rawValue, target: failure.target,
+                        sourcePort: failingPorts.first, taskID: taskID, error: result.error))
+            }
+        } catch {
+            failing.append(
+                IncidentTraceroute(
+                    source: source, destination: destination, protocol: transport.rawValue, target: failure.target, sourcePort: failingPorts.first,
+                    error: "\(error)"))
+        }
+        var traces = failing
+        guard configuration.comparisonPorts > 0, failing.contains(where: { $0.error == nil }) else { return traces }
         // Other 5-tuples of the same pair, in a task of their own: a port that happens to be in
         // use fails that task only, never the failing path's.
-        let ports = Self.comparisonPorts(configuration.comparisonPorts, avoiding: failure.sourcePort, seed: "\(source)>\(destination)")
+        let ports = Self.comparisonPorts(configuration.comparisonPorts, avoiding: Set(failingPorts), seed: "\(source)>\(destination)")
         if let (taskID, result) = try? await run(source: source, request: request(transport, host: host, port: port, sourcePorts: ports)) {
             for path in result.paths {
                 var other = IncidentTraceroute(
@@ -194,12 +216,12 @@ public final class TracerouteRequester: Sendable {
 
     /// `count` source ports for comparison paths, stable for a pair (so repeated incidents trace
     /// the same 5-tuples), spread over the upper ephemeral range and never the failing port.
-    static func comparisonPorts(_ count: Int, avoiding failing: Int?, seed: String) -> [Int] {
+    static func comparisonPorts(_ count: Int, avoiding failing: Set<Int>, seed: String) -> [Int] {
         var random = SplitMix64(seed: StableHash.fnv1a64(seed))
         var ports: [Int] = []
         while ports.count < count {
             let port = 40_000 + Int(random.next() % 20_000)
-            if port != failing && !ports.contains(port) { ports.append(port) }
+            if !failing.contains(port) && !ports.contains(port) { ports.append(port) }
         }
         return ports
     }

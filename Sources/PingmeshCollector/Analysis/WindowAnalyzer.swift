@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import PingmeshModel
+import Synchronization
 
 /// Analyses each settled one-minute window once, in order, feeds the incident tracker and sends
 /// what changed. On its first round it replays the last `replayWindows` windows without sending
@@ -17,6 +18,12 @@ public final class WindowAnalyzer: Sendable {
     let replayWindows: Int64
     /// The fabric as the topology describes it: its shape decides the components analysis knows.
     public let fabric: FabricDescription
+    /// Per incident id: trace rounds asked so far and the window of the latest.
+    private let traceRounds = Mutex<[String: (rounds: Int, window: Int64)]>([:])
+    /// The latest windows' evidence, by window start, for faint random drops.
+    private let recentEvidence = Mutex<[Int64: WindowEvidence]>([:])
+    /// Rounds of traceroutes an incident gets while its paths name no device or link.
+    static let maximumTraceRounds = 3
 
     public init(
         store: any ResultStore, tracker: IncidentTracker = IncidentTracker(), localizer: FaultLocalizer = FaultLocalizer(),
@@ -38,10 +45,35 @@ public final class WindowAnalyzer: Sendable {
         Resolution.minute.windowStart(now - 60 - RollupEngine.settle(.minute))
     }
 
-    /// Findings for the window starting at `window`, computed now from the stored rows.
+    /// Findings for the window starting at `window`, computed now from the stored rows. A window
+    /// that names nothing is read again together with the two before it, when they named nothing
+    /// either, for random drops too
+    /// faint for one window (`WindowEvidence.merged`); only packet loss in the network is taken
+    /// from there, since a server's state is the newest window's.
     public func findings(window: Int64) async throws -> [Finding] {
-        localizer.analyze(try await WindowEvidence.load(from: store, window: window, shape: fabric.shape))
+        let evidence = try await WindowEvidence.load(from: store, window: window, shape: fabric.shape)
+        let findings = localizer.analyze(evidence)
+        // Only windows that named nothing are read together: a fault one window named, and
+        // that is gone, must not live on in the windows after it.
+        let recent = recentEvidence.withLock { recent in
+            if findings.isEmpty { recent[window] = evidence }
+            recent = recent.filter { $0.key > window - Self.faintLossWindows * 60 && $0.key <= window }
+            return recent
+        }
+        guard findings.isEmpty, recent.count == Self.faintLossWindows,
+            let merged = WindowEvidence.merged(recent.keys.sorted().map { recent[$0]! })
+        else { return findings }
+        return localizer.analyze(merged).compactMap { finding in
+            guard finding.kind == .packetLoss, finding.isNetwork else { return nil }
+            if case .server = finding.component { return nil }
+            var faint = finding
+            faint.explanation += "; over the last \(Self.faintLossWindows) minutes, too few lost packets for one"
+            return faint
+        }
     }
+
+    /// Windows read together for faint random drops.
+    static let faintLossWindows: Int64 = 3
 
     /// Analyses every settled window not analysed yet; returns the events it produced.
     @discardableResult
@@ -67,8 +99,19 @@ public final class WindowAnalyzer: Sendable {
         }
         if let tracer, !replaying {
             for event in events where event.change == .opened && TracerouteRequester.wants(event.incident) {
-                trace(event.incident, with: tracer)
+                trace(event.incident, with: tracer, window: settled)
             }
+            // Random drops fail few 5-tuples, and a lost answer can fail one whose forward path
+            // crossed another device: while the paths name nothing, trace again every other
+            // window and vote over every path traced so far.
+            for incident in tracker.open where incident.located == nil && incident.traceroutes != nil && TracerouteRequester.wants(incident) {
+                let due = traceRounds.withLock { rounds in
+                    guard let last = rounds[incident.id] else { return false }
+                    return last.rounds < Self.maximumTraceRounds && settled - last.window >= 120
+                }
+                if due { trace(incident, with: tracer, window: settled) }
+            }
+            traceRounds.withLock { rounds in rounds = rounds.filter { id, _ in tracker.open.contains { $0.id == id } } }
         }
         if let notifier {
             if !replaying { await notifier.send(events) }
@@ -80,15 +123,17 @@ public final class WindowAnalyzer: Sendable {
 
     /// Traces the incident in the background (a traceroute takes seconds to minutes; analysis
     /// goes on) and attaches what comes back.
-    private func trace(_ incident: Incident, with tracer: TracerouteRequester) {
+    private func trace(_ incident: Incident, with tracer: TracerouteRequester, window: Int64) {
         guard tracer.begin() else {
             logger.warning("incident not traced: too many traceroutes in flight", metadata: ["id": "\(incident.id)"])
             return
         }
+        traceRounds.withLock { rounds in rounds[incident.id] = ((rounds[incident.id]?.rounds ?? 0) + 1, window) }
         let (store, tracker, logger, fabric) = (self.store, self.tracker, self.logger, self.fabric)
         Task {
             defer { tracer.end() }
-            let traces = await tracer.traceroutes(for: incident, store: store)
+            let earlier = tracker.open.first { $0.id == incident.id }?.traceroutes ?? []
+            let traces = earlier + (await tracer.traceroutes(for: incident, store: store))
             let placements = (try? await store.placements()) ?? [:]
             let located = PathVoting(fabric: fabric, placements: placements).verdict(traces, for: incident.component)
             tracker.attach(traces, located: located, to: incident.id)

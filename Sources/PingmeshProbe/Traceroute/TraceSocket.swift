@@ -25,6 +25,13 @@ enum TraceSocket {
 
     /// Binds to `source` (an address, a port, or both; port 0 lets the kernel pick one).
     static func bind(_ fd: Int32, to source: SocketAddress) throws(TracerouteError) {
+        // The 5-tuple of a failing probe is traced while the agent's prober may hold the same
+        // source port towards other targets (a rotation over a few ports); the 4-tuples differ,
+        // which SO_REUSEADDR allows, as the prober's own sockets do.
+        if source.port ?? 0 != 0 {
+            var one: Int32 = 1
+            _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
+        }
         let bound = source.withSockAddr { address, length in Glibc.bind(fd, address, socklen_t(length)) }
         guard bound == 0 else {
             let code = errno
