@@ -16,12 +16,11 @@ struct BlackboxProbeEndpointTests {
           pop3s_banner: {prober: tcp, tcp: {query_response: [{expect: "^+OK"}]}}
         """
 
-    @Test("tcp and http modules probe the target and answer blackbox's metrics; failures are probe_success 0; bad requests are 400s naming the parameter")
+    @Test(
+        "tcp and http modules probe the target and answer blackbox's metrics; failures are probe_success 0; bad requests are 400s naming the parameter",
+        .requires(.pingmeshBinary, .tool(.promtool)))
     func probe() async throws {
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (scripts/test.sh builds it first)")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         let directory = try ScratchDirectory.make("pingmesh-blackbox")
         defer { ScratchDirectory.remove(directory) }
         let host = "127.0.95.1"
@@ -60,9 +59,8 @@ struct BlackboxProbeEndpointTests {
         let tcpUp = await get("module=tcp_connect&target=\(host):\(tcp)")
         #expect(tcpUp.status == 200 && tcpUp.text.contains("probe_success 1") && tcpUp.text.contains("probe_ip_protocol 4"), "\(tcpUp.text)")
         #expect(tcpUp.text.contains(#"pingmesh_probe_result{result="ok"} 1"#))
-        if let checked = try await Promtool.check(tcpUp.text) {
-            #expect(checked.status == 0, "promtool: \(checked.stdout)\(checked.stderr)")
-        }
+        let checked = try await Promtool.check(tcpUp.text)
+        #expect(checked.status == 0, "promtool: \(checked.stdout)\(checked.stderr)")
         let httpUp = await get("target=http://\(host):\(http)/ping")  // no module: blackbox's default, http_2xx
         #expect(httpUp.status == 200 && httpUp.text.contains("probe_success 1"), "\(httpUp.text)")
         // A status the module does not accept, and a port nobody listens on: down, still 200s.
@@ -80,9 +78,8 @@ struct BlackboxProbeEndpointTests {
         #expect(
             nameless.status == 200 && nameless.text.contains("probe_success 0") && nameless.text.contains(#"pingmesh_probe_result{result="unresolved"} 1"#)
                 && nameless.text.contains("probe_dns_lookup_time_seconds "), "\(nameless.text)")
-        if let checked = try await Promtool.check(nameless.text) {
-            #expect(checked.status == 0, "promtool: \(checked.stdout)\(checked.stderr)")
-        }
+        let namelessChecked = try await Promtool.check(nameless.text)
+        #expect(namelessChecked.status == 0, "promtool: \(namelessChecked.stdout)\(namelessChecked.stderr)")
 
         let bad = [
             ("module=nope&target=\(host):\(tcp)", "module: unknown module 'nope'"),
@@ -97,9 +94,9 @@ struct BlackboxProbeEndpointTests {
         #expect(agent.process.isRunning)
     }
 
-    @Test("a bad --blackbox-config stops the agent at start with the file and field named")
+    @Test("a bad --blackbox-config stops the agent at start with the file and field named", .requires(.pingmeshBinary))
     func badFile() async throws {
-        guard let binary = PingmeshBinary.path else { return }
+        let binary = try PingmeshBinary.require()
         let directory = try ScratchDirectory.make("pingmesh-blackbox")
         defer { ScratchDirectory.remove(directory) }
         try "modules: {x: {timeout: 5s}}".write(toFile: "\(directory)/blackbox.yml", atomically: true, encoding: .utf8)

@@ -267,17 +267,14 @@ struct GrafanaDashboardTests {
         }
     }
 
-    @Test("promtool check config accepts deploy/prometheus/prometheus.yml and the rules it loads")
+    @Test("promtool check config accepts deploy/prometheus/prometheus.yml and the rules it loads", .requires(.tool(.promtool)))
     func scrapeConfig() async throws {
         let text = try String(contentsOf: Self.prometheusConfig, encoding: .utf8)
         for job in ["pingmesh-agent", "pingmesh-controller", "pingmesh-collector"] {
             #expect(text.contains("job_name: \(job)"), "prometheus.yml has no \(job) job")
         }
         #expect(text.contains("pingmesh-rules.yaml"), "prometheus.yml does not load the alerting rules")
-        guard let promtool = Command.which("promtool") else {
-            print("skipped: promtool not found (apt-get install prometheus); .ci/run installs it")
-            return
-        }
+        let promtool = try Tool.promtool.path()
         let check = try await Command.run(promtool, ["check", "config", Self.prometheusConfig.path])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }

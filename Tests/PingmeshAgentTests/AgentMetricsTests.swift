@@ -15,7 +15,7 @@ struct AgentMetricsTests {
 
     private func text(_ metrics: AgentMetrics) -> String { String(decoding: metrics.exposition(), as: UTF8.self) }
 
-    @Test("HTTP probes' phases go to one histogram per phase; failed ones do not, and promtool accepts it")
+    @Test("HTTP probes' phases go to one histogram per phase; failed ones do not, and promtool accepts it", .requires(.tool(.promtool)))
     func httpPhases() async throws {
         let metrics = AgentMetrics(kinds: [.http])
         var ok = ProbeOutcome.answered(rtt: .microseconds(900), connectRTT: .microseconds(80), delay: .milliseconds(10))
@@ -30,10 +30,11 @@ struct AgentMetricsTests {
         #expect(exposition.contains(#"pingmesh_http_phase_seconds_bucket{phase="processing",le="0.001"} 1"#))
         #expect(exposition.contains(#"pingmesh_http_phase_seconds_count{phase="transfer"} 1"#))
         #expect(!text(AgentMetrics(kinds: [.tcp])).contains("pingmesh_http_phase_seconds"), "no HTTP series without HTTP probes")
-        if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
+        let check = try await Promtool.check(exposition)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 
-    @Test("two dns targets asking one server different questions have series of their own")
+    @Test("two dns targets asking one server different questions have series of their own", .requires(.tool(.promtool)))
     func dnsTargetsApart() async throws {
         let metrics = AgentMetrics(kinds: [.dns])
         func resolver(_ type: DNSRecordType) throws -> ScheduledTarget {
@@ -49,7 +50,8 @@ struct AgentMetricsTests {
         #expect(!exposition.contains(#"address="10.0.0.53:53?name=www.example.com&type=A""#), "A recovered")
         #expect(exposition.contains(#"address="10.0.0.53:53?name=www.example.com&type=AAAA""#), "AAAA still fails: \(exposition)")
         #expect(TopologyLabels.address(of: target("10.0.0.1").target) == "10.0.0.1:9301", "other kinds keep host:port")
-        if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
+        let check = try await Promtool.check(exposition)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 
     @Test("counters and the RTT histogram per kind")
@@ -121,7 +123,7 @@ struct AgentMetricsTests {
         #expect(!text(metrics).contains("pingmesh_upload_"))
     }
 
-    @Test("the exposition passes promtool check metrics")
+    @Test("the exposition passes promtool check metrics", .requires(.tool(.promtool)))
     func promtool() async throws {
         let metrics = AgentMetrics(kinds: [.tcp], perTargetHistograms: true, upload: true)
         let upload = try #require(metrics.upload)
@@ -142,7 +144,7 @@ struct AgentMetricsTests {
         #expect(exposition.contains("pingmesh_upload_dropped_batches_total 2"))
         #expect(exposition.contains("pingmesh_upload_spool_batches 3"))
         #expect(exposition.contains("pingmesh_upload_last_success_timestamp_seconds "))
-        guard let verdict = try await Promtool.check(exposition) else { return }
+        let verdict = try await Promtool.check(exposition)
         #expect(verdict.status == 0, "promtool: \(verdict.stdout)\(verdict.stderr)\n\(exposition)")
     }
 }

@@ -26,7 +26,7 @@ struct ResolutionMetricsTests {
             unresolved: [ScheduledTarget(unresolved: nameless, reason: "cannot resolve svc.invalid", resolveTime: .milliseconds(3))])
     }
 
-    @Test("an unresolved round counts as a failed probe of its own class and keeps the target's failed series")
+    @Test("an unresolved round counts as a failed probe of its own class and keeps the target's failed series", .requires(.tool(.promtool)))
     func unresolvedResults() async throws {
         let metrics = AgentMetrics(kinds: [.http])
         let list = try Self.list()
@@ -39,10 +39,13 @@ struct ResolutionMetricsTests {
         #expect(exposition.contains(#"pingmesh_target_failed{target="svc""#), "the swap kept the unresolved target's series")
         #expect(exposition.contains("pingmesh_agent_targets_unresolved 1"))
         #expect(exposition.contains("pingmesh_agent_targets 2"))
-        if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
+        let check = try await Promtool.check(exposition)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 
-    @Test("each named target's latest lookup time, failed ones included; none for literals; gone with the target")
+    @Test(
+        "each named target's latest lookup time, failed ones included; none for literals; gone with the target",
+        .requires(.tool(.promtool)))
     func lookupTimes() async throws {
         let metrics = AgentMetrics(kinds: [.http])
         let list = try Self.list()
@@ -53,7 +56,8 @@ struct ResolutionMetricsTests {
         #expect(!exposition.contains(#"pingmesh_probe_dns_lookup_time_seconds{target="peer""#), "a literal address takes no lookup")
         let web = exposition.split(separator: "\n").first { $0.hasPrefix(#"pingmesh_probe_dns_lookup_time_seconds{target="web""#) }
         #expect(web.flatMap { $0.split(separator: " ").last }.flatMap { Double($0) } == 0.0015)
-        if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
+        let check = try await Promtool.check(exposition)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
 
         var smaller = list
         smaller.targets.removeFirst()
@@ -61,7 +65,7 @@ struct ResolutionMetricsTests {
         #expect(!text(metrics).contains(#"pingmesh_probe_dns_lookup_time_seconds{target="web""#))
     }
 
-    @Test("an HTTP probe's resolve phase is its name's lookup time, in the phase histogram")
+    @Test("an HTTP probe's resolve phase is its name's lookup time, in the phase histogram", .requires(.tool(.promtool)))
     func httpResolvePhase() async throws {
         let metrics = AgentMetrics(kinds: [.http])
         var ok = ProbeOutcome.answered(rtt: .microseconds(900), delay: .milliseconds(10))
@@ -70,6 +74,7 @@ struct ResolutionMetricsTests {
         metrics.record(ok, for: scheduled)
         let exposition = text(metrics)
         #expect(exposition.contains(#"pingmesh_http_phase_seconds_count{phase="resolve"} 1"#))
-        if let check = try await Promtool.check(exposition) { #expect(check.status == 0, "\(check.stdout)\(check.stderr)") }
+        let check = try await Promtool.check(exposition)
+        #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
     }
 }

@@ -11,12 +11,9 @@ struct AlertRulesTests {
     static let rules = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("deploy/prometheus")
 
-    @Test("promtool check rules and promtool test rules pass on deploy/prometheus")
+    @Test("promtool check rules and promtool test rules pass on deploy/prometheus", .requires(.tool(.promtool)))
     func promtoolRules() async throws {
-        guard let promtool = Command.which("promtool") else {
-            print("skipped: promtool not found (apt-get install prometheus); .ci/run installs it")
-            return
-        }
+        let promtool = try Tool.promtool.path()
         let check = try await Command.run(promtool, ["check", "rules", Self.rules.appendingPathComponent("pingmesh-rules.yaml").path])
         #expect(check.status == 0, "\(check.stdout)\(check.stderr)")
         let test = try await Command.run(promtool, ["test", "rules", Self.rules.appendingPathComponent("pingmesh-rules-test.yaml").path])
@@ -34,7 +31,7 @@ struct AlertRulesTests {
         }
     }
 
-    @Test("the collector's exposition, with incidents open, passes promtool check metrics")
+    @Test("the collector's exposition, with incidents open, passes promtool check metrics", .requires(.tool(.promtool)))
     func collectorExposition() async throws {
         let store = try await TemporaryStore.sqlite()
         try await IncidentTests.ingest(.torDown(tor: 2), window: IncidentTests.base, into: store)
@@ -46,7 +43,7 @@ struct AlertRulesTests {
         let exposition = String(decoding: metrics.exposition(), as: UTF8.self)
         #expect(exposition.contains(#"pingmesh_collector_incidents_open{kind="tor-down",severity="critical"} 1"#), "\(exposition)")
         #expect(exposition.contains(#"pingmesh_collector_incidents_opened_total{kind="tor-down"} 1"#))
-        guard let verdict = try await Promtool.check(exposition) else { return }
+        let verdict = try await Promtool.check(exposition)
         #expect(verdict.status == 0, "promtool: \(verdict.stdout)\(verdict.stderr)\n\(exposition)")
     }
 }

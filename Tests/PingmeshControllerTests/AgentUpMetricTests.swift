@@ -26,7 +26,7 @@ struct AgentUpMetricTests {
         }
     }
 
-    @Test("an agent is up once it pulls or polls for tasks, down before; the exposition passes promtool")
+    @Test("an agent is up once it pulls or polls for tasks, down before; the exposition passes promtool", .requires(.tool(.promtool)))
     func upAfterContact() async throws {
         let state = state()
         var text = try await metrics(state)
@@ -41,7 +41,8 @@ struct AgentUpMetricTests {
         #expect(text.contains("pingmesh_agent_up{agent=\"b\"} 1"))
         #expect(text.contains("pingmesh_agent_up{agent=\"c\"} 0"))
         #expect(text.contains("pingmesh_controller_agents{state=\"up\"} 2"))
-        if let verdict = try await Promtool.check(text) { #expect(verdict.status == 0, "\(verdict.stdout)\(verdict.stderr)") }
+        let verdict = try await Promtool.check(text)
+        #expect(verdict.status == 0, "\(verdict.stdout)\(verdict.stderr)")
     }
 
     @Test("an agent silent past the stale time is down again")

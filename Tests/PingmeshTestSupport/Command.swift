@@ -60,14 +60,10 @@ public enum Command {
 
 /// `promtool check metrics`, the reference linter for the exposition format.
 public enum Promtool {
-    /// nil when promtool is not installed (the test then skips with a message); otherwise
-    /// promtool's verdict on `exposition`.
-    public static func check(_ exposition: String) async throws -> CommandResult? {
-        guard let promtool = Command.which("promtool") else {
-            print("skipped: promtool not found (apt-get install prometheus); .ci/run installs it")
-            return nil
-        }
-        return try await Command.run(promtool, ["check", "metrics"], stdin: Data(exposition.utf8))
+    /// promtool's verdict on `exposition`; throws where promtool is not installed (tests that
+    /// call this carry `.requires(.tool(.promtool))`).
+    public static func check(_ exposition: String) async throws -> CommandResult {
+        try await Command.run(try Tool.promtool.path(), ["check", "metrics"], stdin: Data(exposition.utf8))
     }
 }
 
@@ -80,6 +76,13 @@ public enum PingmeshBinary {
             if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
         }
         return nil
+    }
+
+    /// The path; throws where the binary is not built (tests that call this carry
+    /// `.requires(.pingmeshBinary)`).
+    public static func require() throws -> String {
+        guard let path else { throw Prerequisite.Missing(prerequisites: [Prerequisite.pingmeshBinary.description]) }
+        return path
     }
 }
 
