@@ -20,4 +20,10 @@ enum ChildServer {
     static func killNow(_ background: BackgroundProcess) {
         if background.process.isRunning { _ = Glibc.kill(background.process.processIdentifier, SIGKILL) }
     }
+
+    /// A server whose program is installed but that never answered: a test failure, since the
+    /// test's prerequisites held.
+    struct DidNotStart: Error, CustomStringConvertible {
+        var description: String
+    }
 }
