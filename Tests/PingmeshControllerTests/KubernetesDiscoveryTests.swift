@@ -4,6 +4,7 @@ import HummingbirdTesting
 import Logging
 import NIOCore
 import PingmeshModel
+import PingmeshTestSupport
 import Synchronization
 import Testing
 
@@ -164,22 +165,17 @@ struct KubernetesDiscoveryTests {
         }
     }
 
-    @Test("TLS material from a kubeconfig: real PEM is accepted, anything else is refused")
+    @Test("TLS material from a kubeconfig: real PEM is accepted, anything else is refused", .requires(.tool(.openssl)))
     func kubeconfigTLS() async throws {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("kube-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let key = directory.appendingPathComponent("key.pem").path
         let certificate = directory.appendingPathComponent("cert.pem").path
-        let openssl = Process()
-        openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        openssl.arguments = ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-                             "-subj", "/CN=pingmesh-test", "-keyout", key, "-out", certificate]
-        openssl.standardError = FileHandle.nullDevice
-        guard (try? openssl.run()) != nil else {
-            print("skipping: /usr/bin/openssl is not available to make a test certificate")
-            return
-        }
-        await openssl.exited()
+        let made = try await Command.run(
+            try Tool.openssl.path(),
+            ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+             "-subj", "/CN=pingmesh-test", "-keyout", key, "-out", certificate])
+        try #require(made.status == 0, "openssl: \(made.stderr)")
         let pem = try #require(FileManager.default.contents(atPath: certificate))
         let keyPEM = try #require(FileManager.default.contents(atPath: key))
         var configuration = KubernetesDiscovery.Configuration(apiURL: "https://127.0.0.1:6443")

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import PingmeshModel
+import PingmeshTestSupport
 import Testing
 
 @testable import PingmeshProbe
@@ -17,9 +18,9 @@ struct HTTPSProberTests {
         return await HTTPProber().probe(request)
     }
 
-    @Test("a certificate from the ca_file's CA passes: tls phase timed, expiry read to the second")
+    @Test("a certificate from the ca_file's CA passes: tls phase timed, expiry read to the second", .requires(.tool(.openssl)))
     func trustedViaCAFile() async throws {
-        guard let pki = try await TestPKI.make() else { return }
+        let pki = try await TestPKI.make()
         defer { pki.remove() }
         let server = try await TestHTTPServer.start(certificate: pki.leafCertificate, key: pki.leafKey)
         defer { server.close(promise: nil) }
@@ -35,9 +36,9 @@ struct HTTPSProberTests {
         #expect(phases.failure == nil)
     }
 
-    @Test("a host name target sends it in SNI and checks it against the certificate's DNS name")
+    @Test("a host name target sends it in SNI and checks it against the certificate's DNS name", .requires(.tool(.openssl)))
     func hostNameTarget() async throws {
-        guard let pki = try await TestPKI.make() else { return }
+        let pki = try await TestPKI.make()
         defer { pki.remove() }
         let server = try await TestHTTPServer.start(certificate: pki.leafCertificate, key: pki.leafKey)
         defer { server.close(promise: nil) }
@@ -46,9 +47,9 @@ struct HTTPSProberTests {
         #expect(outcome.result == .ok, "\(outcome)")
     }
 
-    @Test("without the ca_file the private CA is not trusted, and the detail says so")
+    @Test("without the ca_file the private CA is not trusted, and the detail says so", .requires(.tool(.openssl)))
     func untrustedWithoutCAFile() async throws {
-        guard let pki = try await TestPKI.make() else { return }
+        let pki = try await TestPKI.make()
         defer { pki.remove() }
         let server = try await TestHTTPServer.start(certificate: pki.leafCertificate, key: pki.leafKey)
         defer { server.close(promise: nil) }
@@ -60,9 +61,9 @@ struct HTTPSProberTests {
         #expect(outcome.httpPhases?.tls == nil && outcome.httpPhases?.status == nil, "no request after a failed handshake")
     }
 
-    @Test("insecure_skip_verify passes an untrusted certificate, and still reads its expiry")
+    @Test("insecure_skip_verify passes an untrusted certificate, and still reads its expiry", .requires(.tool(.openssl)))
     func insecureSkipVerify() async throws {
-        guard let pki = try await TestPKI.make() else { return }
+        let pki = try await TestPKI.make()
         defer { pki.remove() }
         let server = try await TestHTTPServer.start(certificate: pki.leafCertificate, key: pki.leafKey)
         defer { server.close(promise: nil) }
@@ -73,9 +74,9 @@ struct HTTPSProberTests {
         #expect(abs(expiry.timeIntervalSince(pki.leafNotAfter)) <= 1)
     }
 
-    @Test("a trusted certificate for another name is a hostname mismatch naming the name asked for")
+    @Test("a trusted certificate for another name is a hostname mismatch naming the name asked for", .requires(.tool(.openssl)))
     func hostnameMismatch() async throws {
-        guard let pki = try await TestPKI.make() else { return }
+        let pki = try await TestPKI.make()
         defer { pki.remove() }
         let server = try await TestHTTPServer.start(certificate: pki.localhostOnlyCertificate, key: pki.leafKey)
         defer { server.close(promise: nil) }
@@ -89,9 +90,9 @@ struct HTTPSProberTests {
         #expect(byAddress.detail?.contains("not valid for the target's address") == true, "\(byAddress)")
     }
 
-    @Test("an expired leaf from a trusted CA is reported as expired, with its date")
+    @Test("an expired leaf from a trusted CA is reported as expired, with its date", .requires(.tool(.openssl)))
     func expiredCertificate() async throws {
-        guard let pki = try await TestPKI.make() else { return }
+        let pki = try await TestPKI.make()
         defer { pki.remove() }
         let server = try await TestHTTPServer.start(certificate: pki.expiredCertificate, key: pki.leafKey)
         defer { server.close(promise: nil) }

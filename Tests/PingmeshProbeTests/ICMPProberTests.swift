@@ -1,24 +1,18 @@
 import NIOCore
 import PingmeshModel
+import PingmeshTestSupport
 import Testing
 
 @testable import PingmeshProbe
 
-/// ICMP echo against the loopback interface, which the kernel answers itself.
-@Suite("ICMP prober")
+/// ICMP echo against the loopback interface, which the kernel answers itself. Where this machine
+/// lets a plain socket() open an ICMP socket, the prober must open one too.
+@Suite("ICMP prober", .requires(.icmp))
 struct ICMPProberTests {
-    static func prober() -> ICMPProber? {
-        do {
-            return try ICMPProber.make()
-        } catch {
-            print("skipped: \(error)")
-            return nil
-        }
-    }
 
     @Test("an echo to 127.0.0.1 is ok, with its RTT and the reply's TTL")
     func loopbackV4() async throws {
-        guard let prober = Self.prober() else { return }
+        let prober = try ICMPProber.make()
         defer { prober.shutdown() }
         let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), timeout: .seconds(2), delay: .seconds(5)))
         #expect(outcome.result == .ok, "\(outcome)")
@@ -33,7 +27,7 @@ struct ICMPProberTests {
 
     @Test("300 echoes in flight to 100 loopback addresses: every reply matched to its own probe")
     func manyInFlight() async throws {
-        guard let prober = Self.prober() else { return }
+        let prober = try ICMPProber.make()
         defer { prober.shutdown() }
         let addresses = try (0..<100).map { try SocketAddress(ipAddress: "127.0.94.\($0 + 1)", port: 0) }
         let outcomes = await withTaskGroup(of: ProbeOutcome.self) { group in
@@ -47,26 +41,19 @@ struct ICMPProberTests {
         #expect(outcomes.count == 300 && outcomes.allSatisfy { $0.result == .ok }, "\(outcomes.filter { $0.result != .ok }.prefix(3))")
     }
 
-    @Test("IPv6 loopback, where the machine has it")
+    @Test("IPv6 loopback, where the machine has it", .requires(.ipv6Loopback, .icmpv6))
     func loopbackV6() async throws {
-        guard let prober = Self.prober() else { return }
+        let prober = try ICMPProber.make()
         defer { prober.shutdown() }
-        guard prober.modes.contains(where: { $0.hasPrefix("IPv6") }) else {
-            print("skipped: no ICMPv6 socket here")
-            return
-        }
+        #expect(prober.modes.contains { $0.hasPrefix("IPv6") }, "\(prober.modes)")
         let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "::1", port: 0), timeout: .seconds(2), delay: .seconds(5)))
-        if outcome.result == .unreachable || outcome.result == .error {
-            print("skipped: ::1 not usable here: \(outcome.detail ?? "")")
-            return
-        }
         #expect(outcome.result == .ok, "\(outcome)")
         #expect(outcome.replyTTL == 64, "Linux answers with hop limit 64")
     }
 
     @Test("after shutdown a probe ends at once as an error")
     func shutdown() async throws {
-        guard let prober = Self.prober() else { return }
+        let prober = try ICMPProber.make()
         prober.shutdown()
         let outcome = await prober.probe(ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0)))
         #expect(outcome.result == .error)

@@ -1,6 +1,7 @@
 import NIOCore
 import NIOPosix
 import PingmeshModel
+import PingmeshTestSupport
 import Testing
 
 @testable import PingmeshProbe
@@ -69,9 +70,9 @@ struct ReaderThreadExecutorTests {
         #expect(ended.map(\.0.result) == Array(repeating: .error, count: 8))
     }
 
-    @Test("ICMP: every reply resumes its task on the reader thread")
+    @Test("ICMP: every reply resumes its task on the reader thread", .requires(.icmp))
     func icmpLoopsRunOnTheReader() async throws {
-        guard let prober = ICMPProberTests.prober() else { return }
+        let prober = try ICMPProber.make()
         defer { prober.shutdown() }
         let request = ProbeRequest(address: try SocketAddress(ipAddress: "127.0.0.1", port: 0), timeout: .seconds(3), delay: .seconds(5))
         let seen = await Self.probeLoops(prober, request, workers: 8, probes: 10)

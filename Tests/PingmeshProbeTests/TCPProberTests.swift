@@ -145,13 +145,10 @@ struct TCPProberTests {
         }
     }
 
-    @Test("IPv6 loopback, where the machine has it", arguments: TCPEngine.allCases)
+    @Test("IPv6 loopback, where the machine has it", .requires(.ipv6Loopback), arguments: TCPEngine.allCases)
     func ipv6(engine: TCPEngine) async throws {
         try await withProber(engine) { prober in
-            guard let (channel, address) = try? await responder(host: "::1") else {
-                print("skipped: IPv6 loopback (::1) is not available on this machine")
-                return
-            }
+            let (channel, address) = try await responder(host: "::1")
             defer { channel.close(promise: nil) }
             let outcome = await prober.probe(ProbeRequest(address: address, delay: .seconds(1)))
             #expect(outcome.result == .ok)

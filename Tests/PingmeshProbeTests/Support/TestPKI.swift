@@ -16,12 +16,9 @@ struct TestPKI {
     /// The valid leaf's notAfter, to the second (certificates hold no finer time).
     let leafNotAfter: Date
 
-    /// nil (with a message) where openssl is not installed.
-    static func make() async throws -> TestPKI? {
-        guard let openssl = Command.which("openssl") else {
-            print("skipped: openssl not found (apt-get install openssl)")
-            return nil
-        }
+    /// Tests that make one carry `.requires(.tool(.openssl))`.
+    static func make() async throws -> TestPKI {
+        let openssl = try Tool.openssl.path()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         try Data(configuration.utf8).write(to: directory.appendingPathComponent("ca.cnf"))
