@@ -13,8 +13,8 @@ import Testing
 /// Real packet loss: a network namespace the test creates, joined to this one by a veth pair,
 /// where nftables drops a known share of UDP echo requests or TCP SYNs at random. A real agent answers
 /// in the namespace; the UDP prober's loss must match the injected rate within four standard
-/// deviations of a binomial count. Skips with a message without root, ip, nft or the binary.
-@Suite("Loss in a namespace", .serialized)
+/// deviations of a binomial count. Skipped (failed under CI) without namespaces, ip, nft or the binary.
+@Suite("Loss in a namespace", .serialized, .requires(.networkNamespaces, .tool(.ip), .tool(.nft), .pingmeshBinary))
 struct NamespaceLossTests {
     static let namespace = "pmloss\(getpid())"
     static let hostSide = "pml\(getpid() % 100_000)a"
@@ -32,21 +32,9 @@ struct NamespaceLossTests {
 
     struct NamespaceError: Error, CustomStringConvertible { var message: String; var description: String { message } }
 
-    /// nil (and a printed reason) when this machine cannot run the test.
-    static func tools() -> (ip: String, nft: String, pingmesh: String)? {
-        guard geteuid() == 0 else {
-            print("skipped: UDP loss test needs root for network namespaces (CI runs it as root)")
-            return nil
-        }
-        guard let ip = Command.which("ip"), let nft = Command.which("nft") else {
-            print("skipped: UDP loss test needs ip and nft (apt-get install iproute2 nftables; scripts/setup.sh does)")
-            return nil
-        }
-        guard let pingmesh = PingmeshBinary.path else {
-            print("skipped: UDP loss test needs the built pingmesh binary (swift build)")
-            return nil
-        }
-        return (ip, nft, pingmesh)
+    /// The programs the suite's `.requires` vouched for.
+    static func tools() throws -> (ip: String, nft: String, pingmesh: String) {
+        (try Tool.ip.path(), try Tool.nft.path(), try PingmeshBinary.require())
     }
 
     static func dropRule(permille: Int) -> String {
@@ -61,16 +49,11 @@ struct NamespaceLossTests {
     }
 
     /// Builds the namespace, starts a real agent answering in it, runs `body`, and tears it all
-    /// down; nil (with a printed reason) when the machine cannot.
+    /// down. The suite's prerequisites hold, so a namespace that cannot be made fails the test.
     static func withAgentInNamespace(_ body: (_ run: @escaping (String) throws -> Void) async throws -> Void) async throws {
-        guard let (ip, nft, pingmesh) = Self.tools() else { return }
+        let (ip, nft, pingmesh) = try Self.tools()
         let (ns, host, inner) = (Self.namespace, Self.hostSide, Self.innerSide)
-        do {
-            try Self.run(ip, ["netns", "add", ns])
-        } catch {
-            print("skipped: cannot create a network namespace here: \(error)")
-            return
-        }
+        try Self.run(ip, ["netns", "add", ns])
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-loss-\(getpid())").path
         var agent: Process?
         defer {
@@ -151,7 +134,8 @@ struct NamespaceLossTests {
                 """)
             let tcp = try SocketAddress(ipAddress: Self.innerAddress, port: DefaultPorts.agentTCP)
             let udp = try SocketAddress(ipAddress: Self.innerAddress, port: DefaultPorts.agentUDP)
-            let tcpProbers: [(String, any Prober)] = [("nio", TCPProber(group: MultiThreadedEventLoopGroup.singleton))] + (EpollTCPProber.shared.map { [("epoll", $0)] } ?? [])
+            let epoll = try #require(EpollTCPProber.shared, "the epoll TCP prober did not start")
+            let tcpProbers: [(String, any Prober)] = [("nio", TCPProber(group: MultiThreadedEventLoopGroup.singleton)), ("epoll", epoll)]
             for (name, prober) in tcpProbers {
                 let marked = await prober.probe(ProbeRequest(address: tcp, timeout: .seconds(2), delay: .seconds(1), dscp: 46))
                 #expect(marked.result == .ok, "\(name) tcp marked EF: \(marked)")
@@ -170,16 +154,11 @@ struct NamespaceLossTests {
         }
     }
 
-    @Test("ICMP through an unprivileged ping socket, where net.ipv4.ping_group_range allows it")
+    @Test("ICMP through an unprivileged ping socket, where net.ipv4.ping_group_range allows it", .requires(.tool(.sysctl)))
     func icmpPingSocket() throws {
-        guard let (ip, _, pingmesh) = Self.tools() else { return }
+        let (ip, _, pingmesh) = try Self.tools()
         let ns = Self.namespace + "p"
-        do {
-            try Self.run(ip, ["netns", "add", ns])
-        } catch {
-            print("skipped: cannot create a network namespace here: \(error)")
-            return
-        }
+        try Self.run(ip, ["netns", "add", ns])
         defer { _ = try? Command.runBlocking(ip, ["netns", "del", ns]) }
         try Self.run(ip, ["netns", "exec", ns, "ip", "link", "set", "lo", "up"])
         // Every group may open ping sockets in this namespace, so even root gets one (the prober
@@ -191,15 +170,9 @@ struct NamespaceLossTests {
         #expect(probe.stdout.contains("2 answered") && probe.stdout.contains("ttl=64"), "\(probe.stdout)")
     }
 
-    @Test("5% of echo requests dropped: the ICMP loss estimate is within 4 sigma, and a silent host is a timeout")
+    @Test("5% of echo requests dropped: the ICMP loss estimate is within 4 sigma, and a silent host is a timeout", .requires(.icmp))
     func icmpLossMatchesInjected() async throws {
-        let prober: ICMPProber
-        do {
-            prober = try ICMPProber.make()
-        } catch {
-            print("skipped: \(error)")
-            return
-        }
+        let prober = try ICMPProber.make()
         defer { prober.shutdown() }
         try await Self.withAgentInNamespace { nft in
             try nft(
@@ -237,10 +210,8 @@ struct NamespaceLossTests {
 
     @Test("5% of SYNs dropped: TCP loss from SYN retransmissions (TCP_INFO) is within 4 sigma, each at the initial RTO")
     func tcpLossFromSynRetransmits() async throws {
-        guard let prober = EpollTCPProber.shared else {
-            print("skipped: the epoll TCP prober (Linux) reads TCP_INFO; not available here")
-            return
-        }
+        // Linux always has epoll: nil here is the prober failing to start.
+        let prober = try #require(EpollTCPProber.shared, "the epoll TCP prober did not start")
         try await Self.withAgentInNamespace { nft in
             try nft(
                 """

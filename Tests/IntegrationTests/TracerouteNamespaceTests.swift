@@ -9,9 +9,11 @@ import Testing
 
 /// `pingmesh traceroute` across real routers: five network namespaces in a chain,
 /// src -- r1 -- r2 -- r3 -- dst, each router forwarding between two veth links. The traceroute
-/// runs inside src, so every probe stays in namespaces the test made. Skips with a message without
-/// root, ip, nft, python3 or the built binary.
-@Suite("Traceroute through namespaces", .serialized)
+/// runs inside src, so every probe stays in namespaces the test made. Skipped (failed under CI)
+/// without namespaces, ip, nft, sysctl, python3 or the built binary.
+@Suite(
+    "Traceroute through namespaces", .serialized,
+    .requires(.networkNamespaces, .tool(.ip), .tool(.nft), .tool(.sysctl), .tool(.python3), .pingmeshBinary))
 struct TracerouteNamespaceTests {
     static let pid = Int(getpid())
     /// A /16 of its own per test process: links are 10.B.1.0/24 (src-r1) to 10.B.4.0/24 (r3-dst).
@@ -33,21 +35,9 @@ struct TracerouteNamespaceTests {
         return result
     }
 
-    /// nil (and a printed reason) when this machine cannot run the test.
-    static func tools() -> (ip: String, nft: String, python: String, pingmesh: String)? {
-        guard geteuid() == 0 else {
-            print("skipped: the traceroute namespace test needs root for network namespaces (CI runs it as root)")
-            return nil
-        }
-        guard let ip = Command.which("ip"), let nft = Command.which("nft"), let python = Command.which("python3") else {
-            print("skipped: the traceroute namespace test needs ip, nft and python3 (apt-get install iproute2 nftables python3)")
-            return nil
-        }
-        guard let pingmesh = PingmeshBinary.path else {
-            print("skipped: the traceroute namespace test needs the built pingmesh binary (swift build)")
-            return nil
-        }
-        return (ip, nft, python, pingmesh)
+    /// The programs the suite's `.requires` vouched for.
+    static func tools() throws -> (ip: String, nft: String, python: String, pingmesh: String) {
+        (try Tool.ip.path(), try Tool.nft.path(), try Tool.python3.path(), try PingmeshBinary.require())
     }
 
     /// Builds the chain, starts a TCP listener in dst, runs `body` with a way to run
@@ -55,7 +45,7 @@ struct TracerouteNamespaceTests {
     static func withChain(
         _ body: (_ traceroute: ([String]) throws -> TracerouteResult, _ nft: (String, String) throws -> Void) throws -> Void
     ) throws {
-        guard let (ip, nft, python, pingmesh) = tools() else { return }
+        let (ip, nft, python, pingmesh) = try tools()
         var created: [String] = []
         var listener: Process?
         defer {
@@ -65,12 +55,8 @@ struct TracerouteNamespaceTests {
             for namespace in created { _ = try? Command.runBlocking(ip, ["netns", "del", namespace]) }
         }
         for role in roles {
-            do {
-                try run(ip, ["netns", "add", namespace(role)])
-            } catch {
-                print("skipped: cannot create a network namespace here: \(error)")
-                return
-            }
+            // The suite's prerequisites hold, so a namespace that cannot be made fails the test.
+            try run(ip, ["netns", "add", namespace(role)])
             created.append(namespace(role))
             try run(ip, ["-n", namespace(role), "link", "set", "lo", "up"])
             // Routers answer every probe: no ICMP rate limit in our own namespaces.
