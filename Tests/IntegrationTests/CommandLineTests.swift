@@ -9,16 +9,8 @@ import Testing
 #endif
 
 /// The `pingmesh` binary as an operator runs it: exit codes, messages, signals.
-@Suite("pingmesh command line")
+@Suite("pingmesh command line", .requires(.pingmeshBinary))
 struct CommandLineTests {
-    private var binary: String? {
-        guard let path = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (run swift build first)")
-            return nil
-        }
-        return path
-    }
-
     private func temporaryFile(_ text: String) throws -> String {
         let path = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-cli-\(UUID().uuidString).yaml").path
         try text.write(toFile: path, atomically: true, encoding: .utf8)
@@ -27,7 +19,7 @@ struct CommandLineTests {
 
     @Test("agents and fault: a collector that does not answer is exit 1 with a message naming it; bad options are a usage error")
     func collectorTools() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let agents = try await Command.run(binary, ["agents", "--collector", "http://127.0.0.1:1"])
         #expect(agents.status == 1 && agents.stderr.contains("cannot reach the collector at http://127.0.0.1:1"), "\(agents.stderr)")
         let fault = try await Command.run(binary, ["fault", "list", "--collector", "http://127.0.0.1:1"])
@@ -38,7 +30,7 @@ struct CommandLineTests {
 
     @Test("check-config: 0 and a summary for a good file, 1 and every problem for a bad one")
     func checkConfig() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let good = try temporaryFile("groups: [{name: g, targets: ['10.0.0.1:9301', '10.0.0.2']}]")
         let result = try await Command.run(binary, ["check-config", good])
         #expect(result.status == 0)
@@ -58,7 +50,7 @@ struct CommandLineTests {
 
     @Test("probe: a refused target exits 1 with its class; bad arguments exit 2 naming the argument")
     func probe() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let port = try await TCPResponderHelper.freePort(host: "127.0.91.3")
         let refused = try await Command.run(binary, ["probe", "tcp", "127.0.91.3:\(port)", "--json"])
         #expect(refused.status == 1)
@@ -72,14 +64,11 @@ struct CommandLineTests {
         #expect(badCount.status == 2 && badCount.stderr.contains("--count"))
     }
 
-    @Test("probe icmp --json: the RTT ends at the kernel's receive stamp, the user-space RTT of the same reply beside it")
+    @Test("probe icmp --json: the RTT ends at the kernel's receive stamp, the user-space RTT of the same reply beside it", .requires(.icmp))
     func probeKernelTimestamps() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let result = try await Command.run(binary, ["probe", "icmp", "127.0.0.1", "--count", "1", "--json"])
-        guard result.status == 0 else {
-            print("skipped: ICMP probes cannot run here (\(result.stderr.prefix(200)))")
-            return
-        }
+        try #require(result.status == 0, "\(result.stderr.prefix(500))")
         let document = try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any]
         let probe = try #require((document?["probes"] as? [[String: Any]])?.first)
         let rtt = try #require(probe["rtt_seconds"] as? Double)
@@ -89,7 +78,7 @@ struct CommandLineTests {
 
     @Test("agent: bad upload options are refused, each error naming its option")
     func agentRefusesBadUploadOptions() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let good = try temporaryFile("groups: [{name: g, targets: ['127.0.0.1:9301']}]")
         let base = ["agent", "--pinglist", good, "--listen", "127.0.96.2:0", "--tcp-listen", "127.0.96.2:0"]
         let cases: [([String], String)] = [
@@ -108,7 +97,7 @@ struct CommandLineTests {
 
     @Test("agent: refuses to start on a bad pinglist, naming the field")
     func agentRefusesBadFile() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let bad = try temporaryFile("settings: {payload_bytes: 100000}\ngroups: []")
         let result = try await Command.run(binary, ["agent", "--pinglist", bad, "--listen", "127.0.96.1:0", "--tcp-listen", "127.0.96.1:0"])
         #expect(result.status == 1)
@@ -117,7 +106,7 @@ struct CommandLineTests {
 
     @Test("agent: SIGHUP reloads the file; a bad new file is rejected and the agent keeps running; SIGTERM stops it")
     func agentReload() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let file = try temporaryFile("groups: [{name: g, targets: ['127.0.95.2:9301']}]")
         let port = try await TCPResponderHelper.freePort(host: "127.0.95.1")
         let process = Process()

@@ -61,12 +61,9 @@ struct DeploymentManifestTests {
         try JSONSerialization.data(withJSONObject: value, options: [.sortedKeys])
     }
 
-    @Test("the core manifests pass the Kubernetes schemas strictly")
+    @Test("the core manifests pass the Kubernetes schemas strictly", .requires(.tool(.kubernetesValidate)))
     func schemas() async throws {
-        guard let validator = Command.which("kubernetes-validate") else {
-            print("skipped: kubernetes-validate not found (pip install kubernetes-validate; scripts/setup.sh does)")
-            return
-        }
+        let validator = try Tool.kubernetesValidate.path()
         // The Prometheus Operator's kinds have no bundled schema; they are checked below.
         let core = try Self.files(Self.kubernetes, ".yaml").filter { !$0.lastPathComponent.contains("monitoring") }
         #expect(core.count >= 5)
@@ -75,12 +72,9 @@ struct DeploymentManifestTests {
         #expect(!result.stdout.contains("ERROR"))
     }
 
-    @Test("every flag the manifests and units pass is one the binary takes")
+    @Test("every flag the manifests and units pass is one the binary takes", .requires(.pingmeshBinary))
     func flagsExist() async throws {
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: the pingmesh binary is not built")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         var uses: [(command: String, flag: String, file: String)] = []
         for file in try Self.files(Self.kubernetes, ".yaml") {
             uses += Self.flagUses(try Self.documents(file)).map { ($0.command, $0.flag, file.lastPathComponent) }
@@ -127,7 +121,7 @@ struct DeploymentManifestTests {
         #expect(Set(monitoring.compactMap { $0["kind"] as? String }) == ["ServiceMonitor", "PodMonitor", "PrometheusRule"])
     }
 
-    @Test("the systemd units pass systemd-analyze verify and are sandboxed")
+    @Test("the systemd units pass systemd-analyze verify and are sandboxed", .requires(.tool(.systemdAnalyze), .pingmeshBinary))
     func systemdUnits() async throws {
         let units = try Self.files(Self.systemd, ".service")
         #expect(units.count == 3)
@@ -137,10 +131,7 @@ struct DeploymentManifestTests {
                 #expect(text.contains(setting), "\(unit.lastPathComponent) lacks \(setting)")
             }
         }
-        guard let analyze = Command.which("systemd-analyze"), let binary = PingmeshBinary.path else {
-            print("skipped: systemd-analyze or the pingmesh binary is missing")
-            return
-        }
+        let (analyze, binary) = (try Tool.systemdAnalyze.path(), try PingmeshBinary.require())
         // verify wants the ExecStart binary to exist: point the copies at the built one.
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-units-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

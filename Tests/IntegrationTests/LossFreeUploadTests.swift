@@ -60,12 +60,11 @@ struct LossFreeUploadTests {
         return process
     }
 
-    @Test("collector SIGKILLed, restarted, SIGTERMed and restarted under agent load: every probe counted exactly once")
+    @Test(
+        "collector SIGKILLed, restarted, SIGTERMed and restarted under agent load: every probe counted exactly once",
+        .requires(.pingmeshBinary))
     func everyProbeOnce() async throws {
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (scripts/test.sh builds it first)")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-lossfree-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
 

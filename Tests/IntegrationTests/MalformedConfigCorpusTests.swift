@@ -56,12 +56,9 @@ struct MalformedConfigCorpusTests {
         #expect(Set(Self.files) == Set(Self.expected.keys))
     }
 
-    @Test("each malformed file is rejected with exit 1 and a message naming the field", arguments: files)
+    @Test("each malformed file is rejected with exit 1 and a message naming the field", .requires(.pingmeshBinary), arguments: files)
     func rejected(_ file: String) async throws {
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (scripts/test.sh builds it first)")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         let expectation = try #require(Self.expected[file], "no expectation for \(file)")
         let result = try await Command.run(binary, ["check-config", Self.corpus.appendingPathComponent(file).path])
         #expect(result.status == 1, "\(file): exit status \(result.status)\n\(result.stderr)")

@@ -10,12 +10,9 @@ import Testing
 /// 5xx (schemathesis' fuzzing cannot reach these: the schema does not know the address rules).
 @Suite("Manual probe API")
 struct ManualProbeAPITests {
-    @Test("bad targets are 400s that name the field; a good one is probed")
+    @Test("bad targets are 400s that name the field; a good one is probed", .requires(.pingmeshBinary))
     func badTargets() async throws {
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (scripts/test.sh builds it first)")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         let directory = try ScratchDirectory.make("pingmesh-manual")
         defer { ScratchDirectory.remove(directory) }
         let port = try await TCPResponderHelper.freePort(host: "127.0.0.1")

@@ -5,19 +5,11 @@ import Testing
 /// `pingmesh probe dns` and `pingmesh probe ntp` as an operator runs them: flags checked and named,
 /// the outcome class in the output and the exit code. (The probes themselves are tested against
 /// dnsmasq and chronyd in PingmeshProbeTests.)
-@Suite("pingmesh probe dns and ntp")
+@Suite("pingmesh probe dns and ntp", .requires(.pingmeshBinary))
 struct ProbeCommandDNSNTPTests {
-    private var binary: String? {
-        guard let path = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (run swift build first)")
-            return nil
-        }
-        return path
-    }
-
     @Test("bad dns flags exit 2 with a message naming the flag; dns flags on another kind too")
     func badFlags() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let cases: [(arguments: [String], message: String)] = [
             (["probe", "dns", "127.0.0.1:53"], "--query-name: required for dns probes"),
             (
@@ -53,7 +45,7 @@ struct ProbeCommandDNSNTPTests {
 
     @Test("ntp and dns to a closed loopback port are refused (ICMP port unreachable), exit 1; the port is optional")
     func refused() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let port = try await TCPResponderHelper.freePort(host: "127.0.91.4")
         let ntp = try await Command.run(binary, ["probe", "ntp", "127.0.91.4:\(port)", "--json"])
         #expect(ntp.status == 1, "\(ntp.stderr)")

@@ -4,19 +4,11 @@ import Testing
 
 /// `pingmesh probe` with a host name: its lookup time is reported as a phase of its own, and a
 /// name without an address is an `unresolved` result, as the agent records it.
-@Suite("pingmesh probe with host names")
+@Suite("pingmesh probe with host names", .requires(.pingmeshBinary))
 struct ProbeCommandNamesTests {
-    private var binary: String? {
-        guard let path = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (run swift build first)")
-            return nil
-        }
-        return path
-    }
-
     @Test("a name without an address: one unresolved result, the reason, the lookup's time, exit 1")
     func unresolved() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let text = try await Command.run(binary, ["probe", "tcp", "nosuch.invalid:9301", "--count", "3"])
         #expect(text.status == 1, "\(text.stderr)")
         #expect(text.stdout.contains("tcp nosuch.invalid (no address) seq=1 unresolved (cannot resolve nosuch.invalid: "), "\(text.stdout)")
@@ -32,7 +24,7 @@ struct ProbeCommandNamesTests {
 
     @Test("a name that resolves: its lookup time in the summary and the JSON; a literal address has none")
     func resolveTime() async throws {
-        guard let binary else { return }
+        let binary = try PingmeshBinary.require()
         let port = try await TCPResponderHelper.freePort(host: "127.0.0.1")
         let named = try await Command.run(binary, ["probe", "tcp", "localhost:\(port)", "--count", "1"])
         #expect(named.stdout.contains(" ms (localhost)"), "\(named.stdout)")

@@ -12,12 +12,9 @@ import Testing
 /// target, request and validation flags, the phase summary, and flags that are wrong.
 @Suite("pingmesh probe http")
 struct ProbeHTTPCommandTests {
-    @Test("a URL with validation flags: exit 0 with phase medians; a failed check exits 1 naming it")
+    @Test("a URL with validation flags: exit 0 with phase medians; a failed check exits 1 naming it", .requires(.pingmeshBinary))
     func urlAndValidation() async throws {
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (run swift build first)")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         let (ports, reportPort) = AsyncStream.makeStream(of: Int.self)
         let app = AgentHTTPServer.makeApplication(
             host: "127.0.0.1", port: 0, metrics: AgentMetrics(kinds: [.http]), limits: ResponderLimits(),
@@ -52,9 +49,9 @@ struct ProbeHTTPCommandTests {
         try await running.value
     }
 
-    @Test("bad flags exit 2 with a message naming the flag")
+    @Test("bad flags exit 2 with a message naming the flag", .requires(.pingmeshBinary))
     func badFlags() async throws {
-        guard let binary = PingmeshBinary.path else { return }
+        let binary = try PingmeshBinary.require()
         let cases: [(arguments: [String], message: String)] = [
             (["--method", "FETCH"], "--method: 'FETCH' is not an HTTP method"),
             (["--header", "no-colon"], "--header: 'no-colon' is not NAME:VALUE"),

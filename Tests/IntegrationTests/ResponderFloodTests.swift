@@ -56,12 +56,11 @@ struct ResponderFloodTests {
             ] + extra, logPath: "\(directory)/\(name).log")
     }
 
-    @Test("connections beyond the cap, oversized payloads, UDP garbage and huge /ping sizes: caps hold, memory stays bounded, probing goes on")
+    @Test(
+        "connections beyond the cap, oversized payloads, UDP garbage and huge /ping sizes: caps hold, memory stays bounded, probing goes on",
+        .requires(.pingmeshBinary))
     func flood() async throws {
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (scripts/test.sh builds it first)")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-flood-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }

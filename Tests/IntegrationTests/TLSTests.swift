@@ -11,17 +11,14 @@ import Testing
 
 /// HTTPS and mutual TLS on the servers, with certificates the test makes with openssl: a fleet CA,
 /// server and client certificates it signed, an expired one and a key that belongs to another.
-@Suite("TLS", .serialized)
+@Suite("TLS", .serialized, .requires(.tool(.openssl)))
 struct TLSTests {
-    /// A scratch directory of PEM files made by openssl; nil (with a message) without openssl.
+    /// A scratch directory of PEM files made by openssl.
     final class Certificates: Sendable {
         let directory: String
 
-        init?() async throws {
-            guard let openssl = Command.which("openssl") else {
-                print("skipped: openssl not found (apt-get install openssl)")
-                return nil
-            }
+        init() async throws {
+            let openssl = try Tool.openssl.path()
             directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-tls-\(UUID().uuidString)").path
             try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             try "subjectAltName=IP:127.0.0.1,DNS:localhost\n".write(toFile: "\(directory)/ext", atomically: true, encoding: .utf8)
@@ -45,9 +42,9 @@ struct TLSTests {
         func remove() { try? FileManager.default.removeItem(atPath: directory) }
     }
 
-    @Test("bad TLS files are refused at start, each error naming the file and what is wrong")
+    @Test("bad TLS files are refused at start, each error naming the file and what is wrong", .requires(.pingmeshBinary))
     func badFiles() async throws {
-        guard let certificates = try await Certificates() else { return }
+        let certificates = try await Certificates()
         defer { certificates.remove() }
         let path = certificates.path
         let cases: [(ServerTLSFiles, String)] = [
@@ -66,23 +63,21 @@ struct TLSTests {
             }
         }
         // Through the command line: exit status 64 (a usage error) and the same message.
-        if let binary = PingmeshBinary.path {
-            let result = try await Command.run(
-                binary, ["controller", "--listen", "127.0.0.1:0", "--tls-cert", path("expired.pem"), "--tls-key", path("expired.key")])
-            #expect(result.status == 64 && result.stderr.contains("the certificate expired at"), "\(result.status) \(result.stderr)")
-            let half = try await Command.run(binary, ["collector", "--store", "sqlite::memory:", "--tls-cert", path("server.pem")])
-            #expect(half.status == 64 && half.stderr.contains("--tls-key: required with --tls-cert"), "\(half.stderr)")
-        }
+        let binary = try PingmeshBinary.require()
+        let result = try await Command.run(
+            binary, ["controller", "--listen", "127.0.0.1:0", "--tls-cert", path("expired.pem"), "--tls-key", path("expired.key")])
+        #expect(result.status == 64 && result.stderr.contains("the certificate expired at"), "\(result.status) \(result.stderr)")
+        let half = try await Command.run(binary, ["collector", "--store", "sqlite::memory:", "--tls-cert", path("server.pem")])
+        #expect(half.status == 64 && half.stderr.contains("--tls-key: required with --tls-cert"), "\(half.stderr)")
     }
 
-    @Test("a controller on mutual TLS: a fleet client gets its pinglist, clients without a fleet certificate are refused, an agent pulls over HTTPS, and a renewed certificate is served without a restart")
+    @Test(
+        "a controller on mutual TLS: a fleet client gets its pinglist, clients without a fleet certificate are refused, an agent pulls over HTTPS, and a renewed certificate is served without a restart",
+        .requires(.pingmeshBinary))
     func controllerMutualTLS() async throws {
-        guard let certificates = try await Certificates() else { return }
+        let certificates = try await Certificates()
         defer { certificates.remove() }
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (scripts/test.sh builds it first)")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         let path = certificates.path
         // The served files are copies, replaced later by the renewed certificate.
         try FileManager.default.copyItem(atPath: path("server.pem"), toPath: path("live.pem"))
@@ -186,7 +181,7 @@ struct TLSTests {
 
     /// The subject of the certificate the server presents now, as `openssl s_client` prints it.
     static func servedSubject(port: Int, certificates: Certificates) async throws -> String {
-        guard let openssl = Command.which("openssl") else { return "" }
+        let openssl = try Tool.openssl.path()
         let result = try await Command.run(
             openssl,
             [

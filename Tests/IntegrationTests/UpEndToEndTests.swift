@@ -11,12 +11,11 @@ struct UpEndToEndTests {
     static let (http, tcp, udp, controller, collector) = (39300, 39301, 39302, 39310, 39320)
     static let collectorURL = "http://127.0.0.1:\(collector)"
 
-    @Test("a ToR taken down and another ToR black-holing one ECMP path: incidents name both within minutes, and the ToR matrix shows the dead one's column lost")
+    @Test(
+        "a ToR taken down and another ToR black-holing one ECMP path: incidents name both within minutes, and the ToR matrix shows the dead one's column lost",
+        .requires(.pingmeshBinary))
     func torDown() async throws {
-        guard let binary = PingmeshBinary.path else {
-            print("skipped: .build/debug/pingmesh not built (run swift build first)")
-            return
-        }
+        let binary = try PingmeshBinary.require()
         let data = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-up-e2e-\(UUID().uuidString)").path
         defer { try? FileManager.default.removeItem(atPath: data) }
         try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
