@@ -6,12 +6,13 @@ import Testing
 
 /// The store conformance checks and PostgreSQL's own concerns (several replicas, URLs,
 /// connection errors) against a real server: `PostgresServer` starts one per test process and
-/// every test gets its own database. Without PostgreSQL installed the tests print why and pass.
+/// every test gets its own database. Without PostgreSQL installed those tests are skipped (failed
+/// under CI); with it, a server that cannot start fails them.
 @Suite("PostgreSQL store")
 struct PostgresStoreTests {
-    /// The conformance checks on a fresh database, or nil (skipped) without a server.
-    static func conformance() async throws -> StoreConformance? {
-        guard let server = await PostgresServer.shared() else { return nil }
+    /// The conformance checks on a fresh database.
+    static func conformance() async throws -> StoreConformance {
+        let server = try await PostgresServer.shared()
         let url = try await server.createDatabase()
         return StoreConformance(
             open: {
@@ -49,9 +50,11 @@ struct PostgresStoreTests {
         return url
     }
 
-    @Test("a schema 1 database (legacy sketches) is migrated on open (sketches re-encoded, then packed), every sketch intact")
+    @Test(
+        "a schema 1 database (legacy sketches) is migrated on open (sketches re-encoded, then packed), every sketch intact",
+        .requires(.postgreSQL))
     func migratesLegacySketches() async throws {
-        guard let server = await PostgresServer.shared() else { return }
+        let server = try await PostgresServer.shared()
         let minute = BatchFactory.minute(2)
         let rtts: [UInt64] = [100, 150, 150, 200, 4_000, 90_000]
         let url = try await Self.oldLayout(
@@ -65,9 +68,11 @@ struct PostgresStoreTests {
         }
     }
 
-    @Test("a schema 2 database's server-pair minutes are packed per source on open: same rows, none left in pairs, new batches merge in")
+    @Test(
+        "a schema 2 database's server-pair minutes are packed per source on open: same rows, none left in pairs, new batches merge in",
+        .requires(.postgreSQL))
     func packsServerMinutesOfSchema2() async throws {
-        guard let server = await PostgresServer.shared() else { return }
+        let server = try await PostgresServer.shared()
         let url = try await Self.oldLayout(server, version: 2, minute: OldLayoutMigration.minute, rows: OldLayoutMigration.rows)
         let store = try PostgresResultStore(url: url)
         try await store.prepare()
@@ -78,84 +83,86 @@ struct PostgresStoreTests {
         #expect(left.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.contains("0"), "\(left)")
     }
 
-    @Test("a batch is stored once: its id again is acknowledged as a duplicate and nothing doubles")
+    @Test("a batch is stored once: its id again is acknowledged as a duplicate and nothing doubles", .requires(.postgreSQL))
     func duplicateBatch() async throws {
-        try await Self.conformance()?.duplicateBatchIsIgnored()
+        try await Self.conformance().duplicateBatchIsIgnored()
     }
 
-    @Test("two batches with the same pair and minute add up, counts and sketch samples")
+    @Test("two batches with the same pair and minute add up, counts and sketch samples", .requires(.postgreSQL))
     func sameKeyAddsUp() async throws {
-        try await Self.conformance()?.sameKeyAddsUp()
+        try await Self.conformance().sameKeyAddsUp()
     }
 
-    @Test("20 tasks x 5 batches into the same pair keys through one store lose nothing")
+    @Test("20 tasks x 5 batches into the same pair keys through one store lose nothing", .requires(.postgreSQL))
     func concurrentIngests() async throws {
-        try await Self.conformance()?.concurrentIngestsLoseNothing(tasks: 20, batchesPerTask: 5, replicas: 1)
+        try await Self.conformance().concurrentIngestsLoseNothing(tasks: 20, batchesPerTask: 5, replicas: 1)
     }
 
-    @Test("20 tasks x 5 batches into the same pair keys through 4 replicas lose nothing")
+    @Test("20 tasks x 5 batches into the same pair keys through 4 replicas lose nothing", .requires(.postgreSQL))
     func concurrentIngestsFromReplicas() async throws {
-        try await Self.conformance()?.concurrentIngestsLoseNothing(tasks: 20, batchesPerTask: 5, replicas: 4)
+        try await Self.conformance().concurrentIngestsLoseNothing(tasks: 20, batchesPerTask: 5, replicas: 4)
     }
 
-    @Test("replaceAggregates replaces one level, resolution and window, nothing else")
+    @Test("replaceAggregates replaces one level, resolution and window, nothing else", .requires(.postgreSQL))
     func replaceAggregates() async throws {
-        try await Self.conformance()?.replaceAggregatesReplacesOneWindow()
+        try await Self.conformance().replaceAggregatesReplacesOneWindow()
     }
 
-    @Test("40 replacements of one window through 4 replicas at once leave one whole result")
+    @Test("40 replacements of one window through 4 replicas at once leave one whole result", .requires(.postgreSQL))
     func concurrentReplacements() async throws {
-        try await Self.conformance()?.concurrentReplacementsKeepOneWholeResult(tasks: 40, replicas: 4)
+        try await Self.conformance().concurrentReplacementsKeepOneWholeResult(tasks: 40, replicas: 4)
     }
 
-    @Test("dirty windows: oldest first, generations, a stale clear is a no-op")
+    @Test("dirty windows: oldest first, generations, a stale clear is a no-op", .requires(.postgreSQL))
     func dirtyGenerations() async throws {
-        try await Self.conformance()?.dirtyGenerations()
+        try await Self.conformance().dirtyGenerations()
     }
 
-    @Test("failures by source, destination and time, newest first, every field kept")
+    @Test("failures by source, destination and time, newest first, every field kept", .requires(.postgreSQL))
     func failures() async throws {
-        try await Self.conformance()?.failureQueries()
+        try await Self.conformance().failureQueries()
     }
 
-    @Test("agents in byte order with their latest upload")
+    @Test("agents in byte order with their latest upload", .requires(.postgreSQL))
     func agents() async throws {
-        try await Self.conformance()?.agentsKeepTheirLatestUpload()
+        try await Self.conformance().agentsKeepTheirLatestUpload()
     }
 
-    @Test("placements follow the latest batch")
+    @Test("placements follow the latest batch", .requires(.postgreSQL))
     func placements() async throws {
-        try await Self.conformance()?.placementsFollowTheLatestBatch()
+        try await Self.conformance().placementsFollowTheLatestBatch()
     }
 
-    @Test("retention deletes old rows only and counts them")
+    @Test("retention deletes old rows only and counts them", .requires(.postgreSQL))
     func retention() async throws {
-        try await Self.conformance()?.retentionDeletesOnlyOldRows()
+        try await Self.conformance().retentionDeletesOnlyOldRows()
     }
 
-    @Test("a new store object on the same database sees everything and adds to it")
+    @Test("a new store object on the same database sees everything and adds to it", .requires(.postgreSQL))
     func restart() async throws {
-        try await Self.conformance()?.restartKeepsEverything()
+        try await Self.conformance().restartKeepsEverything()
     }
 
-    @Test("4 replicas preparing an empty database at once")
+    @Test("4 replicas preparing an empty database at once", .requires(.postgreSQL))
     func concurrentPrepare() async throws {
-        try await Self.conformance()?.concurrentPrepare(replicas: 4)
+        try await Self.conformance().concurrentPrepare(replicas: 4)
     }
 
-    @Test("compact rows (packed by the database, read in parallel parts) equal the decoded rows")
+    @Test("compact rows (packed by the database, read in parallel parts) equal the decoded rows", .requires(.postgreSQL))
     func compactAggregates() async throws {
-        try await Self.conformance()?.compactAggregatesMatchAggregates()
+        try await Self.conformance().compactAggregatesMatchAggregates()
     }
 
-    @Test("unresolved counts are kept at every level, by both reads")
+    @Test("unresolved counts are kept at every level, by both reads", .requires(.postgreSQL))
     func unresolvedCounts() async throws {
-        try await Self.conformance()?.unresolvedCountsKept()
+        try await Self.conformance().unresolvedCountsKept()
     }
 
-    @Test("a schema 3 database (pairs without unresolved) gets the column on open: old rows read with none, new ones keep theirs")
+    @Test(
+        "a schema 3 database (pairs without unresolved) gets the column on open: old rows read with none, new ones keep theirs",
+        .requires(.postgreSQL))
     func addsUnresolvedColumnToSchema3() async throws {
-        guard let server = await PostgresServer.shared() else { return }
+        let server = try await PostgresServer.shared()
         let url = try await server.createDatabase()
         let minute = OldLayoutMigration.minute
         let first = try PostgresResultStore(url: url)
@@ -175,14 +182,14 @@ struct PostgresStoreTests {
         #expect(version.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.contains("4"), "\(version)")
     }
 
-    @Test("per-port counts of one window, names resolved")
+    @Test("per-port counts of one window, names resolved", .requires(.postgreSQL))
     func portRows() async throws {
-        try await Self.conformance()?.portRowsOfAWindow()
+        try await Self.conformance().portRowsOfAWindow()
     }
 
-    @Test("StoreFactory opens --store postgres://... prepared and ready")
+    @Test("StoreFactory opens --store postgres://... prepared and ready", .requires(.postgreSQL))
     func factory() async throws {
-        guard let server = await PostgresServer.shared() else { return }
+        let server = try await PostgresServer.shared()
         let url = try await server.createDatabase()
         let store = try await StoreFactory.open(try StoreLocation(parsing: url), logger: .init(label: "test"))
         let postgres = try #require(store as? PostgresResultStore)

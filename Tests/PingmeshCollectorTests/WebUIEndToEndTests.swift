@@ -89,16 +89,11 @@ struct WebUIEndToEndTests {
         }
     }
 
-    @Test("the heatmap paints the stored matrix, drills down, replays with the slider, and every view renders without console errors")
+    @Test(
+        "the heatmap paints the stored matrix, drills down, replays with the slider, and every view renders without console errors",
+        .requires(.chromium, .tool(.python3), .playwright))
     func heatmapInChromium() async throws {
-        guard FileManager.default.isExecutableFile(atPath: "/usr/bin/chromium") else {
-            print("skipped: /usr/bin/chromium not installed (apt-get install chromium); scripts/setup.sh installs it")
-            return
-        }
-        guard let python = Command.which("python3"), (try? await Command.run(python, ["-c", "import playwright"]))?.status == 0 else {
-            print("skipped: Playwright for Python not installed (pip install playwright); scripts/setup.sh installs it")
-            return
-        }
+        let python = try Tool.python3.path()
         let store = try await Self.store()
         try? FileManager.default.removeItem(at: Self.artifacts)
         try FileManager.default.createDirectory(at: Self.artifacts, withIntermediateDirectories: true)

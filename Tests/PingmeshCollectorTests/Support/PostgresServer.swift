@@ -24,15 +24,10 @@ final class PostgresServer: Sendable {
     /// The superuser initdb creates; trust authentication, so no password.
     static let superuser = "postgres"
 
-    /// The process-wide server, or nil, with the reason printed as a skip, where PostgreSQL is
-    /// not installed or cannot start.
-    static func shared() async -> PostgresServer? {
-        switch await sharedStart.value {
-        case .success(let server): return server
-        case .failure(let error):
-            print("skipped: no PostgreSQL server for the store tests: \(error) (scripts/setup.sh installs the postgresql package)")
-            return nil
-        }
+    /// The process-wide server. Tests that use it carry `.requires(.postgreSQL)`, so the
+    /// binaries are there by now and a server that cannot start is a failure, with the reason.
+    static func shared() async throws -> PostgresServer {
+        try await sharedStart.value.get()
     }
 
     private static let sharedStart = Task<Result<PostgresServer, any Error>, Never> {
@@ -132,13 +127,10 @@ final class PostgresServer: Sendable {
     /// The newest /usr/lib/postgresql/N/bin (Debian, Ubuntu), else the directory of an
     /// `initdb` on PATH.
     private static func findBinaries() throws -> String {
-        let root = "/usr/lib/postgresql"
-        let versions = ((try? FileManager.default.contentsOfDirectory(atPath: root)) ?? [])
-            .filter { FileManager.default.isExecutableFile(atPath: "\(root)/\($0)/bin/initdb") }
-            .sorted { (Double($0) ?? 0) > (Double($1) ?? 0) }
-        if let newest = versions.first { return "\(root)/\(newest)/bin" }
-        if let initdb = Command.which("initdb") { return URL(fileURLWithPath: initdb).deletingLastPathComponent().path }
-        throw ServerError("initdb not found under \(root)/*/bin or on PATH")
+        guard let directory = PostgreSQLBinaries.directory else {
+            throw ServerError("initdb not found under /usr/lib/postgresql/*/bin or on PATH")
+        }
+        return directory
     }
 
     /// A port on 127.0.0.1 that nothing listened on a moment ago.
