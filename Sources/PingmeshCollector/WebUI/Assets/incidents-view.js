@@ -68,7 +68,8 @@ PM.incidents = (() => {
       el('dd', null, incident.state === 'open' ? PM.fmt.time(incident.last_seen_at) : PM.fmt.time(incident.ended_at)),
       el('dt', null, 'duration'), el('dd', null, PM.fmt.age(duration)),
       el('dt', null, 'confidence'), el('dd', null, incident.confidence != null ? Math.round(incident.confidence * 100) + '%' : '–'),
-      el('dt', null, 'cause'), el('dd', null, incident.network === false ? 'server or agent' : 'network'));
+      el('dt', null, 'cause'), el('dd', null, incident.network === false ? 'server or agent' : 'network'),
+      ...located(incident));
     const evidence = el('details', { class: 'evidence' },
       el('summary', null, 'Evidence and timeline'),
       el('p', null, ev.explanation || ''),
@@ -88,6 +89,14 @@ PM.incidents = (() => {
   const kindName = (k) => kindNames[k] || k || 'incident';
   const ratioText = (kind, r) => (r == null ? '–' : kind === 'latency' ? Math.round(r * 100) + '% of pairs above the SLA' : PM.fmt.pct(r) + ' of probes lost');
 
+  /** The device or link the incident's traceroutes name, when one explains the failing paths. */
+  function located(incident) {
+    const c = incident.located && incident.located.culprit;
+    if (!c) return [];
+    const name = c.device || (Array.isArray(c.link) ? 'link ' + c.link.join(' \u2013 ') : '?');
+    return [el('dt', null, 'located'), el('dd', { title: incident.located.explanation || '' }, name)];
+  }
+
   /** Traceroutes the source agents ran over the worst pairs when the incident opened. */
   function traceroutes(incident) {
     const traces = Array.isArray(incident.traceroutes) ? incident.traceroutes : [];
@@ -95,7 +104,7 @@ PM.incidents = (() => {
     const line = (t) => {
       const pair = `${t.source} \u2192 ${t.destination}`;
       if (t.error) return `${pair}: no trace (${t.error})`;
-      const tuple = `${t.protocol} ${t.target}${t.source_port ? ' from port ' + t.source_port : ''}`;
+      const tuple = `${t.protocol} ${t.target}${t.source_port ? ' from port ' + t.source_port : ''}${t.failing === false ? ', comparison' : ''}`;
       const path = (t.hops || []).map((h) => h || '*').join(' \u203a ');
       const verdict = t.reached_destination ? 'reached' :
         `loss starts at hop ${t.loss_starts_at_hop ?? '?'}${t.last_answering_hop ? ', after ' + t.last_answering_hop : ''}`;
