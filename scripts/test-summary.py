@@ -5,7 +5,8 @@
 
 LOGDIR holds, for each `swift test` invocation N, its console output (N.log), the command
 (N.command) and the JUnit XML Swift Testing wrote (N-swift-testing.xml, from --xunit-output
-N.xml); for the lab, lab.log and lab.status (its exit status).
+N.xml); for each lab, LAB.log and LAB.status (its exit status; 77 is a skip), LAB starting
+with "lab".
 
 Counts come from the console lines Swift Testing prints:
     ✔ Test "name" passed after 0.1 seconds.        (also "with 2 test cases passed")
@@ -126,7 +127,7 @@ def main():
     print(f"\nTest summary ({arguments.logs}):")
     for path in sorted(glob.glob(os.path.join(arguments.logs, "*.log"))):
         group = os.path.basename(path)[: -len(".log")]
-        if group == "lab":
+        if group.startswith("lab"):
             continue
         command = group
         if os.path.exists(os.path.join(arguments.logs, group + ".command")):
@@ -137,24 +138,24 @@ def main():
         if not completed:
             problems.append(f"{command} did not finish its run")
 
-    lab_status_path = os.path.join(arguments.logs, "lab.status")
-    if os.path.exists(lab_status_path):
+    for lab_status_path in sorted(glob.glob(os.path.join(arguments.logs, "lab*.status"))):
+        lab = os.path.basename(lab_status_path)[: -len(".status")]
         status = int(open(lab_status_path).read().strip() or 1)
-        log = os.path.join(arguments.logs, "lab.log")
+        log = os.path.join(arguments.logs, lab + ".log")
         lines = open(log, encoding="utf-8", errors="replace").read().splitlines() if os.path.exists(log) else []
         skipped = [line[len("skipped:") :].strip() for line in lines if line.startswith("skipped:")]
-        if status != 0:
-            total.failed += 1
-            total.failures.append(("the lab (Tests/Lab/run-lab.sh)", f"exit status {status}"))
-            verdict = f"failed (exit status {status})"
-        elif skipped:
+        if status == 77 or (status == 0 and skipped):
             total.skipped += 1
-            total.skips.append(("the lab (Tests/Lab/run-lab.sh)", skipped[0]))
-            verdict = f"skipped: {skipped[0]}"
+            total.skips.append((f"the {lab} (Tests/Lab)", skipped[0] if skipped else "exit status 77"))
+            verdict = f"skipped: {skipped[0] if skipped else 'exit status 77'}"
+        elif status != 0:
+            total.failed += 1
+            total.failures.append((f"the {lab} (Tests/Lab)", f"exit status {status}"))
+            verdict = f"failed (exit status {status})"
         else:
             total.passed += 1
             verdict = "passed"
-        print(f"  the lab, one suite: {verdict}")
+        print(f"  {lab}, one suite: {verdict}")
 
     print(f"  total: {total.line()}")
     for name, why in total.failures:
