@@ -141,7 +141,10 @@ public struct PathVoting: Sendable {
         )
     }
 
-    /// The device every path that lost packets but got through crossed, within `tier`.
+    /// Failing paths a device must be on before random drops name it.
+    static let minimumDropVotes = 3
+
+    /// The device most paths that lost packets but got through crossed, within `tier`.
     private func dropVerdict(_ reached: [Trace], failing: Int, tier: FabricDescription.Tier?) -> Verdict? {
         guard !reached.isEmpty else { return nil }
         var votes: [String: Int] = [:]
@@ -149,10 +152,14 @@ public struct PathVoting: Sendable {
             for device in Set(trace.hops.compactMap { $0 }) where inTier(device, tier) { votes[device, default: 0] += 1 }
         }
         // A lost SYN-ACK fails a 5-tuple whose forward path (the one a traceroute follows) may
-        // have crossed another device of the tier, so the culprit need not be on every failing
-        // path: on two thirds of them, and on more than any other device of the tier.
+        // have crossed another device of the tier: with two spines, a dropping spine is on the
+        // forward path of three failing 5-tuples in four, its neighbour of one in four. So the
+        // culprit need not be on every failing path: on three in five of them, at least three,
+        // and on more than any other device of the tier.
         let ranked = votes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
-        guard let top = ranked.first, top.value * 3 >= reached.count * 2, (ranked.dropFirst().first?.value ?? 0) < top.value else { return nil }
+        guard let top = ranked.first, top.value >= Self.minimumDropVotes, top.value * 5 >= reached.count * 3,
+            (ranked.dropFirst().first?.value ?? 0) < top.value
+        else { return nil }
         return Verdict(
             culprit: .device(top.key), failingPaths: failing, explained: top.value,
             explanation:

@@ -33,7 +33,7 @@ public final class TracerouteRequester: Sendable {
         public var tls: TLSConfiguration?
 
         public init(
-            controller: String, token: String? = nil, maximumPairs: Int = 3, maximumConcurrentIncidents: Int = 4, wait: Duration = .seconds(120),
+            controller: String, token: String? = nil, maximumPairs: Int = 4, maximumConcurrentIncidents: Int = 4, wait: Duration = .seconds(120),
             maxHops: Int = 16, comparisonPorts: Int = 3, failingPortsPerPair: Int = 2, tls: TLSConfiguration? = nil
         ) {
             self.comparisonPorts = comparisonPorts
@@ -120,8 +120,9 @@ public final class TracerouteRequester: Sendable {
         // The newest failing TCP or UDP probe of the pair while the incident lasted (a timeout,
         // or a handshake that needed a resent SYN): its target and source port are the 5-tuple
         // to follow.
+        // From three windows before the incident's first: faint drops are named from three.
         let query = FailureQuery(
-            source: source, destination: destination, from: (incident.startedAt - 60) * 1000, to: (incident.lastSeenAt + 120) * 1000, limit: 50)
+            source: source, destination: destination, from: (incident.startedAt - 180) * 1000, to: (incident.lastSeenAt + 120) * 1000, limit: 50)
         let failures: [StoredFailure]
         do {
             failures = try await store.failures(query).filter {

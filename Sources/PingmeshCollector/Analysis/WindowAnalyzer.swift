@@ -63,7 +63,11 @@ public final class WindowAnalyzer: Sendable {
         guard findings.isEmpty, recent.count == Self.faintLossWindows,
             let merged = WindowEvidence.merged(recent.keys.sorted().map { recent[$0]! })
         else { return findings }
-        return localizer.analyze(merged).compactMap { finding in
+        // Three lost packets over three minutes already break the loss SLA of a small fabric's
+        // tier, and stand far above background loss.
+        var faint = localizer
+        faint.settings.minimumBad = Self.faintLossMinimumBad
+        return faint.analyze(merged).compactMap { finding in
             guard finding.kind == .packetLoss, finding.isNetwork else { return nil }
             if case .server = finding.component { return nil }
             var faint = finding
@@ -74,6 +78,8 @@ public final class WindowAnalyzer: Sendable {
 
     /// Windows read together for faint random drops.
     static let faintLossWindows: Int64 = 3
+    /// Lost packets that can make a candidate over those windows.
+    static let faintLossMinimumBad = 3
 
     /// Analyses every settled window not analysed yet; returns the events it produced.
     @discardableResult
