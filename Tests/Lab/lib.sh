@@ -276,6 +276,32 @@ healthy() {
 
 nft_in() { ip netns exec "$(ns "$1")" nft -f -; }
 
+# nft_forward NAMESPACE RULE...: the lab's table in NAMESPACE, its forward chain holding RULEs.
+nft_forward() {
+  local namespace=$1
+  shift
+  {
+    echo "table inet pmlab {"
+    echo "  chain forward {"
+    echo "    type filter hook forward priority 0; policy accept;"
+    printf '    %s\n' "$@"
+    echo "  }"
+    echo "}"
+  } | nft_in "$namespace"
+}
+nft_clear() { ip netns exec "$(ns "$1")" nft delete table inet pmlab; }
+
+# both_ways ADDRESS PEER...: rules dropping everything between ADDRESS and each PEER, both ways,
+# as a bad forwarding entry for those pairs would.
+both_ways() {
+  local address=$1 peers
+  shift
+  peers=$(printf '%s, ' "$@")
+  peers=${peers%, }
+  echo "ip saddr $address ip daddr { $peers } drop"
+  echo "ip daddr $address ip saddr { $peers } drop"
+}
+
 print_summary() {
   echo
   echo "$LAB_NAME results per fault ($(( ($(date +%s) - STARTED) / 60 )) min $(( ($(date +%s) - STARTED) % 60 )) s wall time):"

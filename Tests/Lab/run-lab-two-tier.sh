@@ -120,19 +120,10 @@ start_pingmesh() {
 }
 
 # 1, 2. Random drops on spine1: every forwarded packet, whichever way.
-spine_drops() {
-  nft_in spine1 <<EOF
-table inet pmlab {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    numgen random mod 1000 < $1 drop
-  }
-}
-EOF
-}
+spine_drops() { nft_forward spine1 "numgen random mod 1000 < $1 drop"; }
 spine_drops_2() { spine_drops 20; }
 spine_drops_1() { spine_drops 10; }
-spine_drops_off() { ip netns exec "$(ns spine1)" nft delete table inet pmlab; }
+spine_drops_off() { nft_clear spine1; }
 
 # 3. The link of tor3 and spine2 down (tor3's side set down; spine2 sees no carrier). tor3 sends
 #    everything over spine1 then; spine2 still routes tor3's rack over the dead link.
@@ -145,35 +136,17 @@ link_up() {
 
 # 4. TCP source port 20001 dropped by spine1 (a bad ACL or hash-bucket entry): the probes of
 #    that port that hash onto spine1 are lost, the other ports and spine2 are fine.
-port_black_hole_on() {
-  nft_in spine1 <<EOF
-table inet pmlab {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    tcp sport 20001 drop
-  }
-}
-EOF
-}
-port_black_hole_off() { spine_drops_off; }
+port_black_hole_on() { nft_forward spine1 "tcp sport 20001 drop"; }
+port_black_hole_off() { nft_clear spine1; }
 
 # 5. A black hole for some address pairs on tor2: s4 with s7 and s10, s5 with s11, both ways.
 #    Each is a pair the plan probes (the server in the same position under another ToR); each
 #    server keeps peers it reaches, and only tor2 is on every lost pair's path.
 tor_black_hole_on() {
-  nft_in tor2 <<EOF
-table inet pmlab {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    ip saddr $(server_ip 4) ip daddr { $(server_ip 7), $(server_ip 10) } drop
-    ip daddr $(server_ip 4) ip saddr { $(server_ip 7), $(server_ip 10) } drop
-    ip saddr $(server_ip 5) ip daddr $(server_ip 11) drop
-    ip daddr $(server_ip 5) ip saddr $(server_ip 11) drop
-  }
+  mapfile -t rules < <(both_ways "$(server_ip 4)" "$(server_ip 7)" "$(server_ip 10)"; both_ways "$(server_ip 5)" "$(server_ip 11)")
+  nft_forward tor2 "${rules[@]}"
 }
-EOF
-}
-tor_black_hole_off() { ip netns exec "$(ns tor2)" nft delete table inet pmlab; }
+tor_black_hole_off() { nft_clear tor2; }
 
 # 6. s9's port on tor3 down: its agent still uploads over management, nobody reaches it.
 server_port_down() { ip -n "$(ns tor3)" link set p9 down; }

@@ -125,35 +125,17 @@ start_pingmesh() {
 }
 
 # 1. Random drops on one spine: every forwarded packet in sp1, whichever way.
-spine_drops_on() {
-  nft_in sp1 <<EOF
-table inet pmlab {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    numgen random mod 100 < $SPINE_DROP_PERCENT drop
-  }
-}
-EOF
-}
-spine_drops_off() { ip netns exec "$(ns sp1)" nft delete table inet pmlab; }
+spine_drops_on() { nft_forward sp1 "numgen random mod 100 < $SPINE_DROP_PERCENT drop"; }
+spine_drops_off() { nft_clear sp1; }
 
 # 2. A black hole for some address pairs on tor1 (as a bad forwarding entry would): s1 with s3
 #    and s5, s2 with s8, both ways. Each pair is one the plan probes; each server keeps peers it
 #    reaches, so no server is unreachable, and the far ends differ, so only tor1 explains them.
 tor_black_hole_on() {
-  nft_in tor1 <<EOF
-table inet pmlab {
-  chain forward {
-    type filter hook forward priority 0; policy accept;
-    ip saddr $(server_ip 1) ip daddr { $(server_ip 3), $(server_ip 5) } drop
-    ip daddr $(server_ip 1) ip saddr { $(server_ip 3), $(server_ip 5) } drop
-    ip saddr $(server_ip 2) ip daddr $(server_ip 8) drop
-    ip daddr $(server_ip 2) ip saddr $(server_ip 8) drop
-  }
+  mapfile -t rules < <(both_ways "$(server_ip 1)" "$(server_ip 3)" "$(server_ip 5)"; both_ways "$(server_ip 2)" "$(server_ip 8)")
+  nft_forward tor1 "${rules[@]}"
 }
-EOF
-}
-tor_black_hole_off() { ip netns exec "$(ns tor1)" nft delete table inet pmlab; }
+tor_black_hole_off() { nft_clear tor1; }
 
 # 3. s6's port on tor3 down: its agent still uploads over management, nobody reaches it.
 server_link_down() { ip -n "$(ns tor3)" link set p6 down; }
