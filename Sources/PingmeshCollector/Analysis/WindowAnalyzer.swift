@@ -47,22 +47,40 @@ public final class WindowAnalyzer: Sendable {
 
     /// Findings for the window starting at `window`, computed now from the stored rows. A window
     /// that names nothing is read again together with the two before it, when they named nothing
-    /// either, for random drops too
-    /// faint for one window (`WindowEvidence.merged`); only packet loss in the network is taken
-    /// from there, since a server's state is the newest window's.
+    /// either, for random drops too faint for one window (`WindowEvidence.merged`); only packet
+    /// loss in the network is taken from there, since a server's state is the newest window's.
     public func findings(window: Int64) async throws -> [Finding] {
+        let evidence = try await WindowEvidence.load(from: store, window: window, shape: fabric.shape)
+        let findings = localizer.analyze(evidence)
+        guard findings.isEmpty else { return findings }
+        var quiet = [evidence]
+        for earlier in stride(from: window - 60, to: window - Self.faintLossWindows * 60, by: -60) {
+            let before = try await WindowEvidence.load(from: store, window: earlier, shape: fabric.shape)
+            guard localizer.analyze(before).isEmpty else { return [] }
+            quiet.insert(before, at: 0)
+        }
+        return faintLoss(quiet)
+    }
+
+    /// The findings of the next window in order, keeping the latest quiet windows' evidence so
+    /// that the faint-drops reading does not load them again.
+    private func analyzeInOrder(window: Int64) async throws -> [Finding] {
         let evidence = try await WindowEvidence.load(from: store, window: window, shape: fabric.shape)
         let findings = localizer.analyze(evidence)
         // Only windows that named nothing are read together: a fault one window named, and
         // that is gone, must not live on in the windows after it.
-        let recent = recentEvidence.withLock { recent in
+        let quiet = recentEvidence.withLock { recent in
             if findings.isEmpty { recent[window] = evidence }
             recent = recent.filter { $0.key > window - Self.faintLossWindows * 60 && $0.key <= window }
-            return recent
+            return recent.keys.sorted().map { recent[$0]! }
         }
-        guard findings.isEmpty, recent.count == Self.faintLossWindows,
-            let merged = WindowEvidence.merged(recent.keys.sorted().map { recent[$0]! })
-        else { return findings }
+        guard findings.isEmpty, quiet.count == Self.faintLossWindows else { return findings }
+        return faintLoss(quiet)
+    }
+
+    /// Packet loss in the network over consecutive quiet windows, oldest first.
+    private func faintLoss(_ windows: [WindowEvidence]) -> [Finding] {
+        guard let merged = WindowEvidence.merged(windows) else { return [] }
         // Three lost packets over three minutes already break the loss SLA of a small fabric's
         // tier, and stand far above background loss.
         var faint = localizer
@@ -70,9 +88,9 @@ public final class WindowAnalyzer: Sendable {
         return faint.analyze(merged).compactMap { finding in
             guard finding.kind == .packetLoss, finding.isNetwork else { return nil }
             if case .server = finding.component { return nil }
-            var faint = finding
-            faint.explanation += "; over the last \(Self.faintLossWindows) minutes, too few lost packets for one"
-            return faint
+            var named = finding
+            named.explanation += "; over the last \(windows.count) minutes, too few lost packets for one"
+            return named
         }
     }
 
@@ -91,7 +109,7 @@ public final class WindowAnalyzer: Sendable {
         guard first <= settled else { return [] }
         var events: [IncidentEvent] = []
         for window in stride(from: first, through: settled, by: 60) {
-            let findings = try await findings(window: window)
+            let findings = try await analyzeInOrder(window: window)
             let changes = tracker.record(window: window, findings: findings)
             for change in changes {
                 logger.notice(
