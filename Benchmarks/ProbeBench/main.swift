@@ -10,6 +10,7 @@ import PingmeshProbe
 // pingmesh-bench collector [--agents 1000] [--peers 300] [--minutes 10] [--tors 50]
 // pingmesh-bench plan [--datacenters 2] [--podsets 50] [--tors 2500] [--servers-per-tor 40]
 // pingmesh-bench analysis [--faults 210] [--healthy 100] [--timing-runs 5]
+// pingmesh-bench fabric [--faults 200] [--healthy 100]
 // pingmesh-bench tasks [--agents 1000] [--runs 5]
 // pingmesh-bench fanout --kind udp|icmp [--targets 1000] [--seconds 60] [--interval 1]
 // pingmesh-bench datagram --kind udp|icmp --target IP[:PORT] [--duration 5] [--concurrency 16]
@@ -75,6 +76,11 @@ final class Tally: Sendable {
 
 if CommandLine.arguments.dropFirst().first == "collector" {
     try await CollectorBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
+    exit(0)
+}
+
+if CommandLine.arguments.dropFirst().first == "fabric" {
+    DeviceGraphBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
     exit(0)
 }
 

@@ -112,7 +112,7 @@ public struct PathVoting: Sendable {
         if stopped.count * 2 > failing.count {
             return stopVerdict(stopped, failing: failing.count, working: traces.filter { !$0.failing })
         }
-        return dropVerdict(failing.filter(\.reachedDestination), failing: failing.count, tier: tier)
+        return dropVerdict(failing.filter(\.reachedDestination), all: traces, failing: failing.count, tier: tier)
     }
 
     /// Where the stopping paths go dark: after one device, toward one ToR or several.
@@ -144,26 +144,28 @@ public struct PathVoting: Sendable {
     /// Failing paths a device must be on before random drops name it.
     static let minimumDropVotes = 3
 
-    /// The device most paths that lost packets but got through crossed, within `tier`.
-    private func dropVerdict(_ reached: [Trace], failing: Int, tier: FabricDescription.Tier?) -> Verdict? {
+    /// The device of `tier` that the paths which lost packets but got through crossed more than
+    /// any other, and more than its fair share. A lost SYN-ACK fails a 5-tuple whose forward path
+    /// (the one a traceroute follows) may have crossed another device of the tier: with k equal
+    /// devices, a dropping one is on (k + 1) / 2k of the failing forward paths (three in four of
+    /// two spines), each other on 1 / 2k, against 1 / k of all paths. So the culprit need not be
+    /// on every failing path; it must be on at least three, on more than any other device, and
+    /// on more than 1 / k of them (k counted among the devices of the tier every trace crossed).
+    private func dropVerdict(_ reached: [Trace], all: [Trace], failing: Int, tier: FabricDescription.Tier?) -> Verdict? {
         guard !reached.isEmpty else { return nil }
         var votes: [String: Int] = [:]
         for trace in reached {
             for device in Set(trace.hops.compactMap { $0 }) where inTier(device, tier) { votes[device, default: 0] += 1 }
         }
-        // A lost SYN-ACK fails a 5-tuple whose forward path (the one a traceroute follows) may
-        // have crossed another device of the tier: with two spines, a dropping spine is on the
-        // forward path of three failing 5-tuples in four, its neighbour of one in four. So the
-        // culprit need not be on every failing path: on three in five of them, at least three,
-        // and on more than any other device of the tier.
+        let peers = Set(all.flatMap { $0.hops.compactMap { $0 } }.filter { inTier($0, tier) }).count
         let ranked = votes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
-        guard let top = ranked.first, top.value >= Self.minimumDropVotes, top.value * 5 >= reached.count * 3,
-            (ranked.dropFirst().first?.value ?? 0) < top.value
+        guard let top = ranked.first, top.value >= Self.minimumDropVotes, (ranked.dropFirst().first?.value ?? 0) < top.value,
+            top.value * max(peers, 1) > reached.count
         else { return nil }
         return Verdict(
             culprit: .device(top.key), failingPaths: failing, explained: top.value,
             explanation:
-                "\(top.value) of the \(reached.count) traced 5-tuples that lost packets but got through crossed \(top.key)\(tier.map { ", more than any other \($0.rawValue)" } ?? ", more than any other device")"
+                "\(top.value) of the \(reached.count) traced 5-tuples that lost packets but got through crossed \(top.key), more than any other of the \(peers) \(tier.map { "\($0.rawValue)s" } ?? "devices") the traces crossed and more than its share"
         )
     }
 

@@ -126,12 +126,12 @@ public final class WindowAnalyzer: Sendable {
                 trace(event.incident, with: tracer, window: settled)
             }
             // Random drops fail few 5-tuples, and a lost answer can fail one whose forward path
-            // crossed another device: while the paths name nothing, trace again every other
-            // window and vote over every path traced so far.
+            // crossed another device: while the paths name nothing, trace again the next window
+            // and vote over every path traced so far.
             for incident in tracker.open where incident.located == nil && incident.traceroutes != nil && TracerouteRequester.wants(incident) {
                 let due = traceRounds.withLock { rounds in
                     guard let last = rounds[incident.id] else { return false }
-                    return last.rounds < Self.maximumTraceRounds && settled - last.window >= 120
+                    return last.rounds < Self.maximumTraceRounds && settled > last.window
                 }
                 if due { trace(incident, with: tracer, window: settled) }
             }
