@@ -105,12 +105,23 @@ public final class TracerouteRequester: Sendable {
     /// whose paths tell which hops still carry traffic.
     public func traceroutes(for incident: Incident, store: any ResultStore) async -> [IncidentTraceroute] {
         let pairs = Array(Self.pairs(of: incident).prefix(configuration.maximumPairs))
-        let traced = await withTaskGroup(of: (Int, [IncidentTraceroute]).self) { group in
-            for (index, pair) in pairs.enumerated() {
-                group.addTask { (index, await self.trace(pair.source, pair.destination, incident: incident, store: store)) }
+        // Agents side by side, each agent's pairs one after another: an agent runs one trace
+        // at a time, so its runs never contend for the same source ports.
+        let bySource = Dictionary(grouping: pairs.indices, by: { pairs[$0].source })
+        let traced = await withTaskGroup(of: [(Int, [IncidentTraceroute])].self) { group in
+            for indices in bySource.values {
+                group.addTask {
+                    var results: [(Int, [IncidentTraceroute])] = []
+                    for index in indices {
+                        results.append((index, await self.trace(pairs[index].source, pairs[index].destination, incident: incident, store: store)))
+                    }
+                    return results
+                }
             }
             var results: [Int: [IncidentTraceroute]] = [:]
-            for await (index, traces) in group { results[index] = traces }
+            for await batch in group {
+                for (index, traces) in batch { results[index] = traces }
+            }
             return results
         }
         return pairs.indices.flatMap { traced[$0] ?? [] }
