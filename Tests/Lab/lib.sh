@@ -252,7 +252,9 @@ $(incidents open || true)"
   echo "   resolved ${resolved}s after removal"
   # The next scenario starts from a window that began after this fault was gone.
   LAST_CLEAN=$(( (removed / 60 + 1) * 60 ))
-  SUMMARY+=("$name|$fault|$scope ($kind)|$kind, conf $confidence, $bad/$pairs pairs|${named}s|${found}s|${located:+$where ${detected}s}${located:--}|${resolved}s|${others:--}")
+  local where_when="-"
+  [ -z "$located" ] || where_when="$where ${detected}s"
+  SUMMARY+=("$name|$fault|$scope ($kind)|$kind, conf $confidence, $bad/$pairs pairs|${named}s|${found}s|$where_when|${resolved}s|${others:--}")
 }
 
 # healthy NAME SECONDS: the fabric runs that long with no fault, and no incident may open.
