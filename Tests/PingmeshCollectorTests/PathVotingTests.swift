@@ -68,6 +68,23 @@ struct PathVotingTests {
         #expect(verdict.explanation.contains("no path that got through crossed that hop"))
     }
 
+    @Test("link spine2 - tor3 down, with answers lost on the way back: paths out of tor3 also look dark, after spine1, and the link still wins")
+    func linkDownWithLostAnswers() throws {
+        // Into tor3 over spine2: dark after spine2. Out of tor3 (always over spine1, tor3's only
+        // uplink left): the time-exceeded answers of the next ToR come back over spine2 and are
+        // lost, so those paths look dark after spine1, each toward another ToR.
+        let traces = [
+            Self.trace(1, 7, spine: 2, port: 40_101, failing: true, darkAfter: 2), Self.trace(4, 8, spine: 2, port: 40_222, failing: true, darkAfter: 2),
+            Self.trace(10, 9, spine: 2, port: 40_333, failing: true, darkAfter: 2), Self.trace(2, 8, spine: 2, port: 40_444, failing: true, darkAfter: 2),
+            Self.trace(7, 1, spine: 1, port: 40_555, failing: true, darkAfter: 2), Self.trace(8, 4, spine: 1, port: 40_666, failing: true, darkAfter: 2),
+            Self.trace(9, 10, spine: 1, port: 40_777, failing: true, darkAfter: 2),
+            Self.trace(7, 1, spine: 1, port: 41_000, failing: false), Self.trace(1, 7, spine: 1, port: 41_001, failing: false),
+        ]
+        let verdict = try #require(Self.voting.verdict(traces, for: .tor(name: "tor3", podset: "ps2")))
+        #expect(verdict.culprit == .link("spine2", "tor3"), "\(verdict)")
+        #expect(verdict.explained == 4 && verdict.failingPaths == 7)
+    }
+
     @Test("a source port black-holed on spine1: dark after spine1 toward several ToRs names spine1, not a link")
     func portBlackHole() throws {
         let traces = [

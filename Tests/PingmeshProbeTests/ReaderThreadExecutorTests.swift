@@ -92,6 +92,24 @@ struct ReaderThreadExecutorTests {
         try await channel.close()
     }
 
+    @Test("TCP: a probe that fails as it begins, with nothing else in flight, still resumes its task on the loop", .timeLimit(.minutes(1)))
+    func tcpImmediateFailureResumes() async throws {
+        let prober = try EpollTCPProber()
+        defer { prober.shutdown() }
+        // Bound to an address this host does not have: bind fails at once, on the loop thread.
+        let request = ProbeRequest(
+            address: try SocketAddress(ipAddress: "127.0.0.1", port: 9), timeout: .seconds(2), delay: .seconds(5),
+            sourceAddress: try SocketAddress(ipAddress: "192.0.2.1", port: 20_001))
+        let outcomes = await Task(executorPreference: prober.preferredExecutor) {
+            // Each probe starts from the loop after the previous one resumed there: a lost wake-up
+            // would leave the second waiting for ever.
+            var outcomes: [ProbeOutcome] = []
+            for _ in 0..<3 { outcomes.append(await prober.probe(request)) }
+            return outcomes
+        }.value
+        #expect(outcomes.count == 3 && outcomes.allSatisfy { $0.result == .error && $0.detail?.contains("bind") == true }, "\(outcomes)")
+    }
+
     @Test("TCP: shutting the prober down from a task on its own loop returns, and later probes end as errors")
     func tcpShutdownFromTheLoop() async throws {
         let prober = try EpollTCPProber()

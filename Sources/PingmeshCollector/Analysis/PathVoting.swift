@@ -115,29 +115,50 @@ public struct PathVoting: Sendable {
         return dropVerdict(failing.filter(\.reachedDestination), all: traces, failing: failing.count, tier: tier)
     }
 
-    /// Where the stopping paths go dark: after one device, toward one ToR or several.
+    /// Where the stopping paths go dark: after one device, toward one ToR or several. Each
+    /// stopping path votes for the hop after its last answering device (where the fabric fixes
+    /// it) and for that device; a hop some path got through is cleared. A lost answer makes a
+    /// path look dark too (a time-exceeded message or SYN-ACK sent back over the broken hop), so
+    /// the culprit needs the most votes, not all: at least two in five stopping paths.
     private func stopVerdict(_ stopped: [Trace], failing: Int, working: [Trace]) -> Verdict? {
-        var byLast: [String: [Trace]] = [:]
+        struct Hop: Hashable {
+            var from: String
+            var to: String
+        }
+        var hops: [Hop: Int] = [:]
+        var devices: [String: Int] = [:]
+        var toward: [String: Set<String>] = [:]
         for trace in stopped {
-            if let last = trace.lastAnswering { byLast[last, default: []].append(trace) }
+            guard let last = trace.lastAnswering else { continue }
+            devices[last, default: 0] += 1
+            let next = next(after: last, from: trace.source, toward: trace.destination)
+            toward[last, default: []].insert(next ?? "its uplinks")
+            if let next { hops[Hop(from: last, to: next), default: 0] += 1 }
         }
-        guard let (last, traces) = byLast.max(by: { ($0.value.count, $1.key) < ($1.value.count, $0.key) }),
-            traces.count * 4 >= stopped.count * 3
-        else { return nil }
-        let nexts = Set(traces.map { next(after: last, from: $0.source, toward: $0.destination) })
-        if nexts.count == 1, let only = nexts.first, let next = only, !crossed(from: last, to: next, in: working) {
-            return Verdict(
-                culprit: .link(last, next), failingPaths: failing, explained: traces.count,
-                explanation:
-                    "\(traces.count) of \(failing) failing paths go dark right after \(last) on the way to \(next), and no path that got through crossed that hop: the link \(last) - \(next)"
-            )
+        func best<Key: Hashable & Comparable>(_ votes: [Key: Int]) -> (key: Key, votes: Int)? {
+            let ranked = votes.sorted { ($0.value, $1.key) > ($1.value, $0.key) }
+            guard let top = ranked.first, (ranked.dropFirst().first?.value ?? 0) < top.value, top.value * 5 >= stopped.count * 2 else { return nil }
+            return (top.key, top.value)
         }
-        let toward = nexts.map { $0 ?? "its uplinks" }.sorted().joined(separator: ", ")
+        let open = hops.filter { !crossed(from: $0.key.from, to: $0.key.to, in: working) }
+        if let link = best(Dictionary(uniqueKeysWithValues: open.map { ("\($0.key.from)\u{0}\($0.key.to)", $0.value) })) {
+            let ends = link.key.split(separator: "\u{0}").map(String.init)
+            // Every path that went dark after that device was headed over that one hop.
+            if devices[ends[0]] == link.votes {
+                return Verdict(
+                    culprit: .link(ends[0], ends[1]), failingPaths: failing, explained: link.votes,
+                    explanation:
+                        "\(link.votes) of \(failing) failing paths go dark right after \(ends[0]) on the way to \(ends[1]), and no path that got through crossed that hop: the link \(ends[0]) - \(ends[1])"
+                )
+            }
+        }
+        guard let device = best(devices) else { return nil }
+        let nexts = (toward[device.key] ?? []).sorted().joined(separator: ", ")
         return Verdict(
-            culprit: .device(last), failingPaths: failing, explained: traces.count,
-            explanation: nexts.count > 1 || nexts.contains(nil)
-                ? "\(traces.count) of \(failing) failing paths go dark right after \(last), toward \(toward): \(last) drops them"
-                : "\(traces.count) of \(failing) failing paths go dark right after \(last) toward \(toward), a hop other 5-tuples got through: \(last) drops some flows"
+            culprit: .device(device.key), failingPaths: failing, explained: device.votes,
+            explanation: (toward[device.key]?.count ?? 0) > 1 || nexts == "its uplinks"
+                ? "\(device.votes) of \(failing) failing paths go dark right after \(device.key), toward \(nexts): \(device.key) drops them"
+                : "\(device.votes) of \(failing) failing paths go dark right after \(device.key) toward \(nexts), a hop other 5-tuples got through: \(device.key) drops some flows"
         )
     }
 

@@ -64,6 +64,10 @@ public final class ReaderThreadExecutor: TaskExecutor, Sendable {
 
     /// Whether the caller is on the attached reader thread, where the reader's own state may be
     /// touched directly.
+    /// Whether jobs wait to be run: a reader that queued some itself (a probe it ended resumes
+    /// its task here, unsignalled) must not then wait for events without a timeout.
+    var hasQueuedJobs: Bool { queue.withLock { !$0.jobs.isEmpty } }
+
     var isReaderThread: Bool {
         queue.withLock { queue in queue.reader.map { pthread_equal($0, pthread_self()) != 0 } ?? false }
     }

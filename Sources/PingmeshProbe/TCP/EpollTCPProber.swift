@@ -150,7 +150,10 @@ public final class EpollTCPProber: Prober, @unchecked Sendable {
             // Submissions from other threads (signalled) and from this one (completions and
             // tasks that started probes here, unsignalled), begun together.
             guard let moreSubmitted = beginSubmissions() else { return }
-            busy = jobsWaiting || moreSubmitted
+            // A probe that ended as it began (a bind or connect refused at once) resumed its task
+            // here, unsignalled: its job must run before the loop waits, or with no probe left in
+            // flight the loop would wait for ever and the task with it.
+            busy = jobsWaiting || moreSubmitted || executor.hasQueuedJobs
         }
     }
 
