@@ -175,6 +175,8 @@ analyzed_through() {
   json=$(api "9320/v1/incidents?state=open") || return 1
   python3 "$WORK/incidents.py" through <<<"$json"
 }
+# analyzed_past WINDOW: whether the analysis has reached that window (asked anew at every call).
+analyzed_past() { [ "$(analyzed_through || echo 0)" -ge "$1" ]; }
 
 # Before each scenario: the analysis is past the moment the previous fault went away and nothing
 # is open.
@@ -266,7 +268,7 @@ healthy() {
   local began; began=$(date +%s)
   sleep "$seconds"
   # Every window that began in the run is analysed before it is judged.
-  wait_for 180 "$name: the analysis never reached the end of the healthy run" test "$(analyzed_through || echo 0)" -ge $(( (began + seconds) / 60 * 60 - 60 ))
+  wait_for 180 "$name: the analysis never reached the end of the healthy run" analyzed_past $(( (began + seconds) / 60 * 60 - 60 ))
   local opened
   opened=$(incidents all | awk -F'\t' -v since="$(( (began / 60 + 1) * 60 ))" '$8 >= since { print $4 " (" $3 ")" }' | sort -u | paste -sd ';' -) \
     || fail "$name: the collector is unreachable"
