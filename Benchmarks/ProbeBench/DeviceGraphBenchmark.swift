@@ -29,15 +29,6 @@ struct DeviceGraphBenchmark {
         exit(2)
     }
 
-    static func tier(of component: FabricComponent) -> FabricDescription.Tier? {
-        switch component {
-        case .spineTier: .spine
-        case .leafTier: .leaf
-        case .tor: .tor
-        default: nil
-        }
-    }
-
     func run() {
         let localizer = FaultLocalizer()
         for shape in [FabricDescription.Shape.twoTier, .threeTier] {
@@ -66,12 +57,12 @@ struct DeviceGraphBenchmark {
                     entry.component += 1
                     guard let culprit, first.isNetwork else { break }
                     var traces = simulator.traces(for: first, failing: failing, fault: fault)
-                    var verdict = voting.verdict(traces, tier: Self.tier(of: first.component))
+                    var verdict = voting.verdict(traces, tier: first.component.tier)
                     for round in 1..<3 where verdict == nil {
                         let later = simulator.window(fault, seed: UInt64(run * 10 + window + round))
                         guard let again = localizer.analyze(later.evidence).first(where: { $0.component == first.component }) else { continue }
                         traces += simulator.traces(for: again, failing: later.failing, fault: fault)
-                        verdict = voting.verdict(traces, tier: Self.tier(of: first.component))
+                        verdict = voting.verdict(traces, tier: first.component.tier)
                     }
                     if verdict?.culprit == culprit { entry.located += 1 }
                     break

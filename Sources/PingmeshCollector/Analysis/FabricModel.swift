@@ -164,6 +164,16 @@ public enum FabricComponent: Sendable, Hashable, Codable, CustomStringConvertibl
 
     /// True when the component is a set of equal-cost devices of which pair data cannot single
     /// out one.
+    /// The switch tier the component is or belongs to, where it is a switch or a tier of them.
+    public var tier: FabricDescription.Tier? {
+        switch self {
+        case .tor: .tor
+        case .leafTier: .leaf
+        case .spineTier: .spine
+        case .server, .datacenterLink: nil
+        }
+    }
+
     public var isTier: Bool {
         switch self {
         case .leafTier, .spineTier: true

@@ -241,13 +241,6 @@ extension PathVoting {
             if reached, !hops.isEmpty { hops.removeLast() }
             return Trace(source: route.source, destination: route.destination, hops: hops, reachedDestination: reached, failing: route.failing)
         }
-        let tier: FabricDescription.Tier? =
-            switch component {
-            case .leafTier: .leaf
-            case .spineTier: .spine
-            case .tor: .tor
-            default: nil
-            }
-        return verdict(traces, tier: tier)
+        return verdict(traces, tier: component.tier)
     }
 }
