@@ -121,9 +121,10 @@ public struct PathVoting: Sendable {
     /// path look dark too (a time-exceeded message or SYN-ACK sent back over the broken hop), so
     /// the culprit needs the most votes, not all: at least two in five stopping paths.
     private func stopVerdict(_ stopped: [Trace], failing: Int, working: [Trace]) -> Verdict? {
-        struct Hop: Hashable {
+        struct Hop: Hashable, Comparable {
             var from: String
             var to: String
+            static func < (a: Hop, b: Hop) -> Bool { (a.from, a.to) < (b.from, b.to) }
         }
         var hops: [Hop: Int] = [:]
         var devices: [String: Int] = [:]
@@ -141,16 +142,13 @@ public struct PathVoting: Sendable {
             return (top.key, top.value)
         }
         let open = hops.filter { !crossed(from: $0.key.from, to: $0.key.to, in: working) }
-        if let link = best(Dictionary(uniqueKeysWithValues: open.map { ("\($0.key.from)\u{0}\($0.key.to)", $0.value) })) {
-            let ends = link.key.split(separator: "\u{0}").map(String.init)
-            // Every path that went dark after that device was headed over that one hop.
-            if devices[ends[0]] == link.votes {
-                return Verdict(
-                    culprit: .link(ends[0], ends[1]), failingPaths: failing, explained: link.votes,
-                    explanation:
-                        "\(link.votes) of \(failing) failing paths go dark right after \(ends[0]) on the way to \(ends[1]), and no path that got through crossed that hop: the link \(ends[0]) - \(ends[1])"
-                )
-            }
+        // Every path that went dark after that device was headed over that one hop.
+        if let (hop, votes) = best(open), devices[hop.from] == votes {
+            return Verdict(
+                culprit: .link(hop.from, hop.to), failingPaths: failing, explained: votes,
+                explanation:
+                    "\(votes) of \(failing) failing paths go dark right after \(hop.from) on the way to \(hop.to), and no path that got through crossed that hop: the link \(hop.from) - \(hop.to)"
+            )
         }
         guard let device = best(devices) else { return nil }
         let nexts = (toward[device.key] ?? []).sorted().joined(separator: ", ")
