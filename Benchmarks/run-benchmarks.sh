@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Benchmarks the Swift TCP prober against a raw non-blocking socket + epoll loop in C, measured in
-# the same run on the same machine, and checks the targets:
+# the same run on the same machine, and checks these targets:
 #   throughput          >= 50% of the raw loop's probes/s
 #   CPU per probe       <= 1.5x the raw loop's
 #   10,000 targets/10 s  agent peak RSS under 40 MiB; agent CPU share reported beside the raw

@@ -8,7 +8,7 @@
 #   2. 50 agents of 40 peers for one whole UTC day (1,440 minutes): bytes per probe of what is
 #      kept beyond 2 days (10 min rows of ToR pairs and above, 1 h and 1 day rows of every level),
 #      each row holding all the probes of its window.
-# Targets (issue 5): >= 20,000 summaries/s into SQLite; matrix queries < 200 ms; <= 8 bytes per ok
+# Targets: >= 20,000 summaries/s into SQLite; matrix queries < 200 ms; <= 8 bytes per ok
 # probe at 1 min; <= 1 byte per probe beyond 2 days.
 # Environment: BENCH_SKIP_BUILD=1 reuses .build-bench.
 set -euo pipefail

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # UDP and ICMP probers against a raw socket loop in C (Benchmarks/raw/raw_datagram.c), measured
-# in the same run on the same machine (issue 4; not part of the test suite). For each kind:
+# in the same run on the same machine (not part of the test suite). For each kind:
 #   latency     one probe in flight: the median and P99 of the RTT each reports (ended by the
 #               kernel's receive timestamp), of the user-space RTT of the same packets, and of
 #               their difference, the user-space overhead that kernel timestamps remove.

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# UDP and ICMP fan-out (issue 4; not part of the test suite): the agent's UDP and ICMP probers
+# UDP and ICMP fan-out (not part of the test suite): the agent's UDP and ICMP probers
 # against 1,000 loopback targets (127.0.1.1 upwards) at a 1 s interval for 60 s each, one shared
 # socket per family, replies matched by id and sequence. Prints probes, replies, losses (any loss
 # on loopback is spurious), RTT median and P99, CPU per probe and peak RSS. ICMP needs root,

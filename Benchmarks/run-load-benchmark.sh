@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Load test (issue 9; not part of the test suite): two controllers and one collector (SQLite) as
+# Load test (not part of the test suite): two controllers and one collector (SQLite) as
 # real processes of a release build, and 1,000 simulated agents in `pingmesh-bench load`, each
 # pulling its pinglist every 30 s (If-None-Match), holding a task long poll open, and uploading
 # one gzip batch of 300 window summaries every 60 s, for 10 minutes. Prints requests/s, errors

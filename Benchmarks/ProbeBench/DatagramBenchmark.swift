@@ -6,7 +6,7 @@ import Synchronization
 
 /// `pingmesh-bench datagram --kind udp|icmp --target IP[:PORT] [--duration S] [--concurrency N]`
 ///
-/// Issue 4's UDP and ICMP prober figures, for comparison with `Benchmarks/raw/raw_datagram.c`
+/// The UDP and ICMP probers' figures, for comparison with `Benchmarks/raw/raw_datagram.c`
 /// in the same run (`Benchmarks/run-datagram-benchmarks.sh`): the agent's own prober keeps N
 /// probes in flight to one loopback target for S seconds, through `probe(_:) async` as the
 /// agent's scheduler does. Prints one JSON line with the fields raw_datagram prints: probes

@@ -7,7 +7,7 @@ import Synchronization
 
 /// `pingmesh-bench fanout --kind udp|icmp [--targets 1000] [--seconds 60] [--interval 1]`
 ///
-/// Issue 4's fan-out check: one prober (the agent's own: UDP through one shared socket, ICMP
+/// The fan-out check: one prober (the agent's own: UDP through one shared socket, ICMP
 /// through one socket per family, replies matched by id and sequence) probes `targets` loopback
 /// addresses from 127.0.1.1 upwards, each once per interval, paced evenly over the interval, for
 /// `seconds`. For UDP, a real UDP echo responder listens on each address (in this process, on

@@ -8,7 +8,7 @@ import Synchronization
 /// `pingmesh-bench load --binary PATH [--agents 1000] [--peers 300] [--seconds 600]
 /// [--pull-period 30] [--window 60]`
 ///
-/// Issue 9's load test: two controllers and one collector run as real processes of the given
+/// The load test: two controllers and one collector run as real processes of the given
 /// `pingmesh` binary (a release build), and N simulated agents talk to them over loopback as
 /// real agents do: each pulls its pinglist from one controller every pull period (with
 /// If-None-Match, as agents do), holds a task long poll open on it all the time (wait=25), and

@@ -43,7 +43,7 @@ struct ProbeReport {
             let mean = rtts.reduce(Duration.zero, +) / rtts.count
             let sorted = rtts.sorted()
             func percentile(_ q: Double) -> Duration { sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)] }
-            // Jitter as the standard deviation of the RTTs, as the issue and smokeping have it.
+            // Jitter as the standard deviation of the RTTs, the spread smokeping reports.
             let meanSeconds = mean.seconds
             let variance = rtts.map { ($0.seconds - meanSeconds) * ($0.seconds - meanSeconds) }.reduce(0, +) / Double(rtts.count)
             text += "\nrtt min/avg/p50/p99/max = \(Self.milliseconds(low))/\(Self.milliseconds(mean))/\(Self.milliseconds(percentile(0.5)))/"

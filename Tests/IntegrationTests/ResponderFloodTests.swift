@@ -8,7 +8,7 @@ import Testing
     import FoundationNetworking
 #endif
 
-/// Hostile input on an agent's responder ports (issue 9): a real `pingmesh agent` process has its
+/// Hostile input on an agent's responder ports: a real `pingmesh agent` process has its
 /// TCP responder flooded with connections far beyond its cap and payloads above the 64 KiB cap,
 /// its UDP responder with oversized and garbage datagrams, and its `/ping` asked for gigabytes.
 /// Meanwhile it must keep probing another agent, keep its memory bounded and stay alive, and

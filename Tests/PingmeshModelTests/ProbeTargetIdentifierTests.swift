@@ -4,7 +4,7 @@ import Testing
 @testable import PingmeshModel
 
 /// A target's id keys its phase, its metrics and its stored results: a dns target's id names its
-/// query, and every other kind's id stays as it always was.
+/// query, and every other kind's id is its `kind://host:port`, byte for byte.
 @Suite("ProbeTarget id")
 struct ProbeTargetIdentifierTests {
     private func decode(_ text: String) throws -> Pinglist {

@@ -3,9 +3,10 @@ import Testing
 
 @testable import PingmeshModel
 
-/// `unresolved` joined the result classes after agents and collectors had shipped: uploads of
-/// older agents (without it) must still decode, and a newer agent's upload must still suit an
-/// older collector while no name failed (older collectors reject unknown keys).
+/// Agents and collectors of different releases run side by side in a fleet: counts without
+/// `unresolved` (from an agent that does not know the class) must decode, and an agent's upload
+/// must leave the key out while no name failed, since a collector that does not know the class
+/// rejects unknown keys.
 @Suite("Result counts coding")
 struct ResultCountsCodingTests {
     @Test("counts of an older agent, without unresolved, decode with none")

@@ -53,8 +53,8 @@ struct TracerouteLoopbackTests {
         let (listener, port) = try await Self.listener(host)
         defer { listener.close(promise: nil) }
         // Fixed source ports below the kernel's ephemeral range (32768 and up), where the other
-        // tests' connections and bind-to-0 listeners take theirs: CI once failed a connect from
-        // a port picked in 30,000-39,000 with "Cannot assign requested address".
+        // tests' connections and bind-to-0 listeners take theirs: a fixed port in that range may
+        // be taken already, and the connect then fails with "Cannot assign requested address".
         let base = Int.random(in: 20_000...28_999)
         for sourcePorts in [[], [base, base + 1]] {
             let request = TracerouteRequest(protocol: .tcp, target: host, port: port, sourcePorts: sourcePorts, probesPerHop: 2)

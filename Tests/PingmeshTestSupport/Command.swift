@@ -21,7 +21,7 @@ public enum Command {
     /// Runs the program on a thread of its own and awaits it: a tool that takes seconds (promtool,
     /// a Python validator, the pingmesh binary, anything under `ip netns exec`) would otherwise hold
     /// one of the machine's few cooperative threads, and async tests running beside it would stall
-    /// (CI saw a 5 s stall fail timing checks in unrelated suites).
+    /// for seconds, long enough to fail timing checks in unrelated suites.
     public static func run(_ executable: String, _ arguments: [String], stdin: Data? = nil) async throws -> CommandResult {
         try await onOwnThread { try runBlocking(executable, arguments, stdin: stdin) }
     }

@@ -6,7 +6,8 @@ import PingmeshModel
 /// The 1-minute server level, kept in `server_minutes`: one row per minute, source and probe
 /// kind holding every destination's cell packed (`PackedPairCells`). Every other level and
 /// resolution stays in `pairs`. An agent's batch is one source and (usually) one minute, so
-/// ingest writes one row where it wrote 300, and a server matrix reads 1,000 rows.
+/// ingest writes one row instead of one per destination (300), and a server matrix reads 1,000
+/// rows.
 extension SQLiteResultStore {
     static let serverMinutesTable = """
         CREATE TABLE IF NOT EXISTS server_minutes (

@@ -49,8 +49,8 @@ enum UpgradeRoutes {
         }
     }
 
-    /// What an agent says about itself on a pull or poll (both headers optional, so older agents
-    /// are served as before).
+    /// What an agent says about itself on a pull or poll. Both headers are optional: an agent that
+    /// sends neither gets its pinglist and tasks, and no upgrade offer.
     static func identity(_ request: Request) -> (version: String?, selfUpgrade: Bool) {
         func header(_ name: String) -> String? {
             request.headers.first { $0.name.canonicalName == name.lowercased() }?.value

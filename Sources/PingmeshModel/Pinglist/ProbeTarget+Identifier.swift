@@ -2,7 +2,8 @@ extension ProbeTarget {
     /// The target's id: `kind://host:port`; for an HTTP target with its own scheme or path the URL
     /// it probes; for a DNS target the query after it, since two targets asking one server
     /// different questions are different targets (and must not share a phase or a series).
-    /// Every other id stays exactly as it was: ids key phases, metrics and stored results.
+    /// Ids must not change from one release to the next: they key phases, metrics and stored
+    /// results.
     static func identifier(kind: ProbeKind, host: String, port: Int, http: HTTPProbeOptions?, dns: DNSProbeOptions? = nil) -> String {
         if let url = http?.targetID(host: host, port: port) { return url }
         let base = "\(kind.rawValue)://\(HostPort.join(host, port))"

@@ -12,13 +12,13 @@ public enum ProbeResultClass: String, Sendable, Hashable, Codable, CaseIterable 
     case unreachable
     /// Anything else: a local error, a malformed reply, an echo that did not match.
     case error
-    /// Not sent: the target's host name has no address (it never resolved). Last, so encodings
-    /// that follow the case order keep the six older classes where they were.
+    /// Not sent: the target's host name has no address (it never resolved). After the six
+    /// classes above, so encodings that follow the case order keep each of them in its place.
     case unresolved
     /// Answered, but only after the kernel sent its SYN again (TCP): a SYN or SYN-ACK was lost on
     /// the way. The handshake then takes the retransmission timeout (1 s on Linux), which is no
     /// network latency, so such a probe counts as a lost packet and stays out of the latency
-    /// sketch. Last, like `unresolved`, so case-ordered encodings keep the older classes in place.
+    /// sketch. Last, like `unresolved`, so case-ordered encodings keep every class above in place.
     case retransmitted
 
     /// Whether the probe counts against the target's health: it got no answer.

@@ -14,7 +14,7 @@ enum BatchFactory {
         return sketch
     }
 
-    /// A sketch in the legacy varint form of schema 1, as the first release stored it.
+    /// A sketch in the legacy varint form, as a schema-1 store holds it.
     static func legacyHex(_ sketch: LatencySketch) -> String {
         var bytes: [UInt8] = []
         func varint(_ value: UInt64) {
