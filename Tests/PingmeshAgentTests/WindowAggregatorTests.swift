@@ -97,7 +97,8 @@ struct WindowAggregatorTests {
         #expect(window.name == "server-10.0.0.2")
         #expect(window.kind == .tcp)
         #expect(window.labels == ["dc": "dc1", "tor": "t1"], "the target's topology labels")
-        #expect(window.counts == ResultCounts(ok: 2, slow: 1, timeout: 1, refused: 1))
+        // Jitter: 80 -> 120 us -> 25 ms, two successive pairs differing by 40 us and 24,880 us.
+        #expect(window.counts == ResultCounts(ok: 2, slow: 1, timeout: 1, refused: 1, jitterPairs: 2, jitterNanoseconds: 24_920_000))
         #expect(window.rtt.count == window.counts.answered, "the sketch holds exactly the answered probes")
         #expect(window.minRTTNanoseconds == 80_000)
         #expect(window.maxRTTNanoseconds == 25_000_000)

@@ -22,7 +22,8 @@ struct PackedPairCellsTests {
                 }
             }
             let counts = ResultCounts(
-                ok: value(), slow: value(), timeout: value(), refused: value(), unreachable: value(), error: value(), unresolved: value())
+                ok: value(), slow: value(), timeout: value(), refused: value(), unreachable: value(), error: value(), unresolved: value(),
+                retransmitted: value(), synRetransmits: value(), jitterPairs: value(), jitterNanoseconds: value())
             var sketch = LatencySketch()
             for _ in 0..<(random.next() % 5) { sketch.record(microseconds: 50 + random.next() % 100_000) }
             cells.append(PackedPairCells.Cell(destination: destination, counts: counts, sketch: sketch.isEmpty ? [] : sketch.encoded()))
@@ -50,6 +51,17 @@ struct PackedPairCellsTests {
         // And a cell with unresolved rounds sets bit 6, its count after the older classes'.
         let new = PackedPairCells.encode([PackedPairCells.Cell(destination: 5, counts: ResultCounts(ok: 3, unresolved: 9), sketch: [])])
         #expect(new == [1, 5, 0b0100_0001, 3, 9, 0])
+    }
+
+    @Test("the jitter rides in the extension byte, bits 2 and 3, after the resent SYNs")
+    func jitterInExtension() throws {
+        let cell = PackedPairCells.Cell(destination: 5, counts: ResultCounts(ok: 3, jitterPairs: 2, jitterNanoseconds: 300), sketch: [])
+        let bytes = PackedPairCells.encode([cell])
+        // 300 is the varint 0xAC 0x02.
+        #expect(bytes == [1, 5, 0b1000_0001, 0b0000_1100, 3, 2, 0xAC, 0x02, 0])
+        #expect(try PackedPairCells.decode(bytes) == [cell])
+        // A bit of the extension byte no count has yet is refused.
+        #expect(throws: StoreError.self) { try PackedPairCells.decode([UInt8]([1, 5, 0b1000_0001, 0b0001_0000, 3, 7, 0])) }
     }
 
     @Test("a mask bit no result class has is an error, not a misread of every later cell")

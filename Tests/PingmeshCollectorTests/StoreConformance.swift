@@ -75,14 +75,10 @@ struct StoreConformance: Sendable {
         }
     }
 
-    /// The compact form a matrix reads holds the same rows as `aggregates`: windows, names (by
-    /// id), counts and every sketch byte for byte; other levels, resolutions and windows stay
-    /// out, and rows without latency keep an empty sketch. 40 sources, so that every parallel
-    /// part of a partitioned read has rows.
-    /// The `unresolved` and `retransmitted` classes and the resent SYNs are kept at every level,
-    /// merged like the others, and read alike
-    /// by the decoded and the compact reads (server minutes are packed cells, other levels rows;
-    /// DC pairs take PostgreSQL's wide packing).
+    /// The `unresolved` and `retransmitted` classes, the resent SYNs and the jitter are kept at
+    /// every level, merged like the others, and read alike by the decoded and the compact reads
+    /// (server minutes are packed cells, other levels rows; DC pairs take PostgreSQL's wide
+    /// packing).
     func unresolvedCountsKept() async throws {
         try await withStore { store in
             let minute = Self.base + 240
@@ -92,19 +88,29 @@ struct StoreConformance: Sendable {
                     rtt: Self.sketch(Array(repeating: 100, count: Int(counts.answered))))
             }
             _ = try await store.ingest(
-                Self.batch(id: "u-1", rows: [row("s1", "web", ResultCounts(ok: 2, unresolved: 3, retransmitted: 1, synRetransmits: 2))]))
-            _ = try await store.ingest(Self.batch(id: "u-2", rows: [row("s1", "web", ResultCounts(unresolved: 1, retransmitted: 2, synRetransmits: 2))]))
+                Self.batch(id: "u-1", rows: [row("s1", "web", ResultCounts(ok: 2, unresolved: 3, retransmitted: 1, synRetransmits: 2, jitterPairs: 1, jitterNanoseconds: 40_000))]))
+            _ = try await store.ingest(Self.batch(id: "u-2", rows: [row("s1", "web", ResultCounts(unresolved: 1, retransmitted: 2, synRetransmits: 2, jitterPairs: 0))]))
             try await store.replaceAggregates(
                 level: .tor, resolution: .minute, window: minute,
-                with: [row("t1", "t9", ResultCounts(ok: 1, error: 2, unresolved: 5, retransmitted: 7, synRetransmits: 9), level: .tor)])
+                with: [row("t1", "t9", ResultCounts(ok: 1, error: 2, unresolved: 5, retransmitted: 7, synRetransmits: 9, jitterPairs: 11, jitterNanoseconds: 13), level: .tor)])
             try await store.replaceAggregates(
                 level: .dc, resolution: .minute, window: minute,
-                with: [row("dc1", "dc9", ResultCounts(timeout: 4, unresolved: 6, retransmitted: 3_000_000_000, synRetransmits: 5_000_000_000), level: .dc)])
+                with: [row(
+                        "dc1", "dc9",
+                        ResultCounts(
+                            timeout: 4, unresolved: 6, retransmitted: 3_000_000_000, synRetransmits: 5_000_000_000, jitterPairs: 6_000_000_000,
+                            jitterNanoseconds: 7_000_000_000_000),
+                        level: .dc)])
 
             let expected: [(TopologyLevel, ResultCounts)] = [
-                (.server, ResultCounts(ok: 2, unresolved: 4, retransmitted: 3, synRetransmits: 4)),
-                (.tor, ResultCounts(ok: 1, error: 2, unresolved: 5, retransmitted: 7, synRetransmits: 9)),
-                (.dc, ResultCounts(timeout: 4, unresolved: 6, retransmitted: 3_000_000_000, synRetransmits: 5_000_000_000)),
+                (.server, ResultCounts(ok: 2, unresolved: 4, retransmitted: 3, synRetransmits: 4, jitterPairs: 1, jitterNanoseconds: 40_000)),
+                (.tor, ResultCounts(ok: 1, error: 2, unresolved: 5, retransmitted: 7, synRetransmits: 9, jitterPairs: 11, jitterNanoseconds: 13)),
+                (
+                    .dc,
+                    ResultCounts(
+                        timeout: 4, unresolved: 6, retransmitted: 3_000_000_000, synRetransmits: 5_000_000_000, jitterPairs: 6_000_000_000,
+                        jitterNanoseconds: 7_000_000_000_000)
+                ),
             ]
             for (level, counts) in expected {
                 let rows = try await store.aggregates(level: level, resolution: .minute, from: minute, to: minute + 60)
@@ -115,6 +121,10 @@ struct StoreConformance: Sendable {
         }
     }
 
+    /// The compact form a matrix reads holds the same rows as `aggregates`: windows, names (by
+    /// id), counts and every sketch byte for byte; other levels, resolutions and windows stay
+    /// out, and rows without latency keep an empty sketch. 40 sources, so that every parallel
+    /// part of a partitioned read has rows.
     func compactAggregatesMatchAggregates() async throws {
         try await withStore { store in
             var rows: [PairAggregate] = []

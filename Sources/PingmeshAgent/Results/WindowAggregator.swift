@@ -6,8 +6,9 @@ import Synchronization
 /// Turns probe outcomes into what the collector stores: per target and wall-clock window (aligned
 /// on multiples of the window length in Unix time) the counts by class, the latency sketch of
 /// the answered probes (a handshake that waited for a retransmitted SYN is counted, not timed),
-/// SYN retransmissions, min and max RTT and per-source-port counts; plus a raw record for every
-/// probe that was not ok. A probe belongs to the window it was sent in.
+/// SYN retransmissions, the jitter of successive answered probes, min and max RTT and
+/// per-source-port counts; plus a raw record for every probe that was not ok. A probe belongs
+/// to the window it was sent in.
 ///
 /// Memory is one summary per target per open window (a handful of buckets and ports each) and
 /// at most `maximumFailuresPerWindow` records per window; `flush(now:)` hands closed windows over.
@@ -59,6 +60,8 @@ public final class WindowAggregator: ProbeRecorder, Sendable {
         var minimum: Int64?
         var maximum: Int64?
         var ports: [Int: (sent: UInt64, failed: UInt64)] = [:]
+        /// The RTT of the last answered probe, for the jitter of the next one.
+        var lastRTT: Int64?
     }
 
     private struct Window {
@@ -142,6 +145,11 @@ public final class WindowAggregator: ProbeRecorder, Sendable {
                 summary.rtt.record(rtt)
                 summary.minimum = min(summary.minimum ?? nanoseconds, nanoseconds)
                 summary.maximum = max(summary.maximum ?? nanoseconds, nanoseconds)
+                if let last = summary.lastRTT {
+                    summary.counts.jitterPairs += 1
+                    summary.counts.jitterNanoseconds &+= (nanoseconds - last).magnitude
+                }
+                summary.lastRTT = nanoseconds
             }
             if let port = outcome.sourcePort.flatMap(Self.validPort),
                 summary.ports[port] != nil || summary.ports.count < configuration.maximumPortsPerSummary

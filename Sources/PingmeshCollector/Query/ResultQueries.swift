@@ -96,7 +96,7 @@ public struct ResultQueries: Sendable {
             return Series.Point(
                 window: window, probes: counts.total, failed: counts.failed, synRetransmits: counts.synRetransmits, loss: counts.lossRatio, p50: rtt.quantileSeconds(0.5),
                 p90: rtt.quantileSeconds(0.9), p99: rtt.quantileSeconds(0.99), p999: rtt.quantileSeconds(0.999),
-                max: rtt.maximumMicroseconds.map { Double($0) / 1e6 })
+                max: rtt.maximumMicroseconds.map { Double($0) / 1e6 }, jitter: counts.jitterSeconds)
         }
         return Series(level: level, resolution: resolution, source: source, destination: destination, points: points)
     }

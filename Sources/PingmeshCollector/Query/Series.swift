@@ -13,9 +13,12 @@ public struct Series: Sendable, Codable, Hashable {
         public var p99: Double?
         public var p999: Double?
         public var max: Double?
+        /// Seconds: the mean absolute RTT difference of successive answered probes (see
+        /// `ResultCounts.jitterSeconds`); nil with no two answered probes in a row.
+        public var jitter: Double?
 
         enum CodingKeys: String, CodingKey {
-            case window, probes, failed, loss, p50, p90, p99, max
+            case window, probes, failed, loss, p50, p90, p99, max, jitter
             case synRetransmits = "syn_retransmits"
             case p999 = "p99_9"
         }

@@ -12,8 +12,9 @@ import PingmeshModel
 /// latency). A healthy cell costs its destination delta, two bytes of counts and its sketch.
 /// `unresolved` (bit 6) came later: cells stored before it never set the bit, so they read as
 /// they always did, with no change of format byte. So did bit 7: an extension byte follows the
-/// mask, whose bit 0 says `retransmitted` and bit 1 `syn_retransmits` is non-zero, their varints
-/// after the classes'. A cell without them costs no byte more.
+/// mask, whose bit 0 says `retransmitted`, bit 1 `syn_retransmits`, bit 2 `jitter_pairs` and
+/// bit 3 `jitter_ns` is non-zero, their varints after the classes'. A cell without them costs no
+/// byte more.
 enum PackedPairCells {
     struct Cell: Sendable, Equatable {
         var destination: Int64
@@ -37,7 +38,7 @@ enum PackedPairCells {
                 cell.counts.ok, cell.counts.slow, cell.counts.timeout, cell.counts.refused, cell.counts.unreachable, cell.counts.error,
                 cell.counts.unresolved,
             ]
-            let extended = [cell.counts.retransmitted, cell.counts.synRetransmits]
+            let extended = [cell.counts.retransmitted, cell.counts.synRetransmits, cell.counts.jitterPairs, cell.counts.jitterNanoseconds]
             var mask: UInt8 = 0
             for (bit, value) in values.enumerated() where value != 0 { mask |= 1 << bit }
             var extensionBits: UInt8 = 0
@@ -66,7 +67,7 @@ enum PackedPairCells {
             let mask = try reader.byte()
             let extensionBits = mask & 0x80 == 0 ? 0 : try reader.byte()
             // A bit no count has yet would leave its varint unread and every later cell misread.
-            guard extensionBits & 0xFC == 0 else { throw StoreError(message: "packed pair cell with an unknown count (extension \(extensionBits))") }
+            guard extensionBits & 0xF0 == 0 else { throw StoreError(message: "packed pair cell with an unknown count (extension \(extensionBits))") }
             var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
             if mask & 0x01 != 0 { values.0 = try reader.varint() }
             if mask & 0x02 != 0 { values.1 = try reader.varint() }
@@ -77,9 +78,11 @@ enum PackedPairCells {
             if mask & 0x40 != 0 { values.6 = try reader.varint() }
             let retransmitted = extensionBits & 0x01 != 0 ? try reader.varint() : 0
             let synRetransmits = extensionBits & 0x02 != 0 ? try reader.varint() : 0
+            let jitterPairs = extensionBits & 0x04 != 0 ? try reader.varint() : 0
+            let jitterNanoseconds = extensionBits & 0x08 != 0 ? try reader.varint() : 0
             let counts = ResultCounts(
                 ok: values.0, slow: values.1, timeout: values.2, refused: values.3, unreachable: values.4, error: values.5, unresolved: values.6,
-                retransmitted: retransmitted, synRetransmits: synRetransmits)
+                retransmitted: retransmitted, synRetransmits: synRetransmits, jitterPairs: jitterPairs, jitterNanoseconds: jitterNanoseconds)
             let length = Int(try reader.varint())
             try body(destination, counts, try reader.skip(length))
         }

@@ -59,9 +59,9 @@ extension PostgresResultStore {
         init(level: TopologyLevel) { wideCounts = level != .server }
 
         /// dst (8), minute << 32 | kind << 24 | sketch length (8), then the counts (`unresolved`,
-        /// `retransmitted` and `syn_retransmits`, rarely non-zero, in words of their own after
+        /// `retransmitted`, `syn_retransmits` and the jitter's two, in words of their own after
         /// the older six).
-        var headerBytes: Int { 8 + 8 + (wideCounts ? 48 : 24) + 24 }
+        var headerBytes: Int { 8 + 8 + (wideCounts ? 48 : 24) + 40 }
 
         var countsSQL: String {
             wideCounts
@@ -69,7 +69,9 @@ extension PostgresResultStore {
                 : "int8send((ok << 32) | slow) || int8send((timeout << 32) | refused) || int8send((unreachable << 32) | error) || \(laterCountsSQL)"
         }
 
-        private var laterCountsSQL: String { "int8send(unresolved) || int8send(retransmitted) || int8send(syn_retransmits)" }
+        private var laterCountsSQL: String {
+            "int8send(unresolved) || int8send(retransmitted) || int8send(syn_retransmits) || int8send(jitter_pairs) || int8send(jitter_ns)"
+        }
     }
 
     /// One source's rows packed by PostgreSQL into one bytea. Every `||` and every byte costs
@@ -134,6 +136,8 @@ extension PostgresResultStore {
             counts.unresolved = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
             counts.retransmitted = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
             counts.synRetransmits = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
+            counts.jitterPairs = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
+            counts.jitterNanoseconds = UInt64(max(0, buffer.readInteger(as: Int64.self) ?? 0))
             let minute = Int32(truncatingIfNeeded: word >> 32)
             let kindCode = Int((word >> 24) & 0xFF)
             let length = Int(word & 0xFF_FFFF)

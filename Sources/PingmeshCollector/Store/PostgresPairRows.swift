@@ -88,6 +88,8 @@ struct PostgresPairColumns {
     var unresolved: [Int64] = []
     var retransmitted: [Int64] = []
     var synRetransmits: [Int64] = []
+    var jitterPairs: [Int64] = []
+    var jitterNanoseconds: [Int64] = []
 
     init(_ rows: some Collection<(key: PostgresPairKey, value: PostgresPairRows.Value)>) {
         for (key, value) in rows {
@@ -108,6 +110,8 @@ struct PostgresPairColumns {
             unresolved.append(Int64(clamping: counts.unresolved))
             retransmitted.append(Int64(clamping: counts.retransmitted))
             synRetransmits.append(Int64(clamping: counts.synRetransmits))
+            jitterPairs.append(Int64(clamping: counts.jitterPairs))
+            jitterNanoseconds.append(Int64(clamping: counts.jitterNanoseconds))
         }
     }
 }
@@ -135,13 +139,13 @@ extension PostgresQuery.StringInterpolation {
         }
         appendInterpolation(columns.rtt)
         appendLiteral("::bytea[], ")
-        for counts in [columns.unresolved, columns.retransmitted] {
+        for counts in [columns.unresolved, columns.retransmitted, columns.synRetransmits, columns.jitterPairs] {
             appendInterpolation(counts)
             appendLiteral("::bigint[], ")
         }
-        appendInterpolation(columns.synRetransmits)
+        appendInterpolation(columns.jitterNanoseconds)
         appendLiteral(
-            "::bigint[]) AS t(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, syn_retransmits)"
+            "::bigint[]) AS t(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, syn_retransmits, jitter_pairs, jitter_ns)"
         )
     }
 }

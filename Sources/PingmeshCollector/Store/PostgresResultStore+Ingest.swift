@@ -154,9 +154,9 @@ extension PostgresResultStore {
                 try await connection.run(
                     """
                     INSERT INTO pairs (resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved,
-                      retransmitted, syn_retransmits)
+                      retransmitted, syn_retransmits, jitter_pairs, jitter_ns)
                     SELECT resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, nullif(rtt, ''::bytea),
-                      unresolved, retransmitted, syn_retransmits
+                      unresolved, retransmitted, syn_retransmits, jitter_pairs, jitter_ns
                     FROM \(unnest: columns)
                     ORDER BY resolution, level, minute, src, dst, kind
                     """, logger: logger)
@@ -202,9 +202,9 @@ extension PostgresResultStore {
             let inserted = try await connection.query(
                 """
                 INSERT INTO pairs (resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved,
-                  retransmitted, syn_retransmits)
+                  retransmitted, syn_retransmits, jitter_pairs, jitter_ns)
                 SELECT resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, nullif(rtt, ''::bytea),
-                  unresolved, retransmitted, syn_retransmits
+                  unresolved, retransmitted, syn_retransmits, jitter_pairs, jitter_ns
                 FROM \(unnest: columns)
                 ORDER BY resolution, level, minute, src, dst, kind
                 ON CONFLICT (resolution, level, minute, src, dst, kind) DO NOTHING
@@ -219,7 +219,7 @@ extension PostgresResultStore {
             let existing = try await connection.query(
                 """
                 SELECT p.resolution, p.level, p.minute, p.src, p.dst, p.kind, p.ok, p.slow, p.timeout, p.refused, p.unreachable, p.error, p.rtt,
-                  p.unresolved, p.retransmitted, p.syn_retransmits
+                  p.unresolved, p.retransmitted, p.syn_retransmits, p.jitter_pairs, p.jitter_ns
                 FROM pairs p
                 JOIN unnest(\(keys.resolution)::smallint[], \(keys.level)::smallint[], \(keys.minute)::integer[], \(keys.src)::bigint[],
                   \(keys.dst)::bigint[], \(keys.kind)::smallint[]) AS k(resolution, level, minute, src, dst, kind)
@@ -230,13 +230,17 @@ extension PostgresResultStore {
             var merged: [(key: PostgresPairKey, value: PostgresPairRows.Value)] = []
             for try await (
                 resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted,
-                synRetransmits
+                synRetransmits, jitterPairs, jitterNanoseconds
             ) in existing.decode(
-                (Int16, Int16, Int32, Int64, Int64, Int16, Int64, Int64, Int64, Int64, Int64, Int64, ByteBuffer?, Int64, Int64, Int64).self)
+                (Int16, Int16, Int32, Int64, Int64, Int16, Int64, Int64, Int64, Int64, Int64, Int64, ByteBuffer?, Int64, Int64, Int64, Int64, Int64)
+                    .self)
             {
                 let key = PostgresPairKey(resolution: resolution, level: level, minute: minute, src: src, dst: dst, kind: kind)
                 guard var value = pending.removeValue(forKey: key) else { continue }
-                value.counts.add(counts(ok, slow, timeout, refused, unreachable, error, unresolved, retransmitted, synRetransmits))
+                value.counts.add(
+                    counts(
+                        ok, slow, timeout, refused, unreachable, error, unresolved, retransmitted, synRetransmits, jitterPairs,
+                        jitterNanoseconds))
                 value.rtt.merge(try sketch(rtt))
                 merged.append((key, value))
             }
@@ -246,7 +250,7 @@ extension PostgresResultStore {
                 """
                 UPDATE pairs p SET ok = t.ok, slow = t.slow, timeout = t.timeout, refused = t.refused, unreachable = t.unreachable,
                   error = t.error, rtt = nullif(t.rtt, ''::bytea), unresolved = t.unresolved, retransmitted = t.retransmitted,
-                  syn_retransmits = t.syn_retransmits
+                  syn_retransmits = t.syn_retransmits, jitter_pairs = t.jitter_pairs, jitter_ns = t.jitter_ns
                 FROM \(unnest: update)
                 WHERE (p.resolution, p.level, p.minute, p.src, p.dst, p.kind) = (t.resolution, t.level, t.minute, t.src, t.dst, t.kind)
                 """, logger: logger)

@@ -138,7 +138,7 @@ public final class PostgresResultStore: ResultStore {
             let rows = try await connection.query(
                 """
                 SELECT p.minute, s.name, d.name, p.kind, p.ok, p.slow, p.timeout, p.refused, p.unreachable, p.error, p.rtt, p.unresolved,
-                  p.retransmitted, p.syn_retransmits
+                  p.retransmitted, p.syn_retransmits, p.jitter_pairs, p.jitter_ns
                 FROM pairs p JOIN names s ON s.id = p.src JOIN names d ON d.id = p.dst
                 WHERE p.resolution = \(Int16(resolution.code)) AND p.level = \(Int16(level.code))
                   AND p.minute >= \(Self.minuteCeiling(from)) AND p.minute < \(Self.minuteCeiling(to))
@@ -146,14 +146,18 @@ public final class PostgresResultStore: ResultStore {
                 """, logger: logger)
             var result: [PairAggregate] = []
             for try await (
-                minute, source, destination, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, synRetransmits
-            ) in rows.decode((Int64, String, String, Int, Int64, Int64, Int64, Int64, Int64, Int64, ByteBuffer?, Int64, Int64, Int64).self)
+                minute, source, destination, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, synRetransmits,
+                jitterPairs, jitterNanoseconds
+            ) in rows.decode(
+                (Int64, String, String, Int, Int64, Int64, Int64, Int64, Int64, Int64, ByteBuffer?, Int64, Int64, Int64, Int64, Int64).self)
             {
                 guard let kind = ProbeKind(code: kind) else { continue }
                 result.append(
                     PairAggregate(
                         level: level, resolution: resolution, window: minute * 60, source: source, destination: destination, kind: kind,
-                        counts: Self.counts(ok, slow, timeout, refused, unreachable, error, unresolved, retransmitted, synRetransmits), rtt: try Self.sketch(rtt)))
+                        counts: Self.counts(
+                            ok, slow, timeout, refused, unreachable, error, unresolved, retransmitted, synRetransmits, jitterPairs, jitterNanoseconds),
+                        rtt: try Self.sketch(rtt)))
             }
             return result
         }
@@ -405,12 +409,13 @@ public final class PostgresResultStore: ResultStore {
     /// migration reads only the older six).
     static func counts(
         _ ok: Int64, _ slow: Int64, _ timeout: Int64, _ refused: Int64, _ unreachable: Int64, _ error: Int64, _ unresolved: Int64 = 0,
-        _ retransmitted: Int64 = 0, _ synRetransmits: Int64 = 0
+        _ retransmitted: Int64 = 0, _ synRetransmits: Int64 = 0, _ jitterPairs: Int64 = 0, _ jitterNanoseconds: Int64 = 0
     ) -> ResultCounts {
         func value(_ count: Int64) -> UInt64 { UInt64(max(0, count)) }
         return ResultCounts(
             ok: value(ok), slow: value(slow), timeout: value(timeout), refused: value(refused), unreachable: value(unreachable), error: value(error),
-            unresolved: value(unresolved), retransmitted: value(retransmitted), synRetransmits: value(synRetransmits))
+            unresolved: value(unresolved), retransmitted: value(retransmitted), synRetransmits: value(synRetransmits),
+            jitterPairs: value(jitterPairs), jitterNanoseconds: value(jitterNanoseconds))
     }
 
     static func sketch(_ bytes: ByteBuffer?) throws -> LatencySketch {

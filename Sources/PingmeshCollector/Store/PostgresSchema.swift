@@ -73,6 +73,15 @@ enum PostgresSchema {
                 "ALTER TABLE pairs ADD COLUMN IF NOT EXISTS syn_retransmits bigint NOT NULL DEFAULT 0",
             ]
         ),
+        // The jitter of successive answered probes (pairs, and their RTT differences summed): 0
+        // for stored rows.
+        (
+            6,
+            [
+                "ALTER TABLE pairs ADD COLUMN IF NOT EXISTS jitter_pairs bigint NOT NULL DEFAULT 0",
+                "ALTER TABLE pairs ADD COLUMN IF NOT EXISTS jitter_ns bigint NOT NULL DEFAULT 0",
+            ]
+        ),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }

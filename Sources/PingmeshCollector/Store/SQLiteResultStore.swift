@@ -140,15 +140,15 @@ public final class SQLiteResultStore: ResultStore {
         let fresh = try db.cachedStatement(
             sql: """
                 INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved,
-                  retransmitted, syn_retransmits)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+                  retransmitted, syn_retransmits, jitter_pairs, jitter_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
                 """)
         try fresh.execute(arguments: key + values(of: row))
         guard db.changesCount == 0 else { return }
         var merged = row
         let existing = try Row.fetchOne(
             try db.cachedStatement(
-                sql: "SELECT ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, syn_retransmits FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?"),
+                sql: "SELECT ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted, syn_retransmits, jitter_pairs, jitter_ns FROM pairs WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?"),
             arguments: key)
         if let existing {
             merged.counts.add(Self.counts(existing, from: 0, laterAt: 7))
@@ -157,7 +157,7 @@ public final class SQLiteResultStore: ResultStore {
         try db.cachedStatement(
             sql: """
                 UPDATE pairs SET ok = ?, slow = ?, timeout = ?, refused = ?, unreachable = ?, error = ?, rtt = ?, unresolved = ?,
-                  retransmitted = ?, syn_retransmits = ?
+                  retransmitted = ?, syn_retransmits = ?, jitter_pairs = ?, jitter_ns = ?
                 WHERE resolution = ? AND level = ? AND minute = ? AND src = ? AND dst = ? AND kind = ?
                 """
         ).execute(arguments: values(of: merged) + key)
@@ -169,6 +169,7 @@ public final class SQLiteResultStore: ResultStore {
             Int64(clamping: counts.ok), Int64(clamping: counts.slow), Int64(clamping: counts.timeout), Int64(clamping: counts.refused),
             Int64(clamping: counts.unreachable), Int64(clamping: counts.error), row.rtt.isEmpty ? nil : Data(row.rtt.encoded()),
             Int64(clamping: counts.unresolved), Int64(clamping: counts.retransmitted), Int64(clamping: counts.synRetransmits),
+            Int64(clamping: counts.jitterPairs), Int64(clamping: counts.jitterNanoseconds),
         ]
     }
 
@@ -176,8 +177,8 @@ public final class SQLiteResultStore: ResultStore {
         try db.cachedStatement(
             sql: """
                 INSERT INTO pairs(resolution, level, minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved,
-                  retransmitted, syn_retransmits)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                  retransmitted, syn_retransmits, jitter_pairs, jitter_ns)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """
         ).execute(arguments: key + values(of: row))
     }
@@ -193,7 +194,7 @@ public final class SQLiteResultStore: ResultStore {
                 db,
                 sql: """
                     SELECT minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted,
-                      syn_retransmits FROM pairs
+                      syn_retransmits, jitter_pairs, jitter_ns FROM pairs
                     WHERE resolution = ? AND level = ? AND minute >= ? AND minute < ?
                     """,
                 arguments: [resolution.code, level.code, Self.minuteCeiling(from), Self.minuteCeiling(to)])
@@ -256,7 +257,7 @@ public final class SQLiteResultStore: ResultStore {
         let statement = try db.cachedStatement(
             sql: """
                 SELECT minute, src, dst, kind, ok, slow, timeout, refused, unreachable, error, rtt, unresolved, retransmitted,
-                  syn_retransmits FROM pairs
+                  syn_retransmits, jitter_pairs, jitter_ns FROM pairs
                 WHERE resolution = ? AND level = ? AND \(oneWindow ? "minute = ?" : "minute >= ? AND minute < ?")
                   AND src >= ? AND src < ?
                 """)
@@ -273,7 +274,7 @@ public final class SQLiteResultStore: ResultStore {
             func count(_ column: Int32) -> UInt64 { UInt64(max(0, sqlite3_column_int64(sqlite, column))) }
             let counts = ResultCounts(
                 ok: count(4), slow: count(5), timeout: count(6), refused: count(7), unreachable: count(8), error: count(9), unresolved: count(11),
-                retransmitted: count(12), synRetransmits: count(13))
+                retransmitted: count(12), synRetransmits: count(13), jitterPairs: count(14), jitterNanoseconds: count(15))
             let length = Int(sqlite3_column_bytes(sqlite, 10))
             let blob = length > 0 ? sqlite3_column_blob(sqlite, 10) : nil
             result.append(
@@ -435,13 +436,15 @@ public final class SQLiteResultStore: ResultStore {
 
     // MARK: Row helpers
 
-    /// The six older classes from `index` on; `unresolved`, `retransmitted` and `syn_retransmits`
-    /// (schemas 4 and 5) follow `rtt`, where ALTER TABLE put them, from `laterAt` on.
+    /// The six older classes from `index` on; `unresolved`, `retransmitted`, `syn_retransmits`,
+    /// `jitter_pairs` and `jitter_ns` (schemas 4 to 6) follow `rtt`, where ALTER TABLE put them,
+    /// from `laterAt` on.
     private static func counts(_ row: Row, from index: Int, laterAt: Int) -> ResultCounts {
         func value(_ at: Int) -> UInt64 { UInt64(max(0, row[at] as Int64? ?? 0)) }
         return ResultCounts(
             ok: value(index), slow: value(index + 1), timeout: value(index + 2), refused: value(index + 3), unreachable: value(index + 4),
-            error: value(index + 5), unresolved: value(laterAt), retransmitted: value(laterAt + 1), synRetransmits: value(laterAt + 2))
+            error: value(index + 5), unresolved: value(laterAt), retransmitted: value(laterAt + 1), synRetransmits: value(laterAt + 2),
+            jitterPairs: value(laterAt + 3), jitterNanoseconds: value(laterAt + 4))
     }
 
     private static func sketch(_ data: Data?) throws -> LatencySketch {

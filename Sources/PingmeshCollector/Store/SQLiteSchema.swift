@@ -5,8 +5,9 @@ import GRDB
 enum SQLiteSchema {
     /// `PRAGMA user_version`: 2 since sketches are bit-packed (`LatencySketch.encoded()`), 3 since
     /// the 1-minute server level is packed per source (`server_minutes`), 4 since `pairs` counts
-    /// the `unresolved` class, 5 since it counts `retransmitted` probes and `syn_retransmits`.
-    static let version = 5
+    /// the `unresolved` class, 5 since it counts `retransmitted` probes and `syn_retransmits`,
+    /// 6 since it keeps the jitter (`jitter_pairs`, `jitter_ns`).
+    static let version = 6
 
     static let statements = [
         "PRAGMA journal_mode = WAL",
@@ -19,6 +20,7 @@ enum SQLiteSchema {
           kind INTEGER NOT NULL, ok INTEGER NOT NULL, slow INTEGER NOT NULL, timeout INTEGER NOT NULL, refused INTEGER NOT NULL,
           unreachable INTEGER NOT NULL, error INTEGER NOT NULL, rtt BLOB, unresolved INTEGER NOT NULL DEFAULT 0,
           retransmitted INTEGER NOT NULL DEFAULT 0, syn_retransmits INTEGER NOT NULL DEFAULT 0,
+          jitter_pairs INTEGER NOT NULL DEFAULT 0, jitter_ns INTEGER NOT NULL DEFAULT 0,
           PRIMARY KEY (resolution, level, minute, src, dst, kind)) WITHOUT ROWID
         """,
         """
@@ -47,13 +49,14 @@ enum SQLiteSchema {
         """,
     ]
 
-    /// Schemas 4 and 5: a store made before the `unresolved` class, or before `retransmitted`
-    /// and `syn_retransmits`, gets their columns, 0 for every old row (nothing was counted then).
+    /// Schemas 4 to 6: a store made before the `unresolved` class, before `retransmitted` and
+    /// `syn_retransmits`, or before the jitter, gets their columns, 0 for every old row (nothing
+    /// was counted then).
     /// Last in the table, in order, where ALTER TABLE puts them, which is also where a new store's
     /// CREATE TABLE has them, so both layouts are the same.
     static func addLaterCountColumns(_ db: Database) throws {
         let present = Set(try db.columns(in: "pairs").map(\.name))
-        for column in ["unresolved", "retransmitted", "syn_retransmits"] where !present.contains(column) {
+        for column in ["unresolved", "retransmitted", "syn_retransmits", "jitter_pairs", "jitter_ns"] where !present.contains(column) {
             try db.execute(sql: "ALTER TABLE pairs ADD COLUMN \(column) INTEGER NOT NULL DEFAULT 0")
         }
     }

@@ -14,11 +14,20 @@ public struct ResultCounts: Sendable, Hashable, Codable {
     /// SYNs the kernel sent again across the window's TCP probes (not a class: a probe may have
     /// resent more than one). Each is a SYN or SYN-ACK lost on the way.
     public var synRetransmits: UInt64 = 0
+    /// Jitter as the mean absolute difference of successive RTTs (RFC 3393's IPDV between
+    /// consecutive answered probes, averaged rather than smoothed as RFC 3550 does, so windows
+    /// add up): `jitterPairs` successive answered probes, whose RTTs differ by
+    /// `jitterNanoseconds` in all. Both add across windows, servers and rollups.
+    public var jitterPairs: UInt64 = 0
+    public var jitterNanoseconds: UInt64 = 0
 
     public init(
         ok: UInt64 = 0, slow: UInt64 = 0, timeout: UInt64 = 0, refused: UInt64 = 0, unreachable: UInt64 = 0, error: UInt64 = 0,
-        unresolved: UInt64 = 0, retransmitted: UInt64 = 0, synRetransmits: UInt64 = 0
+        unresolved: UInt64 = 0, retransmitted: UInt64 = 0, synRetransmits: UInt64 = 0, jitterPairs: UInt64 = 0,
+        jitterNanoseconds: UInt64 = 0
     ) {
+        self.jitterPairs = jitterPairs
+        self.jitterNanoseconds = jitterNanoseconds
         self.retransmitted = retransmitted
         self.synRetransmits = synRetransmits
         self.ok = ok
@@ -33,6 +42,8 @@ public struct ResultCounts: Sendable, Hashable, Codable {
     enum CodingKeys: String, CodingKey, CaseIterable {
         case ok, slow, timeout, refused, unreachable, error, unresolved, retransmitted
         case synRetransmits = "syn_retransmits"
+        case jitterPairs = "jitter_pairs"
+        case jitterNanoseconds = "jitter_sum_ns"
     }
 
     public init(from decoder: any Decoder) throws {
@@ -52,9 +63,20 @@ public struct ResultCounts: Sendable, Hashable, Codable {
                 forKey: .synRetransmits, in: container,
                 debugDescription: "is \(synRetransmits), below retransmitted (\(retransmitted)): each retransmitted probe resent at least one SYN")
         }
+        jitterPairs = try container.decodeIfPresent(UInt64.self, forKey: .jitterPairs) ?? 0
+        jitterNanoseconds = try container.decodeIfPresent(UInt64.self, forKey: .jitterNanoseconds) ?? 0
+        if jitterPairs > answered {
+            throw DecodingError.dataCorruptedError(
+                forKey: .jitterPairs, in: container,
+                debugDescription: "is \(jitterPairs), above the answered probes (ok + slow = \(answered)): a pair is two successive answered probes")
+        }
+        if jitterPairs == 0, jitterNanoseconds != 0 {
+            throw DecodingError.dataCorruptedError(
+                forKey: .jitterNanoseconds, in: container, debugDescription: "is \(jitterNanoseconds) with no jitter_pairs to spread it over")
+        }
     }
 
-    /// Leaves `unresolved`, `retransmitted` and `syn_retransmits` out while they are 0, so a
+    /// Leaves `unresolved`, `retransmitted`, `syn_retransmits` and the jitter out while they are 0, so a
     /// collector that predates them (and rejects unknown keys) still takes an upload without them.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
@@ -67,6 +89,10 @@ public struct ResultCounts: Sendable, Hashable, Codable {
         if unresolved != 0 { try container.encode(unresolved, forKey: .unresolved) }
         if retransmitted != 0 { try container.encode(retransmitted, forKey: .retransmitted) }
         if synRetransmits != 0 { try container.encode(synRetransmits, forKey: .synRetransmits) }
+        if jitterPairs != 0 {
+            try container.encode(jitterPairs, forKey: .jitterPairs)
+            try container.encode(jitterNanoseconds, forKey: .jitterNanoseconds)
+        }
     }
 
     public subscript(result: ProbeResultClass) -> UInt64 {
@@ -115,5 +141,13 @@ public struct ResultCounts: Sendable, Hashable, Codable {
     public mutating func add(_ other: ResultCounts) {
         for result in ProbeResultClass.allCases { self[result] &+= other[result] }
         synRetransmits &+= other.synRetransmits
+        jitterPairs &+= other.jitterPairs
+        jitterNanoseconds &+= other.jitterNanoseconds
+    }
+
+    /// The mean absolute RTT difference of successive answered probes, in seconds; nil with
+    /// fewer than two answered probes in a row.
+    public var jitterSeconds: Double? {
+        jitterPairs == 0 ? nil : Double(jitterNanoseconds) / Double(jitterPairs) / 1e9
     }
 }

@@ -55,12 +55,14 @@ PM.pair = (() => {
     const scale = PM.scale.current;
     const p = PM.scale.palette();
     PM.chart.lines($('pair-latency'), {
-      points, from, to, step: stepSeconds, label: `Latency percentiles of ${source} to ${destination}, in milliseconds`,
+      points, from, to, step: stepSeconds, label: `Latency percentiles and jitter of ${source} to ${destination}, in milliseconds`,
       format: (v) => formatMs(v),
       series: [
         { label: 'P50', colour: '#1b6ac9', value: (q) => ms(q.p50) },
         { label: 'P99', colour: '#c2410c', dash: '6 3', value: (q) => ms(q.p99) },
         { label: 'P99.9', colour: '#6b21a8', dash: '2 3', value: (q) => ms(q.p99_9) },
+        // Mean absolute RTT difference of successive answered probes (GET /v1/series `jitter`).
+        { label: 'jitter', colour: '#047857', dash: '1 3', value: (q) => ms(q.jitter) },
       ],
       thresholds: [
         { value: scale.latencyGoodMs, label: scale.latencyGoodMs + ' ms', colour: p.warn },
