@@ -3,18 +3,18 @@ import PingmeshModel
 /// One source's server-pair cells of one minute and probe kind, packed into one blob: the form
 /// the stores keep the 1-minute server level in. A 1,000 x 1,000 server matrix is then 1,000
 /// rows of about 8 KB instead of 300,000 rows, and reading it is a walk over bytes instead of
-/// 300,000 row steps of eleven columns each (most of the matrix's time before).
+/// 300,000 row steps of eleven columns each, which would be most of the matrix's time.
 ///
 /// Layout: a format byte (1), then per destination in ascending id order:
 /// `varint(destination - previous destination)`, a byte whose bit i says result class i
 /// (ok, slow, timeout, refused, unreachable, error, unresolved) is non-zero, a varint per non-zero class,
 /// `varint(sketch length)` and the encoded sketch (`LatencySketch.encoded()`; empty for no
 /// latency). A healthy cell costs its destination delta, two bytes of counts and its sketch.
-/// `unresolved` (bit 6) came later: cells stored before it never set the bit, so they read as
-/// they always did, with no change of format byte. So did bit 7: an extension byte follows the
-/// mask, whose bit 0 says `retransmitted`, bit 1 `syn_retransmits`, bit 2 `jitter_pairs` and
-/// bit 3 `jitter_ns` is non-zero, their varints after the classes'. A cell without them costs no
-/// byte more.
+/// A count a cell does not have leaves its bit clear and costs nothing, so cells written without
+/// `unresolved` (bit 6) or the extension (bit 7) read the same under the one format byte. Bit 7
+/// says an extension byte follows the mask, whose bit 0 says `retransmitted`, bit 1
+/// `syn_retransmits`, bit 2 `jitter_pairs` and bit 3 `jitter_ns` is non-zero, their varints after
+/// the classes'. A cell without them costs no byte more.
 enum PackedPairCells {
     struct Cell: Sendable, Equatable {
         var destination: Int64

@@ -5,7 +5,7 @@ import PostgresNIO
 extension PostgresResultStore {
     /// The `CompactAggregates` fast path. A 1,000 x 1,000 server matrix is 300,000 rows; sent as
     /// rows, decoding them cell by cell (and every sketch decoded, then encoded again for the
-    /// compact form) was nearly all of the query's time. Here PostgreSQL packs the rows of each
+    /// compact form) would be nearly all of the query's time. Here PostgreSQL packs the rows of each
     /// source into one bytea of fixed-width big-endian fields (`intNsend`, the binary wire form)
     /// and the collector walks those bytes. Sources are split into ranges read in parallel on
     /// the pool's connections; each part is its own snapshot, which moves whole rows, never half
@@ -75,7 +75,7 @@ extension PostgresResultStore {
     }
 
     /// One source's rows packed by PostgreSQL into one bytea. Every `||` and every byte costs
-    /// the server time (an earlier form of 11 fields and 66 bytes a row took twice as long), so
+    /// the server time (11 fields and 66 bytes a row take twice as long as this form), so
     /// small fields share 64-bit words. For one window, `minute = X` lets the key scan return
     /// rows in source order, with no sort before the grouping.
     private func readCompact(level: TopologyLevel, resolution: Resolution, minutes: Range<Int64>, sources: Range<Int64>) async throws

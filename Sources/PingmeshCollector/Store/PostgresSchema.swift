@@ -53,17 +53,17 @@ enum PostgresSchema {
                 """,
             ]
         ),
-        // Sketches became bit-packed; `PostgresResultStore.reencodeLegacySketches` rewrites the
-        // stored ones in the migration's transaction.
+        // Bit-packed sketches: `PostgresResultStore.reencodeLegacySketches` rewrites the stored
+        // ones (legacy varint form) in the migration's transaction.
         (2, []),
-        // The 1-minute server level moved into packed rows; `PostgresResultStore.packServerMinutes`
-        // moves what `pairs` held in the migration's transaction.
+        // The 1-minute server level in packed rows: `PostgresResultStore.packServerMinutes` moves
+        // what `pairs` holds of it in the migration's transaction.
         // EXTERNAL: the cells are bit-packed already, so compressing them gains little and
-        // decompressing 1,000 of them cost a third of a server matrix's read.
+        // decompressing 1,000 of them costs a third of a server matrix's read.
         (3, [PostgresResultStore.serverMinutesTable, "ALTER TABLE server_minutes ALTER COLUMN cells SET STORAGE EXTERNAL"]),
         // The `unresolved` result class: every stored row counts 0 of it (a constant default is
         // metadata only since PostgreSQL 11, so no table rewrite). Server minute cells need no
-        // change: `PackedPairCells` gives the class a bit old cells never set.
+        // change: the class has a bit of its own in `PackedPairCells`, clear in cells without it.
         (4, ["ALTER TABLE pairs ADD COLUMN IF NOT EXISTS unresolved bigint NOT NULL DEFAULT 0"]),
         // TCP probes answered after a retransmitted SYN, and the SYNs resent: 0 for stored rows.
         (

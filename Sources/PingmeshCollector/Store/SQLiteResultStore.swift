@@ -34,7 +34,7 @@ public final class SQLiteResultStore: ResultStore {
 
     public func prepare() async throws {
         try await pool.write { db in
-            // user_version 0 with tables is a store of the first release (legacy sketches).
+            // user_version 0 with tables is a schema-1 store (sketches in the legacy varint form).
             let version = try Int.fetchOne(db, sql: "PRAGMA user_version") ?? 0
             let existed = try db.tableExists("pairs")
             for statement in SQLiteSchema.statements { try db.execute(sql: statement) }
@@ -265,8 +265,8 @@ public final class SQLiteResultStore: ResultStore {
             oneWindow
             ? [resolution.code, level.code, firstWindow, sources.lowerBound, sources.upperBound]
             : [resolution.code, level.code, minutes.lowerBound, minutes.upperBound, sources.lowerBound, sources.upperBound]
-        // Columns straight from SQLite: GRDB's per-column access (a Data for each blob) was most
-        // of the time of reading a 300,000-row matrix.
+        // Columns straight from SQLite: GRDB's per-column access (a Data for each blob) would be
+        // most of the time of reading a 300,000-row matrix.
         let sqlite = statement.sqliteStatement
         let cursor = try Row.fetchCursor(statement)
         while try cursor.next() != nil {

@@ -49,9 +49,9 @@ enum SQLiteSchema {
         """,
     ]
 
-    /// Schemas 4 to 6: a store made before the `unresolved` class, before `retransmitted` and
-    /// `syn_retransmits`, or before the jitter, gets their columns, 0 for every old row (nothing
-    /// was counted then).
+    /// Schemas 4 to 6: a store whose `pairs` table lacks the `unresolved`, `retransmitted` and
+    /// `syn_retransmits` or jitter columns gets them, 0 in every row it holds (its rows counted
+    /// none of them).
     /// Last in the table, in order, where ALTER TABLE puts them, which is also where a new store's
     /// CREATE TABLE has them, so both layouts are the same.
     static func addLaterCountColumns(_ db: Database) throws {

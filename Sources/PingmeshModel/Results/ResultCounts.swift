@@ -6,8 +6,8 @@ public struct ResultCounts: Sendable, Hashable, Codable {
     public var refused: UInt64 = 0
     public var unreachable: UInt64 = 0
     public var error: UInt64 = 0
-    /// Rounds in which the target's name had no address, so nothing was sent. Absent from
-    /// uploads of agents that predate the class, which decode it as 0.
+    /// Rounds in which the target's name had no address, so nothing was sent. An upload without
+    /// the key (from an agent that does not know the class) decodes it as 0.
     public var unresolved: UInt64 = 0
     /// TCP probes answered only after a retransmitted SYN (a class: each is counted once).
     public var retransmitted: UInt64 = 0
@@ -77,7 +77,7 @@ public struct ResultCounts: Sendable, Hashable, Codable {
     }
 
     /// Leaves `unresolved`, `retransmitted`, `syn_retransmits` and the jitter out while they are 0, so a
-    /// collector that predates them (and rejects unknown keys) still takes an upload without them.
+    /// collector that does not know them (it rejects unknown keys) still takes an upload without them.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.container(keyedBy: CodingKeys.self)
         try container.encode(ok, forKey: .ok)
