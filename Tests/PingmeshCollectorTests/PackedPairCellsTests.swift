@@ -48,7 +48,7 @@ struct PackedPairCellsTests {
                 PackedPairCells.Cell(destination: 5, counts: ResultCounts(ok: 3, timeout: 2, error: 1), sketch: []),
                 PackedPairCells.Cell(destination: 7, counts: ResultCounts(refused: 4), sketch: []),
             ])
-        // And a cell with unresolved rounds sets bit 6, its count after the older classes'.
+        // And a cell with unresolved rounds sets bit 6, its count after the first six classes'.
         let new = PackedPairCells.encode([PackedPairCells.Cell(destination: 5, counts: ResultCounts(ok: 3, unresolved: 9), sketch: [])])
         #expect(new == [1, 5, 0b0100_0001, 3, 9, 0])
     }

@@ -436,7 +436,7 @@ public final class SQLiteResultStore: ResultStore {
 
     // MARK: Row helpers
 
-    /// The six older classes from `index` on; `unresolved`, `retransmitted`, `syn_retransmits`,
+    /// The first six classes from `index` on; `unresolved`, `retransmitted`, `syn_retransmits`,
     /// `jitter_pairs` and `jitter_ns` (schemas 4 to 6) follow `rtt`, where ALTER TABLE put them,
     /// from `laterAt` on.
     private static func counts(_ row: Row, from index: Int, laterAt: Int) -> ResultCounts {
