@@ -71,8 +71,13 @@ public struct Collector: Service {
     public func run() async throws {
         let (configuration, store, metrics, logger, onRunning) = (self.configuration, self.store, self.metrics, self.logger, self.onRunning)
         try await store.prepare()
+        if configuration.tokens.adminOpenToAnyone {
+            logger.warning(
+                "--insecure-open-admin: anyone who can reach the collector can inject faults and probe from it (use --tokens FILE)")
+        }
         if configuration.tokens.isOpen {
-            logger.warning("no bearer tokens configured: anyone who can reach the collector can upload results (--tokens FILE)")
+            let admin = configuration.tokens.openAdmin ? "" : "; fault injection and manual probes are closed"
+            logger.warning("no bearer tokens configured: anyone who can reach the collector can upload results (--tokens FILE)\(admin)")
         }
         let ingestor = Ingestor(store: store, metrics: metrics, logger: logger)
         let queries = ResultQueries(store: store)

@@ -71,8 +71,12 @@ public struct Controller: Service {
         let (state, board, upgrades, configuration, logger, onRunning) = (
             self.state, self.tasks, self.upgrades, self.configuration, self.logger, self.onRunning
         )
-        if configuration.tokens.isOpen {
-            logger.warning("no bearer tokens configured: the API is open to anyone who can reach it (--tokens FILE)")
+        if configuration.tokens.adminOpenToAnyone {
+            logger.warning(
+                "--insecure-open-admin: anyone who can reach the controller can run tasks and upgrades on every agent (use --tokens FILE)")
+        } else if configuration.tokens.isOpen {
+            logger.notice(
+                "no bearer tokens: pinglists, registration and reads need none; tasks and upgrades are closed until --tokens FILE names an admin token")
         }
         let app = Application(
             router: ControllerAPI.router(state: state, tasks: board, upgrades: upgrades, tokens: configuration.tokens),

@@ -15,6 +15,7 @@ public final class ControllerMetrics: Sendable {
     private let rejected: Counter
     private let torCoverage: Gauge
     private let responses: [Int: Counter]
+    private let adminOpen: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -54,7 +55,13 @@ public final class ControllerMetrics: Sendable {
                 labels: [("code", String(code))])
         }
         self.responses = responses
+        adminOpen = gauge(
+            "pingmesh_controller_admin_open",
+            "1 while admin operations (tasks, upgrades) are open to anyone: --insecure-open-admin without --tokens.")
     }
+
+    /// Whether admin operations need no token, for the gauge an alert can watch.
+    func adminAccess(openToAnyone: Bool) { adminOpen.set(to: openToAnyone ? 1 : 0) }
 
     func planBuilt(_ snapshot: PlanSnapshot, registered count: Int) {
         let statistics = PlanStatistics(snapshot.plan)

@@ -10,8 +10,13 @@ struct CollectorConnection: ParsableArguments {
     @Option(help: "The collector's URL (default: pingmesh up's).")
     var collector: String = "http://127.0.0.1:\(DefaultPorts.collector)"
 
-    @Option(help: "An admin bearer token, when the collector requires tokens.")
+    @Option(help: "An admin bearer token, for admin operations and when the collector requires tokens.")
     var token: String?
+
+    @Option(help: "A file holding that token (default: pingmesh up's ./pingmesh-data/admin-token, when it exists).")
+    var tokenFile: String?
+
+    mutating func validate() throws { token = try AdminTokenFile.resolve(token: token, file: tokenFile) }
 
     @OptionGroup var tls: ClientTLSOptions
 
@@ -29,8 +34,13 @@ struct ControllerConnection: ParsableArguments {
     @Option(help: "The controller's URL (default: pingmesh up's).")
     var controller: String = "http://127.0.0.1:\(DefaultPorts.controller)"
 
-    @Option(help: "An admin bearer token, when the controller requires tokens.")
+    @Option(help: "An admin bearer token, for admin operations and when the controller requires tokens.")
     var token: String?
+
+    @Option(help: "A file holding that token (default: pingmesh up's ./pingmesh-data/admin-token, when it exists).")
+    var tokenFile: String?
+
+    mutating func validate() throws { token = try AdminTokenFile.resolve(token: token, file: tokenFile) }
 
     @OptionGroup var tls: ClientTLSOptions
 

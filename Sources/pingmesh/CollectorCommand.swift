@@ -24,8 +24,11 @@ struct CollectorCommand: AsyncParsableCommand {
     @Option(help: "HTTP listener.")
     var listen: String = "0.0.0.0:\(DefaultPorts.collector)"
 
-    @Option(help: "Bearer tokens file: tokens: [{token: ..., scope: agent|admin}]. Uploads need an agent token when set.")
+    @Option(help: "Bearer tokens file: tokens: [{token: ..., scope: agent|admin}]. Uploads need an agent token when set; without it admin operations are closed.")
     var tokens: String?
+
+    @Flag(help: "Without tokens, admin operations (fault injection, POST /v1/probe) need a token and are refused: open them to anyone who reaches the collector, for a lab only. Not with --tokens.")
+    var insecureOpenAdmin = false
 
     @Option(help: "Retention: failures, 1m, 10m, 1h, 1d, e.g. 'failures=7d,1m=2d,10m=14d,1h=90d,1d=730d'.")
     var retention: String?
@@ -88,7 +91,7 @@ struct CollectorCommand: AsyncParsableCommand {
             }
             var configured = Collector.Configuration(
                 host: listen.host, port: listen.port,
-                tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens(),
+                tokens: try AdminAccess.tokens(file: tokens, openAdmin: insecureOpenAdmin),
                 retention: try retention.map { try RetentionParser.parse($0) } ?? Retention(), rollupInterval: .seconds(rollupInterval),
                 notifications: .init(
                     webhooks: try webhook.map { try httpURL($0, field: "--webhook") },

@@ -24,8 +24,11 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "HTTP listener.")
     var listen: String = "0.0.0.0:\(DefaultPorts.controller)"
 
-    @Option(help: "Bearer tokens file: tokens: [{token: ..., scope: agent|admin}]. Without it the API is open.")
+    @Option(help: "Bearer tokens file: tokens: [{token: ..., scope: agent|admin}]. Without it agents need no token and admin operations are closed.")
     var tokens: String?
+
+    @Flag(help: "Without tokens, admin operations (POST /v1/tasks, PUT /v1/upgrade) need a token and are refused: open them to anyone who reaches the controller, for a lab only. Not with --tokens.")
+    var insecureOpenAdmin = false
 
     @Flag(inversion: .prefixedNo, help: "Accept agent self-registration.")
     var registration = true
@@ -95,7 +98,7 @@ struct ControllerCommand: AsyncParsableCommand {
                 state: .init(
                     mesh: RegistrationMesh(groupLabel: groupLabel, probeOwnGroup: probeOwnGroup), registrationTTL: ttl.duration,
                     registrationEnabled: registration),
-                tokens: try tokens.map { path throws(ConfigError) in try AccessTokens.load(path: path) } ?? AccessTokens(),
+                tokens: try AdminAccess.tokens(file: tokens, openAdmin: insecureOpenAdmin),
                 kubernetes: discovery,
                 upgrade: try upgrade.map { path throws(ConfigError) in try UpgradeSpec.load(path: path) })
             configured.tls = try tls.context()

@@ -66,11 +66,22 @@ struct UpCommand: AsyncParsableCommand {
         let logger = Logger(label: "pingmesh.up")
         let mesh = SimulatedMesh(count: simulate)
         let faults = FaultInjector(mesh: mesh)
+        // Admin operations are closed without a token, in the demo too: a fresh admin token each
+        // start, in a file the command-line tools read, and an agent token for the agents.
+        let (adminToken, agentToken) = (AdminAccess.newToken(), AdminAccess.newToken())
+        let tokenFile = AdminAccess.tokenFile(dataDirectory: data)
+        do {
+            try AdminAccess.write(token: adminToken, to: tokenFile)
+        } catch {
+            throw ValidationError("--data: cannot write the admin token to \(tokenFile): \(error.localizedDescription)")
+        }
+        let tokens = AccessTokens([adminToken: .admin, agentToken: .agent])
         let listen = try ListenAddressParser.parse(controllerListen, field: "--controller-listen")
         let controllerURL = "http://\(HostPort.join(listen.host, listen.port))"
         let controller = Controller(
             configuration: .init(
-                host: listen.host, port: listen.port, topology: mesh.topology(tcpPort: tcpPort), state: .init(registrationEnabled: false)),
+                host: listen.host, port: listen.port, topology: mesh.topology(tcpPort: tcpPort), state: .init(registrationEnabled: false),
+                tokens: tokens),
             logger: logger)
 
         let collectorAddress = try ListenAddressParser.parse(collectorListen, field: "--collector-listen")
@@ -78,7 +89,7 @@ struct UpCommand: AsyncParsableCommand {
         let store = try await StoreFactory.open(.sqlite(path: "\(data)/results.db"), logger: logger)
         let collector = Collector(
             configuration: .init(
-                host: collectorAddress.host, port: collectorAddress.port, rollupInterval: .seconds(5),
+                host: collectorAddress.host, port: collectorAddress.port, tokens: tokens, rollupInterval: .seconds(5),
                 tools: OperatorTools(uiDirectory: try uiDir.map { try Self.directory($0, field: "--ui-dir") }, manualProbe: ManualProbe(), faults: faults)),
             store: store,
             logger: logger)
@@ -90,7 +101,7 @@ struct UpCommand: AsyncParsableCommand {
             var configuration = AgentConfiguration(
                 name: server.name, labels: mesh.placementLabels(of: server), httpListen: ListenAddress(host: server.address, port: httpPort),
                 tcpListen: ListenAddress(host: server.address, port: tcpPort), udpListen: ListenAddress(host: server.address, port: udpPort), collectors: [collectorURL],
-                spoolDirectory: "\(data)/spool/\(server.name)", windowSeconds: window)
+                uploadToken: agentToken, spoolDirectory: "\(data)/spool/\(server.name)", windowSeconds: window)
             // Each simulated server probes from its own address, as a real one would: with the
             // rotation's fixed source ports, a shared address would make the agents' 5-tuples collide.
             configuration.probeSourceAddress = server.address
@@ -98,9 +109,9 @@ struct UpCommand: AsyncParsableCommand {
             return Agent(
                 configuration: configuration,
                 source: ControllerPinglistSource(
-                    controllers: [controllerURL], agentName: server.name, period: mesh.interval, logger: logger),
+                    controllers: [controllerURL], agentName: server.name, token: agentToken, period: mesh.interval, logger: logger),
                 tasks: TaskPoller(
-                    controllers: [controllerURL], agentName: server.name,
+                    controllers: [controllerURL], agentName: server.name, token: agentToken,
                     runner: TaskRunner(probe: ManualProbe(sourceAddress: server.address), sourceAddress: server.address), logger: logger),
                 logger: logger, faults: faults
             ) { _ in
@@ -110,7 +121,9 @@ struct UpCommand: AsyncParsableCommand {
                 }
                 guard count == total else { return }
                 // Written at once (not buffered as print is when stdout is a file or a pipe).
-                let banner = Self.banner(mesh: mesh, controller: controllerURL, collector: collectorURL, httpPort: httpPort, tcpPort: tcpPort, udpPort: udpPort)
+                let banner = Self.banner(
+                    mesh: mesh, controller: controllerURL, collector: collectorURL, httpPort: httpPort, tcpPort: tcpPort, udpPort: udpPort,
+                    adminToken: adminToken, tokenFile: tokenFile)
                 FileHandle.standardOutput.write(Data((banner + "\n").utf8))
             }
         }
@@ -127,13 +140,17 @@ struct UpCommand: AsyncParsableCommand {
         return path
     }
 
-    static func banner(mesh: SimulatedMesh, controller: String, collector: String, httpPort: Int, tcpPort: Int, udpPort: Int) -> String {
+    static func banner(
+        mesh: SimulatedMesh, controller: String, collector: String, httpPort: Int, tcpPort: Int, udpPort: Int, adminToken: String,
+        tokenFile: String
+    ) -> String {
         let first = mesh.servers[0]
         let last = mesh.servers[mesh.servers.count - 1]
         return """
             pingmesh up: \(mesh.servers.count) simulated servers (\(first.address) ... \(last.address)), probing every \(ConfigDuration(mesh.interval))
-              web UI:     \(collector)/   (the heatmap fills in about a minute after start)
-              controller: \(controller)/v1/pinglist/\(first.name)   (agents: \(controller)/v1/agents)
+              web UI:     \(collector)/#token=\(adminToken)   (the heatmap fills in about a minute after start)
+              admin:      token in \(tokenFile) (pingmesh task, fault and agents read it from the default data directory)
+              controller: \(controller)/v1/pinglist/\(first.name)   (agents: pingmesh agents)
               collector:  \(collector)/v1/matrix?level=tor&statistic=p99   (agents: \(collector)/v1/agents, metrics: \(collector)/metrics)
               metrics:    http://\(first.address):\(httpPort)/metrics  (each server on its own address, same port)
               responders: TCP \(tcpPort), UDP echo \(udpPort), HTTP \(httpPort)/ping

@@ -28,6 +28,20 @@ struct CommandLineTests {
         #expect(bad.status == 64 && bad.stderr.contains("--stale: 0 must be above 0 seconds"), "\(bad.stderr)")
     }
 
+    @Test("--insecure-open-admin with --tokens, and --token with --token-file, are usage errors naming the flag")
+    func adminAccessFlags() async throws {
+        let binary = try PingmeshBinary.require()
+        let tokens = try temporaryFile("tokens:\n  - {token: admin-token-0123456789, scope: admin}\n")
+        defer { try? FileManager.default.removeItem(atPath: tokens) }
+        for server in ["controller", "collector"] {
+            let both = try await Command.run(
+                binary, [server, "--tokens", tokens, "--insecure-open-admin"] + (server == "collector" ? ["--store", "sqlite::memory:"] : []))
+            #expect(both.status == 64 && both.stderr.contains("--insecure-open-admin: not with --tokens"), "\(server): \(both.stderr)")
+        }
+        let twice = try await Command.run(binary, ["fault", "list", "--token", "abc", "--token-file", tokens])
+        #expect(twice.status == 64 && twice.stderr.contains("--token-file: not with --token"), "\(twice.stderr)")
+    }
+
     @Test("check-config: 0 and a summary for a good file, 1 and every problem for a bad one")
     func checkConfig() async throws {
         let binary = try PingmeshBinary.require()

@@ -47,10 +47,13 @@ struct IncidentTracerouteTests {
         let responder = try await TCPResponder(host: Self.b, port: 0, group: MultiThreadedEventLoopGroup.singleton).bind()
         defer { responder.close(promise: nil) }
         let port = try #require(responder.localAddress?.port)
-        let controller = try await RunningController.start(host: "127.0.92.10", topology: Self.topology())
+        // Tasks are an admin operation: the collector asks with an admin token, the agent polls with its own.
+        let (adminToken, agentToken) = ("admin-token-0123456789", "agent-token-0123456789")
+        let controller = try await RunningController.start(
+            host: "127.0.92.10", topology: Self.topology(), tokens: AccessTokens([adminToken: .admin, agentToken: .agent]))
         let poller = Task {
             await TaskPoller(
-                controllers: [controller.url], agentName: "a", wait: 5,
+                controllers: [controller.url], agentName: "a", token: agentToken, wait: 5,
                 runner: TaskRunner(probe: ManualProbe(), sourceAddress: Self.a, startGap: .zero)
             ).run()
         }
@@ -78,7 +81,7 @@ struct IncidentTracerouteTests {
         _ = tracker.record(window: window, findings: [incident.evidence])
         let opened = try #require(tracker.open.first)
         let requester = TracerouteRequester(
-            configuration: .init(controller: controller.url, maximumPairs: 2, wait: .seconds(30)), logger: Logger(label: "test"))
+            configuration: .init(controller: controller.url, token: adminToken, maximumPairs: 2, wait: .seconds(30)), logger: Logger(label: "test"))
         #expect(TracerouteRequester.wants(opened))
         let traces = await requester.traceroutes(for: opened, store: store)
         #expect(tracker.attach(traces, to: opened.id))

@@ -17,7 +17,11 @@ struct ManualProbeAPITests {
         defer { ScratchDirectory.remove(directory) }
         let port = try await TCPResponderHelper.freePort(host: "127.0.0.1")
         let collector = try BackgroundProcess(
-            binary, ["collector", "--store", "sqlite:\(directory)/c.db", "--listen", "127.0.0.1:\(port)", "--manual-probe", "--log-level", "error"],
+            binary,
+            [
+                "collector", "--store", "sqlite:\(directory)/c.db", "--listen", "127.0.0.1:\(port)", "--manual-probe",
+                "--insecure-open-admin", "--log-level", "error",
+            ],
             logPath: "\(directory)/collector.log")
         defer { collector.terminate() }
 

@@ -69,7 +69,9 @@ struct SelfUpgradeEndToEndTests {
     func rollout() async throws {
         let (releaseURL, release) = try await Self.releaseServer(host: "127.0.104.200")
         defer { release.cancel() }
-        let controller = try await RunningController.start(host: "127.0.104.100", topology: Self.topology())
+        // A rollout is an admin operation, opened here as a lab opens it.
+        let controller = try await RunningController.start(
+            host: "127.0.104.100", topology: Self.topology(), tokens: AccessTokens(openAdmin: true))
         defer { Task { await controller.stop() } }
         let directory = NSTemporaryDirectory() + "pingmesh-e2e-upgrade-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)

@@ -37,32 +37,43 @@ struct UpEndToEndTests {
         }
         try #require(agents == 64, "only \(agents) of 64 agents uploaded within 2 minutes; log:\n\(up.logTail())")
 
+        // Admin operations are closed without a token: up writes its admin token under --data.
+        let tokenFile = "\(data)/admin-token"
+        let adminToken = try String(contentsOfFile: tokenFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(adminToken.count == 32 && up.logTail(400).contains("#token=\(adminToken)"), "the banner's UI address carries the token")
+        let emptyTokenFile = "\(data)/empty-token"
+        FileManager.default.createFile(atPath: emptyTokenFile, contents: Data())
+        let refused = try await Command.run(
+            binary, ["fault", "inject", "tor-down", "dc1-tor3", "--collector", Self.collectorURL, "--token-file", emptyTokenFile])
+        #expect(refused.status != 0 && refused.stderr.contains("holds no token"), "\(refused.stdout)\(refused.stderr)")
+
         let listing = try await Command.run(binary, ["agents", "--collector", Self.collectorURL])
         #expect(listing.status == 0 && listing.stdout.contains("64 agents, 0 stale"), "pingmesh agents: \(listing.stdout)\(listing.stderr)")
 
         // An on-demand task: the eight agents under dc1-tor1 probe a server of dc2 now, through
         // the controller's task API and the agents' long polls.
-        let planned = try await HTTPJSON.get("http://127.0.0.1:\(Self.controller)/v1/agents")["agents"] as? [[String: Any]]
+        let planned = try await HTTPJSON.get("http://127.0.0.1:\(Self.controller)/v1/agents", token: adminToken)["agents"] as? [[String: Any]]
         let remote = try #require(planned?.last?["addresses"] as? [String]).first ?? ""
         let task = try await Command.run(
             binary,
             [
                 "task", "run", "--select", "tor=dc1-tor1", "probe", "tcp", "\(remote):\(Self.tcp)", "--count", "2", "--wait", "30",
-                "--controller", "http://127.0.0.1:\(Self.controller)",
+                "--controller", "http://127.0.0.1:\(Self.controller)", "--token-file", tokenFile,
             ])
         #expect(task.status == 0 && task.stdout.contains("8 agents: 8 done"), "pingmesh task run: \(task.stdout)\(task.stderr)")
         // The controller hears every agent's heartbeat with its task polls.
-        let fleet = try await Command.run(binary, ["agents", "--controller", "http://127.0.0.1:\(Self.controller)"])
+        let fleet = try await Command.run(binary, ["agents", "--controller", "http://127.0.0.1:\(Self.controller)", "--token-file", tokenFile])
         #expect(fleet.status == 0 && fleet.stdout.contains("64 agents, 0 stale"), "pingmesh agents --controller: \(fleet.stdout)\(fleet.stderr)")
 
         let tor = "dc1-tor3"
-        let inject = try await Command.run(binary, ["fault", "inject", "tor-down", tor, "--collector", Self.collectorURL])
+        let inject = try await Command.run(binary, ["fault", "inject", "tor-down", tor, "--collector", Self.collectorURL, "--token-file", tokenFile])
         try #require(inject.status == 0, "pingmesh fault inject: \(inject.stderr)")
         #expect(inject.stdout.contains(#""target":"dc1-tor3""#))
         // In the other data center at the same time: one source port (one of the three ECMP
         // paths the agents rotate over) black-holed for half the pairs through dc2-tor2.
         let portTor = "dc2-tor2"
-        let port = try await Command.run(binary, ["fault", "inject", "port-black-hole", portTor, "--port", "20001", "--collector", Self.collectorURL])
+        let port = try await Command.run(
+            binary, ["fault", "inject", "port-black-hole", portTor, "--port", "20001", "--collector", Self.collectorURL, "--token-file", tokenFile])
         try #require(port.status == 0, "pingmesh fault inject: \(port.stderr)")
         let injected = Date()
 
@@ -130,7 +141,7 @@ struct UpEndToEndTests {
         #expect(stale.status == 1 && stale.stdout.contains("64 agents, 8 stale"), "pingmesh agents: \(stale.stdout)\(stale.stderr)")
         #expect(stale.stdout.split(separator: "\n").prefix(9).dropFirst().allSatisfy { $0.hasPrefix("STALE") && $0.contains("sim-0") })
 
-        let clear = try await Command.run(binary, ["fault", "clear", "--collector", Self.collectorURL])
+        let clear = try await Command.run(binary, ["fault", "clear", "--collector", Self.collectorURL, "--token-file", tokenFile])
         #expect(clear.status == 0 && clear.stdout.contains("cleared every fault"))
         #expect(await up.stop() == 0, "pingmesh up did not stop cleanly on SIGTERM; log:\n\(up.logTail())")
     }

@@ -118,6 +118,18 @@ start() {  # start NAMESPACE LOG ARGS...: a pingmesh process in a namespace, sto
 
 api() { ip netns exec "$(ns mg)" curl -sf --max-time 5 "http://$MGMT:$1"; }
 
+# write_tokens: the controller's tokens file, as an operator writes it (admin operations are
+# closed without one): $WORK/tokens.yaml, and each token in a file of its own for the collector's
+# --controller-token-file and the agents' --token-file.
+write_tokens() {
+  local admin agent
+  admin=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  agent=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  printf 'tokens:\n  - {token: %s, scope: admin}\n  - {token: %s, scope: agent}\n' "$admin" "$agent" >"$WORK/tokens.yaml"
+  printf '%s\n' "$admin" >"$WORK/admin-token"
+  printf '%s\n' "$agent" >"$WORK/agent-token"
+}
+
 wait_for() {  # wait_for SECONDS WHAT COMMAND...: until COMMAND succeeds
   local deadline=$(( $(date +%s) + $1 )) what=$2
   shift 2

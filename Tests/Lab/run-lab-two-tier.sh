@@ -101,7 +101,7 @@ start_agent() {
   local k=$1 t address
   t=$(tor_of "$k"); address=$(server_ip "$k")
   start "s$k" "agent-s$k.log" agent --name "s$k" --labels "dc=dc1,podset=ps$(podset_of "$t"),pod=tor$t,tor=tor$t" \
-    --controller "http://$MGMT:9310" --collector "http://$MGMT:9320" --pull-period 5s --window 10 \
+    --controller "http://$MGMT:9310" --token-file "$WORK/agent-token" --collector "http://$MGMT:9320" --pull-period 5s --window 10 \
     --advertise "$address" --source-address "$address" --listen "0.0.0.0:9300" --tcp-listen "$address:9301" \
     --udp-listen "$address:9302" --spool-dir "$WORK/spool/s$k" --log-level warning
   AGENT_PID[$k]=${PIDS[-1]}
@@ -110,10 +110,13 @@ start_agent() {
 declare -A AGENT_PID
 start_pingmesh() {
   write_topology
-  start mg controller.log controller --topology "$WORK/topology.yaml" --listen "$MGMT:9310" --log-level warning
-  # --controller: incidents get traceroutes; --topology: the fabric's shape and device names.
+  write_tokens
+  start mg controller.log controller --topology "$WORK/topology.yaml" --tokens "$WORK/tokens.yaml" --listen "$MGMT:9310" \
+    --log-level warning
+  # --controller: incidents get traceroutes (tasks, an admin operation); --topology: the fabric's
+  # shape and device names.
   start mg collector.log collector --store "sqlite:$WORK/results.db" --listen "$MGMT:9320" --rollup-interval 5 \
-    --controller "http://$MGMT:9310" --topology "$WORK/topology.yaml" --log-level notice
+    --controller "http://$MGMT:9310" --controller-token-file "$WORK/admin-token" --topology "$WORK/topology.yaml" --log-level notice
   wait_for 60 "setup: the controller never answered on $MGMT:9310" api 9310/healthz
   wait_for 60 "setup: the collector never answered on $MGMT:9320" api 9320/healthz
   for k in $(seq $SERVERS); do start_agent "$k"; done

@@ -53,14 +53,17 @@ struct WebUIEndToEndTests {
         return store
     }
 
+    /// The admin token the UI gets as `pingmesh up` gives it, in the address's `#token=`.
+    static let adminToken = "ui-admin-token-0123456789"
+
     /// The collector's API on known data; the probe form's requests get a canned answer (the
-    /// probing itself is tested with the agent).
+    /// probing itself is tested with the agent). The probe form is an admin operation.
     static func app(store: any ResultStore) -> some ApplicationProtocol {
         let metrics = CollectorMetrics()
         return Application(
             router: CollectorAPI.router(
-                ingest: Ingestor(store: store, metrics: metrics), queries: ResultQueries(store: store), metrics: metrics, tokens: AccessTokens(),
-                tools: OperatorTools(manualProbe: CannedManualProbe())),
+                ingest: Ingestor(store: store, metrics: metrics), queries: ResultQueries(store: store), metrics: metrics,
+                tokens: AccessTokens([adminToken: .admin]), tools: OperatorTools(manualProbe: CannedManualProbe())),
             configuration: .init(address: .hostname("127.0.0.1", port: 0)))
     }
 
@@ -102,7 +105,10 @@ struct WebUIEndToEndTests {
             func drive(level: String, out: URL) async throws -> [String: Any] {
                 try FileManager.default.createDirectory(at: out, withIntermediateDirectories: true)
                 let run = try await Command.run(
-                    python, [Self.root.appendingPathComponent("Tests/WebUI/ui_driver.py").path, "--base-url", base, "--out", out.path, "--level", level])
+                    python, [
+                        Self.root.appendingPathComponent("Tests/WebUI/ui_driver.py").path, "--base-url", base, "--out", out.path, "--level", level,
+                        "--token", Self.adminToken,
+                    ])
                 try #require(run.status == 0, "ui_driver.py failed: \(run.stderr)")
                 return try #require(try JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any], "not JSON: \(run.stdout)")
             }
@@ -143,6 +149,10 @@ struct WebUIEndToEndTests {
 
             let views = report["views"] as? [String: Any] ?? [:]
             for view in ["incidents", "agents", "pair", "probe"] { #expect(views[view] as? Bool == true, "view \(view) did not render: \(views)") }
+            // The probe form sent the token from the address: the canned probe answered.
+            let probe = report["probe"] as? [String: Any] ?? [:]
+            #expect((probe["results"] as? Int ?? 0) > 0, "the probe form got no result: \(probe)")
+            #expect(report["token_out_of_address"] as? Bool == true)
             for shot in ["heatmap.png", "drilldown.png", "pair.png", "incidents.png", "agents.png"] {
                 let size = (try? FileManager.default.attributesOfItem(atPath: Self.artifacts.appendingPathComponent(shot).path)[.size] as? Int) ?? 0
                 #expect(size > 5_000, "screenshot \(shot) missing or blank (\(size) bytes)")

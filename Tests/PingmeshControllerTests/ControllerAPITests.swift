@@ -184,7 +184,7 @@ struct ControllerAPITests {
 
     @Test("every documented route answers (no 404 for a route the spec promises)")
     func routesAnswer() async throws {
-        try await app(state()).test(.router) { client in
+        try await app(state(), tokens: AccessTokens(openAdmin: true)).test(.router) { client in
             let spec = #"{"selector": "name=a", "action": {"probe": {"kind": "tcp", "target": "127.0.0.1:9301"}}}"#
             let task = try await client.execute(uri: "/v1/tasks", method: .post, body: ByteBuffer(string: spec)) { response in
                 try JSONDecoder().decode(TaskStatus.self, from: Data(buffer: response.body)).id

@@ -47,8 +47,10 @@ public final class BackgroundProcess: @unchecked Sendable {
 
 /// JSON over plain HTTP for tests: GET a URL and decode it as a dictionary.
 public enum HTTPJSON {
-    public static func get(_ url: String) async throws -> [String: Any] {
-        let (data, response) = try await URLSession.shared.data(from: URL(string: url)!)
+    public static func get(_ url: String, token: String? = nil) async throws -> [String: Any] {
+        var request = URLRequest(url: URL(string: url)!)
+        if let token { request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        let (data, response) = try await URLSession.shared.data(for: request)
         guard let http = response as? HTTPURLResponse, http.statusCode == 200 else {
             throw HTTPJSONError(description: "GET \(url): \((response as? HTTPURLResponse)?.statusCode ?? 0) \(String(decoding: data, as: UTF8.self))")
         }

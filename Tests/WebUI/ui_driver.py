@@ -45,6 +45,7 @@ def parse_args():
     parser.add_argument("--wait-data", type=float, default=20.0,
                         help="seconds to wait (reloading) for a matrix with data (default 20)")
     parser.add_argument("--chromium", default="/usr/bin/chromium")
+    parser.add_argument("--token", help="admin token, given to the UI as pingmesh up does (#token=...)")
     return parser.parse_args()
 
 
@@ -151,8 +152,10 @@ def main():
 
         try:
             # ---------- heatmap ----------
-            page.goto(base + "/")
+            page.goto(base + "/" + ("#token=" + args.token if args.token else ""))
             wait_heatmap()
+            # The token is kept for the tab's admin operations, out of the address bar.
+            report["token_out_of_address"] = "token=" not in page.url
             if page.input_value("#hm-level") != args.level:
                 count = render_count()
                 page.select_option("#hm-level", args.level)

@@ -33,6 +33,7 @@ public enum CollectorAPI {
     ) -> Router<BasicRequestContext> {
         let router = Router()
         let analyzer = analyzer ?? WindowAnalyzer(store: queries.store, logger: Logger(label: "pingmesh.collector.analysis"))
+        metrics.adminAccess(openToAnyone: tokens.adminOpenToAnyone)
         router.add(middleware: BearerAuthMiddleware(tokens: tokens, requirements: [("/v1/results", .post, .agent)] + OperatorTools.authRequirements))
         tools.add(to: router)
 

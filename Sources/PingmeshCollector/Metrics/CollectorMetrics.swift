@@ -21,6 +21,7 @@ public final class CollectorMetrics: Sendable {
     private let lastAnalysis: Gauge
     private let analyzedWindow: Gauge
     private let analysisErrors: Counter
+    private let adminOpen: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -77,7 +78,14 @@ public final class CollectorMetrics: Sendable {
                 helpText: "Start of the newest one-minute window analysed."))
         analysisErrors = registry.makeCounter(
             descriptor: .init(metricName: "pingmesh_collector_analysis_errors_total", unitName: "", helpText: "Analysis passes that failed."))
+        adminOpen = registry.makeGauge(
+            descriptor: .init(
+                metricName: "pingmesh_collector_admin_open", unitName: "",
+                helpText: "1 while admin operations (fault injection, manual probes) are open to anyone: --insecure-open-admin without --tokens."))
     }
+
+    /// Whether admin operations need no token, for the gauge an alert can watch.
+    func adminAccess(openToAnyone: Bool) { adminOpen.set(to: openToAnyone ? 1 : 0) }
 
     /// After an analysis pass: the incidents now open, the ones it opened, the newest window.
     func analyzed(open: [Incident], events: [IncidentEvent], window: Int64?) {

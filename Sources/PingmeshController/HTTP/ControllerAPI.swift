@@ -34,6 +34,7 @@ public enum ControllerAPI {
         state: ControllerState, tasks: TaskBoard = TaskBoard(), upgrades: UpgradeRollout = UpgradeRollout(), tokens: AccessTokens
     ) -> Router<BasicRequestContext> {
         let router = Router()
+        state.metrics.adminAccess(openToAnyone: tokens.adminOpenToAnyone)
         router.add(
             middleware: BearerAuthMiddleware(
                 tokens: tokens,

@@ -10,15 +10,32 @@ public enum TokenScope: String, Sendable, Hashable, Codable, CaseIterable {
     public func allows(_ required: TokenScope) -> Bool { self == .admin || self == required }
 }
 
-/// The controller's bearer tokens. With none configured, the API is open (and says so at start).
+/// A server's bearer tokens. With none configured, agent routes and reads are open, and admin
+/// operations (requests of admin scope that change something: tasks, upgrades, faults, manual
+/// probes) stay closed unless the operator opens them to anyone with `openAdmin`
+/// (`--insecure-open-admin`), which only a lab should do.
 public struct AccessTokens: Sendable {
     private var scopes: [String: TokenScope]
+    /// Admin operations without a token; only meaningful with no tokens (a tokens file already
+    /// says who is admin, and the command line refuses both together).
+    public var openAdmin: Bool
 
-    public init(_ scopes: [String: TokenScope] = [:]) {
+    public init(_ scopes: [String: TokenScope] = [:], openAdmin: Bool = false) {
         self.scopes = scopes
+        self.openAdmin = openAdmin
     }
 
+    /// No tokens: requests need none, but admin operations are refused unless `openAdmin`.
     public var isOpen: Bool { scopes.isEmpty }
+
+    /// Anyone who reaches the server may run admin operations.
+    public var adminOpenToAnyone: Bool { scopes.isEmpty && openAdmin }
+
+    /// Why an admin operation without a token is refused, naming the flags that change it.
+    public static let closedAdminMessage =
+        "admin operations are closed: start the server with --tokens FILE holding a token of scope admin and send "
+        + "Authorization: Bearer TOKEN (pingmesh up writes one to its data directory's admin-token), "
+        + "or open them to anyone with --insecure-open-admin"
 
     public func scope(of token: String) -> TokenScope? { scopes[token] }
 

@@ -36,6 +36,15 @@ PM.api = (() => {
     } catch (e) { /* storage disabled: the token lives only in the field */ }
   }
 
+  // `pingmesh up` prints the UI's address with #token=ADMIN_TOKEN: the token is kept for this
+  // tab's admin operations (faults, probes) and taken out of the address bar and history.
+  (function tokenFromAddress() {
+    const m = (location.hash || '').match(/^#token=([^&/]+)$/);
+    if (!m) return;
+    setToken(decodeURIComponent(m[1]));
+    history.replaceState(null, '', location.pathname + location.search);
+  })();
+
   async function request(method, path, { params, body, signal, auth } = {}) {
     const url = path + query(params);
     const headers = { Accept: 'application/json' };
