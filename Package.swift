@@ -135,6 +135,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             // Every agent runs this binary, so its resident pages count on every server. Linked
             // by lld without exporting every symbol (the dynamic loader otherwise touches a

@@ -1,5 +1,6 @@
 import ArgumentParser
 import AsyncHTTPClient
+import Crypto
 import Foundation
 import Logging
 import PingmeshAgent
@@ -85,9 +86,12 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Flag(
         help:
-            "Install upgrades the controller offers (checked against their SHA-256, renamed over this binary), then exit 0 for the supervisor to restart (controller mode; docs/upgrade.md)."
+            "Install upgrades the controller offers (checked against their SHA-256 and signed by the key of --upgrade-public-key, renamed over this binary), then exit 0 for the supervisor to restart (controller mode; docs/upgrade.md)."
     )
     var selfUpgrade = false
+
+    @Option(help: "The release key's public half (pingmesh upgrade-key generate): --self-upgrade installs only binaries it signed.")
+    var upgradePublicKey: String?
 
     @Option(help: "How often host names in the pinglist are resolved again, so a moved service is followed (e.g. 60s; at least 1s).")
     var resolveEvery: String = "60s"
@@ -184,7 +188,20 @@ struct AgentCommand: AsyncParsableCommand {
 
     /// The upgrader when `--self-upgrade` is on: it replaces the running binary's file.
     private func makeUpgrader(logger: Logger, client: HTTPClient, exit: @escaping @Sendable () async -> Void) throws -> SelfUpgrader? {
-        guard selfUpgrade else { return nil }
+        guard selfUpgrade else {
+            if upgradePublicKey != nil { throw ValidationError("--upgrade-public-key: only with --self-upgrade") }
+            return nil
+        }
+        guard let keyPath = upgradePublicKey else {
+            throw ValidationError(
+                "--self-upgrade: needs --upgrade-public-key FILE, the release key that signs the binaries agents may install (docs/upgrade.md)")
+        }
+        let publicKey: Curve25519.Signing.PublicKey
+        do {
+            publicKey = try UpgradeKeyFile.readPublicKey(path: keyPath)
+        } catch {
+            throw ValidationError("--upgrade-public-key: \(error)")
+        }
         guard controller != nil else {
             throw ValidationError("--self-upgrade: only with --controller URL (offers come from the controller)")
         }
@@ -195,7 +212,7 @@ struct AgentCommand: AsyncParsableCommand {
             throw ValidationError("--self-upgrade: the binary's directory is not writable: \(path)")
         }
         logger.info("self-upgrade on", metadata: ["binary": "\(path)"])
-        return SelfUpgrader(installPath: path, client: client, logger: logger, exit: exit)
+        return SelfUpgrader(installPath: path, publicKey: publicKey, client: client, logger: logger, exit: exit)
     }
 }
 

@@ -13,7 +13,7 @@ struct Pingmesh: AsyncParsableCommand {
         version: PingmeshVersion.current,
         subcommands: [
             UpCommand.self, AgentCommand.self, ControllerCommand.self, CollectorCommand.self, ProbeCommand.self, PinglistCommand.self,
-            CheckConfigCommand.self, FaultCommand.self, AgentsCommand.self, TaskCommand.self, TracerouteCommand.self,
+            CheckConfigCommand.self, FaultCommand.self, AgentsCommand.self, TaskCommand.self, TracerouteCommand.self, UpgradeKeyCommand.self,
         ]
     )
 }

@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import NIOPosix
+import PingmeshAgent
 import PingmeshTestSupport
 import Testing
 
@@ -40,6 +41,39 @@ struct CommandLineTests {
         }
         let twice = try await Command.run(binary, ["fault", "list", "--token", "abc", "--token-file", tokens])
         #expect(twice.status == 64 && twice.stderr.contains("--token-file: not with --token"), "\(twice.stderr)")
+    }
+
+    @Test("upgrade-key: generate writes a key pair, sign prints a verifying signature; --self-upgrade without a public key is refused")
+    func upgradeKeys() async throws {
+        let binary = try PingmeshBinary.require()
+        let directory = try ScratchDirectory.make("pingmesh-upgrade-key")
+        defer { ScratchDirectory.remove(directory) }
+        let generate = try await Command.run(binary, ["upgrade-key", "generate", "--out", "\(directory)/release"])
+        #expect(generate.status == 0, "\(generate.stderr)")
+        let again = try await Command.run(binary, ["upgrade-key", "generate", "--out", "\(directory)/release"])
+        #expect(again.status == 64 && again.stderr.contains("exists; a key is never overwritten"), "\(again.stderr)")
+        let mode = try FileManager.default.attributesOfItem(atPath: "\(directory)/release")[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+        let sign = try await Command.run(binary, ["upgrade-key", "sign", binary, "--key", "\(directory)/release", "--version", "9.9.9"])
+        #expect(sign.status == 0, "\(sign.stderr)")
+        let fields = Dictionary(
+            uniqueKeysWithValues: sign.stdout.split(separator: "\n").compactMap { line -> (String, String)? in
+                let parts = line.split(separator: " ", maxSplits: 1)
+                return parts.count == 2 ? (String(parts[0].dropLast()), String(parts[1])) : nil
+            })
+        let key = try UpgradeKeyFile.readPublicKey(path: "\(directory)/release.pub")
+        #expect(fields["sha256"] == (try UpgradeSignature.sha256(ofFile: binary)))
+        #expect(
+            UpgradeSignature.verify(signature: fields["signature"] ?? "", version: "9.9.9", sha256: fields["sha256"] ?? "", key: key),
+            "\(sign.stdout)")
+        let wrongKey = try await Command.run(binary, ["upgrade-key", "sign", binary, "--key", "\(directory)/release.pub", "--version", "1"])
+        #expect(wrongKey.status == 64 && wrongKey.stderr.contains("--key:") && wrongKey.stderr.contains("is not a private key"), "\(wrongKey.stderr)")
+
+        let unsigned = try await Command.run(binary, ["agent", "--controller", "http://127.0.0.1:1", "--no-register", "--self-upgrade"])
+        #expect(unsigned.status == 64 && unsigned.stderr.contains("--self-upgrade: needs --upgrade-public-key FILE"), "\(unsigned.stderr)")
+        let badKey = try await Command.run(
+            binary, ["agent", "--controller", "http://127.0.0.1:1", "--no-register", "--self-upgrade", "--upgrade-public-key", "\(directory)/release"])
+        #expect(badKey.status == 64 && badKey.stderr.contains("--upgrade-public-key:"), "\(badKey.stderr)")
     }
 
     @Test("check-config: 0 and a summary for a good file, 1 and every problem for a bad one")

@@ -78,8 +78,11 @@ struct SelfUpgradeEndToEndTests {
         defer { try? FileManager.default.removeItem(atPath: directory) }
 
         let digest = SHA256.hash(data: Self.binary).map { String(format: "%02x", $0) }.joined()
+        // The release key signs the version and digest; agents hold its public half.
+        let releaseKey = Curve25519.Signing.PrivateKey()
+        let signature = try UpgradeSignature.sign(version: "2.0", sha256: digest, with: releaseKey)
         let spec =
-            #"{"version": "2.0", "url": "\#(releaseURL)/binary", "sha256": "\#(digest)", "rollout": {"max_concurrent": 1, "health_timeout_seconds": 60}}"#
+            #"{"version": "2.0", "url": "\#(releaseURL)/binary", "sha256": "\#(digest)", "signature": "\#(signature)", "rollout": {"max_concurrent": 1, "health_timeout_seconds": 60}}"#
         #expect(try await Self.request("\(controller.url)/v1/upgrade", method: "PUT", body: spec).0 == 200)
 
         let exits = Mutex<[String]>([])
@@ -89,7 +92,7 @@ struct SelfUpgradeEndToEndTests {
         func start(_ name: String, version: String) -> Task<Void, Never> {
             let path = "\(directory)/\(name)"
             _ = FileManager.default.createFile(atPath: path, contents: Data("old".utf8))
-            let upgrader = SelfUpgrader(installPath: path) {
+            let upgrader = SelfUpgrader(installPath: path, publicKey: releaseKey.publicKey) {
                 exits.withLock { $0.append(name) }
                 exitSignal.yield(name)
             }

@@ -41,8 +41,13 @@ struct SelfUpgraderTests {
         func exit() { count.withLock { $0 += 1 } }
     }
 
-    static func offer(_ url: String, sha256: String = hex(newBinary)) -> UpgradeOffer {
-        UpgradeOffer(version: "2.0", url: url, sha256: sha256)
+    /// The release key; agents hold its public half.
+    static let releaseKey = Curve25519.Signing.PrivateKey()
+
+    /// An offer of version 2.0 signed by `key` (the release key unless said otherwise).
+    static func offer(_ url: String, sha256: String = hex(newBinary), key: Curve25519.Signing.PrivateKey? = releaseKey) -> UpgradeOffer {
+        let signature = key.map { try! UpgradeSignature.sign(version: "2.0", sha256: sha256, with: $0) }
+        return UpgradeOffer(version: "2.0", url: url, sha256: sha256, signature: signature)
     }
 
     @Test("good binary: the install path is replaced by a new file (rename) with the new bytes and mode 0755, then exit")
@@ -54,7 +59,7 @@ struct SelfUpgraderTests {
         defer { scratch.remove() }
         let inodeBefore = scratch.inode
         let exits = ExitCounter()
-        let upgrader = SelfUpgrader(installPath: scratch.binary) { exits.exit() }
+        let upgrader = SelfUpgrader(installPath: scratch.binary, publicKey: Self.releaseKey.publicKey) { exits.exit() }
 
         let outcome = await upgrader.handle(Self.offer("\(url)/binary"))
         #expect(outcome == .installed)
@@ -77,7 +82,7 @@ struct SelfUpgraderTests {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let exits = ExitCounter()
-        let upgrader = SelfUpgrader(installPath: scratch.binary) { exits.exit() }
+        let upgrader = SelfUpgrader(installPath: scratch.binary, publicKey: Self.releaseKey.publicKey) { exits.exit() }
         let poller = TaskPoller(
             controllers: [url], agentName: "agent-1", runner: TaskRunner(probe: ManualProbe()), agentVersion: "1.0", upgrader: upgrader)
 
@@ -111,7 +116,7 @@ struct SelfUpgraderTests {
         // A short deadline where a refused connection is retried until it passes; a generous one
         // where the server answers, so a loaded machine cannot turn a 404 into a timeout.
         let upgrader = SelfUpgrader(
-            installPath: scratch.binary, maximumBytes: failure == "too-large" ? 1024 : 1 << 20,
+            installPath: scratch.binary, publicKey: Self.releaseKey.publicKey, maximumBytes: failure == "too-large" ? 1024 : 1 << 20,
             downloadTimeout: failure == "refused" ? .seconds(2) : .seconds(20)
         ) { exits.exit() }
         let source: String
@@ -133,5 +138,61 @@ struct SelfUpgraderTests {
         #expect(scratch.contents == Self.oldBinary)
         #expect(scratch.files == ["pingmesh"])
         #expect(exits.calls == 0)
+    }
+
+    @Test(
+        "an unsigned offer, one signed by another key, or a signature moved to another version: refused before any download, binary untouched",
+        arguments: ["unsigned", "other key", "other version"])
+    func signatureRefused(_ case_: String) async throws {
+        let server = TestReleaseServer(binary: Self.newBinary)
+        let (url, running) = try await server.start()
+        defer { running.cancel() }
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let exits = ExitCounter()
+        let upgrader = SelfUpgrader(installPath: scratch.binary, publicKey: Self.releaseKey.publicKey) { exits.exit() }
+        var offer: UpgradeOffer
+        switch case_ {
+        case "unsigned": offer = Self.offer("\(url)/binary", key: nil)
+        case "other key": offer = Self.offer("\(url)/binary", key: Curve25519.Signing.PrivateKey())
+        default:
+            offer = Self.offer("\(url)/binary")
+            offer.version = "3.0"
+        }
+        let outcome = await upgrader.handle(offer)
+        guard case .failed(let report) = outcome else {
+            Issue.record("expected a refusal, got \(outcome)")
+            return
+        }
+        #expect(report.error.hasPrefix("signature refused"), "\(report.error)")
+        #expect(report.error.contains(case_ == "unsigned" ? "carries no signature" : "not signed by the key"), "\(report.error)")
+        #expect(scratch.contents == Self.oldBinary && scratch.mode == 0o644)
+        #expect(scratch.files == ["pingmesh"])
+        #expect(exits.calls == 0)
+        // The same binary, signed by the release key, installs.
+        #expect(await upgrader.handle(Self.offer("\(url)/binary")) == .installed)
+    }
+
+    @Test("signatures bind the version and the digest; key files say which half they hold")
+    func signatureAndKeyFiles() throws {
+        let key = Curve25519.Signing.PrivateKey()
+        let digest = Self.hex(Self.newBinary)
+        let signature = try UpgradeSignature.sign(version: "2.0", sha256: digest, with: key)
+        #expect(UpgradeSignature.verify(signature: signature, version: "2.0", sha256: digest.uppercased(), key: key.publicKey))
+        #expect(!UpgradeSignature.verify(signature: signature, version: "2.1", sha256: digest, key: key.publicKey))
+        #expect(!UpgradeSignature.verify(signature: signature, version: "2.0", sha256: Self.hex(Self.oldBinary), key: key.publicKey))
+        #expect(!UpgradeSignature.verify(signature: "not base64!", version: "2.0", sha256: digest, key: key.publicKey))
+
+        let scratch = try Scratch()
+        defer { scratch.remove() }
+        let (privatePath, publicPath) = ("\(scratch.directory)/release", "\(scratch.directory)/release.pub")
+        try UpgradeKeyFile.text(of: key).write(toFile: privatePath, atomically: true, encoding: .utf8)
+        try UpgradeKeyFile.text(of: key.publicKey).write(toFile: publicPath, atomically: true, encoding: .utf8)
+        #expect(try UpgradeKeyFile.readPublicKey(path: publicPath).rawRepresentation == key.publicKey.rawRepresentation)
+        #expect(try UpgradeKeyFile.readPrivateKey(path: privatePath).rawRepresentation == key.rawRepresentation)
+        #expect { try UpgradeKeyFile.readPublicKey(path: privatePath) } throws: { "\($0)".contains("is not a public key") }
+        #expect { try UpgradeKeyFile.readPrivateKey(path: publicPath) } throws: { "\($0)".contains("is not a private key") }
+        #expect { try UpgradeKeyFile.readPublicKey(path: "\(scratch.directory)/none") } throws: { "\($0)".contains("cannot be read") }
+        #expect(try UpgradeSignature.sha256(ofFile: scratch.binary) == Self.hex(Self.oldBinary))
     }
 }

@@ -3,6 +3,7 @@ public enum SelfUpgradeError: Error, Sendable, Equatable, CustomStringConvertibl
     case download(String)
     case tooLarge(limit: Int)
     case checksum(expected: String, actual: String)
+    case signature(String)
     case install(String)
 
     public var description: String {
@@ -10,6 +11,7 @@ public enum SelfUpgradeError: Error, Sendable, Equatable, CustomStringConvertibl
         case .download(let reason): return "download failed: \(reason)"
         case .tooLarge(let limit): return "download is above \(limit) bytes"
         case .checksum(let expected, let actual): return "sha256 mismatch: expected \(expected), got \(actual)"
+        case .signature(let reason): return "signature refused: \(reason)"
         case .install(let reason): return "install failed: \(reason)"
         }
     }

@@ -11,7 +11,8 @@ import Synchronization
 #endif
 
 /// Installs an upgrade offer (`pingmesh agent --self-upgrade`): downloads the binary, checks its
-/// SHA-256 while it streams to a temporary file next to the running binary, makes it executable
+/// SHA-256 while it streams to a temporary file next to the running binary, checks the release
+/// key's signature of the version and digest (`UpgradeSignature`), makes it executable
 /// and renames it over the binary (atomic on one file system: the path always holds a whole
 /// binary, old or new), then asks the process to shut down gracefully and exit 0 so its
 /// supervisor (systemd, Kubernetes) starts the new binary. Any failure leaves the old binary in
@@ -30,6 +31,8 @@ public final class SelfUpgrader: Sendable {
     public let installPath: String
     /// Largest binary accepted.
     public let maximumBytes: Int
+    /// The release key (`--upgrade-public-key`): only binaries it signed are installed.
+    private let publicKey: Curve25519.Signing.PublicKey
     private let client: HTTPClient
     private let downloadTimeout: TimeAmount
     private let exit: @Sendable () async -> Void
@@ -42,11 +45,13 @@ public final class SelfUpgrader: Sendable {
     /// `exit`: starts the graceful shutdown after the binary is replaced (injectable, so tests
     /// neither replace the test binary nor exit the test process).
     public init(
-        installPath: String, maximumBytes: Int = SelfUpgrader.defaultMaximumBytes, client: HTTPClient = .shared,
+        installPath: String, publicKey: Curve25519.Signing.PublicKey, maximumBytes: Int = SelfUpgrader.defaultMaximumBytes,
+        client: HTTPClient = .shared,
         downloadTimeout: TimeAmount = .minutes(10), logger: Logger = Logger(label: "pingmesh.agent"),
         exit: @escaping @Sendable () async -> Void
     ) {
         self.installPath = installPath
+        self.publicKey = publicKey
         self.maximumBytes = maximumBytes
         self.client = client
         self.downloadTimeout = downloadTimeout
@@ -89,6 +94,11 @@ public final class SelfUpgrader: Sendable {
     /// Downloads, verifies and atomically replaces `installPath`; leaves it untouched on failure.
     public func install(_ offer: UpgradeOffer) async throws(SelfUpgradeError) {
         let expected = offer.sha256.lowercased()
+        // Before any download: an offer the release key did not sign is never fetched.
+        guard let signature = offer.signature else { throw .signature("the offer carries no signature (pingmesh upgrade-key sign)") }
+        guard UpgradeSignature.verify(signature: signature, version: offer.version, sha256: expected, key: publicKey) else {
+            throw .signature("not signed by the key of --upgrade-public-key for version \(offer.version) and sha256 \(expected)")
+        }
         let directory = URL(fileURLWithPath: installPath).deletingLastPathComponent().path
         // Same directory as the binary: rename() is atomic only within one file system.
         let temporary = "\(directory)/.pingmesh-upgrade-\(UUID().uuidString.lowercased())"

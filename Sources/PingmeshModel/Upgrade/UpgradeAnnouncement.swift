@@ -1,7 +1,9 @@
 import Foundation
 
 /// The version every agent should run, and where to fetch it: the binary at `url`, whose
-/// SHA-256 must be `sha256`. Agents verify the digest before installing anything.
+/// SHA-256 must be `sha256`, and the release key's Ed25519 signature of both (`signature`,
+/// `pingmesh upgrade-key sign`). Agents verify the digest and the signature before installing
+/// anything; an offer without a signature is refused by every self-upgrading agent.
 public struct UpgradeAnnouncement: Sendable, Hashable, Codable {
     public var version: String
     /// http:// or https://.
@@ -11,12 +13,15 @@ public struct UpgradeAnnouncement: Sendable, Hashable, Codable {
     /// Offer the binary even to agents that already report `version` (once per agent), e.g. to
     /// replace a build that kept its version string.
     public var force: Bool
+    /// Base64 Ed25519 signature of the version and digest (64 bytes).
+    public var signature: String?
 
-    public init(version: String, url: String, sha256: String, force: Bool = false) {
+    public init(version: String, url: String, sha256: String, force: Bool = false, signature: String? = nil) {
         self.version = version
         self.url = url
         self.sha256 = sha256
         self.force = force
+        self.signature = signature
     }
 
     public init(from decoder: any Decoder) throws {
@@ -25,10 +30,11 @@ public struct UpgradeAnnouncement: Sendable, Hashable, Codable {
         url = try container.decode(String.self, forKey: .url)
         sha256 = try container.decode(String.self, forKey: .sha256)
         force = try container.decodeIfPresent(Bool.self, forKey: .force) ?? false
+        signature = try container.decodeIfPresent(String.self, forKey: .signature)
     }
 
     enum CodingKeys: String, CodingKey {
-        case version, url, sha256, force
+        case version, url, sha256, force, signature
     }
 
     /// Every issue, each naming its field.
@@ -44,6 +50,9 @@ public struct UpgradeAnnouncement: Sendable, Hashable, Codable {
         }
         if sha256.count != 64 || !sha256.allSatisfy(\.isHexDigit) {
             issues.append(ConfigIssue(path: "sha256", reason: "'\(sha256)' is not 64 hex characters (a SHA-256 digest)"))
+        }
+        if let signature, Data(base64Encoded: signature)?.count != 64 {
+            issues.append(ConfigIssue(path: "signature", reason: "is not the base64 of a 64-byte Ed25519 signature (pingmesh upgrade-key sign)"))
         }
         return issues
     }

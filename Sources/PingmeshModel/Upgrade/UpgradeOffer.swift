@@ -1,20 +1,24 @@
 /// What an agent holding a wave slot finds in its task poll (`upgrade`, next to `tasks`):
-/// fetch `url`, check it against `sha256`, install it, restart.
+/// fetch `url`, check it against `sha256` and the release key's `signature`, install it, restart.
 public struct UpgradeOffer: Sendable, Hashable, Codable {
     public var version: String
     public var url: String
     public var sha256: String
     public var force: Bool
+    public var signature: String?
 
-    public init(version: String, url: String, sha256: String, force: Bool = false) {
+    public init(version: String, url: String, sha256: String, force: Bool = false, signature: String? = nil) {
         self.version = version
         self.url = url
         self.sha256 = sha256
         self.force = force
+        self.signature = signature
     }
 
     public init(_ announcement: UpgradeAnnouncement) {
-        self.init(version: announcement.version, url: announcement.url, sha256: announcement.sha256, force: announcement.force)
+        self.init(
+            version: announcement.version, url: announcement.url, sha256: announcement.sha256, force: announcement.force,
+            signature: announcement.signature)
     }
 }
 
