@@ -7,7 +7,10 @@
 #     network level (the server hung up or crashed);
 #   - either server is no longer running afterwards;
 #   - either server's resident memory grew by more than FUZZ_RSS_GROWTH_MIB over the run (a leak
-#     of what the fuzzer sent).
+#     of what the fuzzer sent);
+#   - an admin operation (tasks, upgrades, faults, manual probes), fuzzed with no token, a wrong
+#     token or an agent token, or with no token on a controller and a collector started without
+#     tokens, answers anything but 401 or 403 (scripts/fuzz_auth_hooks.py).
 # Prints the counts schemathesis reports and the memory before and after.
 #
 # Usage: bash scripts/fuzz-api.sh           (after `swift build`; the test command runs it)
@@ -97,5 +100,53 @@ fuzz() { # name spec port pid
 }
 fuzz controller openapi.yaml "$CONTROLLER_PORT" "$controller"
 fuzz collector openapi-collector.yaml "$COLLECTOR_PORT" "$collector"
+
+# Admin operations without an admin token: every generated request must be refused.
+CONTROLLER_ADMIN=(--include-name "POST /v1/tasks" --include-name "PUT /v1/upgrade" --include-name "DELETE /v1/upgrade")
+COLLECTOR_ADMIN=(--include-name "POST /v1/probe" --include-name "POST /v1/faults" --include-name "DELETE /v1/faults"
+  --include-name "DELETE /v1/faults/{id}")
+refused() { # label spec port [header]: fuzz the admin operations, checking only that each is refused
+  local label=$1 spec=$2 port=$3 header=${4:-} operations
+  if [ "$spec" = openapi.yaml ]; then operations=("${CONTROLLER_ADMIN[@]}"); else operations=("${COLLECTOR_ADMIN[@]}"); fi
+  local expected=$((${#operations[@]} / 2))
+  local auth=()
+  [ -n "$header" ] && auth=(--header "Authorization: Bearer $header")
+  echo "== admin operations, $label"
+  if ! PYTHONPATH=scripts SCHEMATHESIS_HOOKS=fuzz_auth_hooks st run "$spec" --url "http://127.0.0.1:$port" "${auth[@]}" \
+      "${operations[@]}" --checks admin_refused --max-examples "$EXAMPLES" --request-timeout 40 \
+      --generation-deterministic --no-color >"$WORK/refused.txt" 2>&1; then
+    status=1
+    sed -n '/FAILURES\|ERRORS/,$p' "$WORK/refused.txt" | cut -c1-400 | head -40
+  fi
+  # Every operation must have been exercised: a filter that matches nothing would pass silently.
+  local selected
+  selected=$(grep -oE "Selected: [0-9]+/[0-9]+" "$WORK/refused.txt" | head -1)
+  echo "  $selected"
+  grep -E "generated|Tested" "$WORK/refused.txt" | sed 's/^/  /'
+  [ "${selected#Selected: $expected/}" != "$selected" ] || {
+    echo "fuzz-api: expected $expected admin operations selected ($label)"; status=1
+  }
+}
+for server in "controller openapi.yaml $CONTROLLER_PORT" "collector openapi-collector.yaml $COLLECTOR_PORT"; do
+  set -- $server
+  refused "$1 with tokens, no token" "$2" "$3"
+  refused "$1 with tokens, a wrong token" "$2" "$3" "fuzz-wrong-token-0123456789"
+  refused "$1 with tokens, an agent token" "$2" "$3" "fuzz-agent-token-0123456789"
+done
+# Started without tokens: admin operations stay closed.
+OPEN_CONTROLLER_PORT=$(free_port)
+"$BINARY" controller --topology "$WORK/topology.yaml" --listen "127.0.0.1:$OPEN_CONTROLLER_PORT" --log-level error \
+  >"$WORK/open-controller.log" 2>&1 &
+pids+=("$!")
+OPEN_COLLECTOR_PORT=$(free_port)
+"$BINARY" collector --store "sqlite:$WORK/open.db" --listen "127.0.0.1:$OPEN_COLLECTOR_PORT" --log-level error \
+  >"$WORK/open-collector.log" 2>&1 &
+pids+=("$!")
+for _ in $(seq 1 100); do
+  if ready "http://127.0.0.1:$OPEN_CONTROLLER_PORT/readyz" && ready "http://127.0.0.1:$OPEN_COLLECTOR_PORT/healthz"; then break; fi
+  sleep 0.2
+done
+refused "controller without tokens, no token" openapi.yaml "$OPEN_CONTROLLER_PORT"
+refused "collector without tokens, no token" openapi-collector.yaml "$OPEN_COLLECTOR_PORT"
 [ $status -eq 0 ] && echo "fuzz-api: no server errors, both servers alive"
 exit $status

@@ -46,7 +46,7 @@ struct ClosedAdminTests {
                 let (withToken, _) = try await Self.post(client, uri, body, method: method, token: "someone-elses-token-0123")
                 #expect(withToken == .unauthorized, "\(method) \(uri) with a made-up token")
             }
-            try await client.execute(uri: "/v1/tasks/does-not-exist", method: .delete) { #expect($0.status == .unauthorized) }
+            try await client.execute(uri: "/v1/upgrade", method: .delete) { #expect($0.status == .unauthorized) }
             try await client.execute(uri: "/v1/tasks", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/v1/pinglist/a", method: .get) { #expect($0.status == .ok) }
             try await client.execute(uri: "/metrics", method: .get) { response in
