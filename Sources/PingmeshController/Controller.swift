@@ -25,6 +25,13 @@ public struct Controller: Service {
         public var upgrade: UpgradeSpec?
         /// HTTPS (and mutual TLS when it names a client CA); nil: plain HTTP.
         public var tls: ServerTLSContext?
+        /// The other replicas behind the same address (`--peer`): registrations are pushed to them.
+        public var peers: [String] = []
+        /// A token the peers accept on agent routes (`--peer-token-file`).
+        public var peerToken: String?
+        /// How often registrations are pushed to the peers; a quarter of the registration TTL
+        /// when nil.
+        public var peerPushPeriod: Duration?
 
         public init(
             host: String = "0.0.0.0", port: Int = DefaultPorts.controller, topologyFile: String? = nil, topology: TopologyFile? = nil,
@@ -109,6 +116,14 @@ public struct Controller: Service {
                         upgrades.expire()
                     }
                 }
+            }
+            if !configuration.peers.isEmpty {
+                let sync = PeerRegistrationSync(
+                    configuration: .init(
+                        peers: configuration.peers, token: configuration.peerToken,
+                        period: configuration.peerPushPeriod ?? configuration.state.registrationTTL / 4),
+                    client: .shared, logger: logger)
+                tasks.addTask { await cancelWhenGracefulShutdown { await sync.run(state: state) } }
             }
             if let kubernetes = configuration.kubernetes {
                 tasks.addTask {

@@ -16,6 +16,7 @@ public final class ControllerMetrics: Sendable {
     private let torCoverage: Gauge
     private let responses: [Int: Counter]
     private let adminOpen: Gauge
+    private let peerPushes: [Bool: Counter]
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -55,10 +56,21 @@ public final class ControllerMetrics: Sendable {
                 labels: [("code", String(code))])
         }
         self.responses = responses
+        var peerPushes: [Bool: Counter] = [:]
+        for ok in [true, false] {
+            peerPushes[ok] = registry.makeCounter(
+                descriptor: .init(
+                    metricName: "pingmesh_controller_peer_pushes_total", unitName: "",
+                    helpText: "Registration pushes to peer replicas (--peer), by result."),
+                labels: [("result", ok ? "ok" : "failed")])
+        }
+        self.peerPushes = peerPushes
         adminOpen = gauge(
             "pingmesh_controller_admin_open",
             "1 while admin operations (tasks, upgrades) are open to anyone: --insecure-open-admin without --tokens.")
     }
+
+    func peerPush(ok: Bool) { peerPushes[ok]?.increment() }
 
     /// Whether admin operations need no token, for the gauge an alert can watch.
     func adminAccess(openToAnyone: Bool) { adminOpen.set(to: openToAnyone ? 1 : 0) }

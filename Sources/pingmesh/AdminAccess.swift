@@ -37,19 +37,19 @@ enum AdminAccess {
 enum AdminTokenFile {
     static let upDefault = AdminAccess.tokenFile(dataDirectory: "./pingmesh-data")
 
-    static func resolve(token: String?, file: String?) throws -> String? {
+    static func resolve(token: String?, file: String?, flag: String = "--token-file") throws -> String? {
         if let token {
-            guard file == nil else { throw ValidationError("--token-file: not with --token; give one of them") }
+            guard file == nil else { throw ValidationError("\(flag): not with --token; give one of them") }
             return token
         }
         guard let path = file ?? (FileManager.default.fileExists(atPath: upDefault) ? upDefault : nil) else { return nil }
         guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
-            throw ValidationError("--token-file: cannot read \(path)")
+            throw ValidationError("\(flag): cannot read \(path)")
         }
         try? handle.close()
         let read = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
         guard !read.isEmpty, !read.contains(where: \.isWhitespace) else {
-            throw ValidationError("--token-file: \(path) holds no token (one line, no spaces)")
+            throw ValidationError("\(flag): \(path) holds no token (one line, no spaces)")
         }
         return read
     }

@@ -36,6 +36,15 @@ struct ControllerCommand: AsyncParsableCommand {
     @Option(help: "A registered agent unseen this long drops out.")
     var registrationTtl: String = "120s"
 
+    @Option(
+        help: ArgumentHelp(
+            "Another replica behind the same address (repeatable): this one pushes the agents that registered with it there, every quarter of --registration-ttl, so every replica plans the same mesh.",
+            valueName: "URL"))
+    var peer: [String] = []
+
+    @Option(help: "File holding a token the peers accept on agent routes (their --tokens file's), for --peer.")
+    var peerTokenFile: String?
+
     @Option(help: "Registered agents are grouped by this label; each group probes the others.")
     var groupLabel: String = "region"
 
@@ -102,6 +111,17 @@ struct ControllerCommand: AsyncParsableCommand {
                 kubernetes: discovery,
                 upgrade: try upgrade.map { path throws(ConfigError) in try UpgradeSpec.load(path: path) })
             configured.tls = try tls.context()
+            configured.peers = try peer.map { url in
+                guard registration else { throw ValidationError("--peer: only with registration on (it shares registrations)") }
+                guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), !(parsed.host ?? "").isEmpty else {
+                    throw ValidationError("--peer: '\(url)' is not an http:// or https:// URL")
+                }
+                return url
+            }
+            if let peerTokenFile {
+                guard !peer.isEmpty else { throw ValidationError("--peer-token-file: needs --peer") }
+                configured.peerToken = try AdminTokenFile.resolve(token: nil, file: peerTokenFile, flag: "--peer-token-file")
+            }
             configuration = configured
         } catch let error as ValidationError {
             throw error

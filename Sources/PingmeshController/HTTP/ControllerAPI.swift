@@ -12,6 +12,7 @@ public enum ControllerAPI {
         (.get, "/v1/pinglist/{agent}"),
         (.get, "/v1/agents"),
         (.post, "/v1/agents"),
+        (.post, "/v1/peer-registrations"),
         (.get, "/v1/topology"),
         (.post, "/v1/tasks"),
         (.get, "/v1/tasks"),
@@ -29,6 +30,14 @@ public enum ControllerAPI {
 
     /// Largest request body accepted (a registration is a few hundred bytes).
     static let maxBodyBytes = 64 * 1024
+    /// A peer's push holds every registration it knows: 100,000 agents in about 20 MB.
+    static let maxPeerBodyBytes = 64 * 1024 * 1024
+
+    /// The answer to a peer's push: how many entries were taken, and the agents refused (clashes).
+    struct PeerMergeReply: Encodable {
+        var merged: Int
+        var refused: [String]
+    }
 
     public static func router(
         state: ControllerState, tasks: TaskBoard = TaskBoard(), upgrades: UpgradeRollout = UpgradeRollout(), tokens: AccessTokens
@@ -41,6 +50,8 @@ public enum ControllerAPI {
                 requirements: [
                     ("/v1/pinglist/", nil, .agent),
                     ("/v1/agents", .post, .agent),
+                    // Replicas push what agents told them; an agent token may register anyway.
+                    ("/v1/peer-registrations", .post, .agent),
                     ("/v1/agents", .get, .admin),
                     ("/v1/topology", nil, .admin),
                     // Agents fetch and answer their own tasks; only admins create or read them.
@@ -100,6 +111,21 @@ public enum ControllerAPI {
             }
             return try json(
                 RegistrationReply(name: registration.name, ttlSeconds: Int(state.configuration.registrationTTL.components.seconds)))
+        }
+
+        router.post("/v1/peer-registrations") { request, _ -> Response in
+            guard state.configuration.registrationEnabled else {
+                throw HTTPError(.forbidden, message: "registration is off on this controller (--no-registration)")
+            }
+            let body = try await collect(request, limit: maxPeerBodyBytes)
+            let pushed: PeerRegistrations
+            do {
+                pushed = try ConfigDocument.decode(PeerRegistrations.self, from: body, file: "request body")
+            } catch let error as ConfigError {
+                throw HTTPError(.badRequest, message: error.description.replacingOccurrences(of: "\n", with: "; "))
+            }
+            let refused = state.mergePeerRegistrations(pushed.entries)
+            return try json(PeerMergeReply(merged: pushed.entries.count - refused.count, refused: refused))
         }
 
         router.get("/v1/agents") { _, _ -> Response in

@@ -155,6 +155,44 @@ public final class ControllerState: Sendable {
         inputs.withLock { $0.registered.values.map(\.registration).sorted { $0.name < $1.name } }
     }
 
+    /// The registrations heard from within the TTL, with how long ago, in name order: what this
+    /// replica pushes to its peers.
+    public func registrationsForPeers(now: ContinuousClock.Instant = .now) -> [PeerRegistrations.Entry] {
+        let ttl = configuration.registrationTTL
+        return inputs.withLock { inputs in
+            inputs.registered.values.filter { now - $0.lastSeen <= ttl }.sorted { $0.registration.name < $1.registration.name }.map {
+                PeerRegistrations.Entry(registration: $0.registration, seenSecondsAgo: max(0, ($0.lastSeen.duration(to: now)).seconds))
+            }
+        }
+    }
+
+    /// A peer replica's registrations. An agent this replica does not know is registered (a clash
+    /// with the known servers refuses it, as it would refuse the agent itself); an agent known
+    /// with other fields takes the fields of the replica that heard from it last; and every
+    /// agent's last contact becomes the later of the two replicas', so a registration lives as
+    /// long as any replica hears from the agent and expires on all of them alike. Entries older
+    /// than the TTL are ignored. Returns the names refused.
+    public func mergePeerRegistrations(_ entries: [PeerRegistrations.Entry], now: ContinuousClock.Instant = .now) -> [String] {
+        let ttl = configuration.registrationTTL
+        var refused: [String] = []
+        for entry in entries {
+            let name = entry.registration.name
+            let seen = now - .seconds(entry.seenSecondsAgo)
+            guard now - seen <= ttl else { continue }
+            let local = inputs.withLock { $0.registered[name] }
+            let replace = local.map { $0.registration != entry.registration && seen > $0.lastSeen } ?? true
+            if replace, !register(entry.registration).isEmpty {
+                refused.append(name)
+                continue
+            }
+            inputs.withLock { inputs in
+                // register() stamped now; the agent was last heard from at the later contact.
+                inputs.registered[name]?.lastSeen = max(local?.lastSeen ?? seen, seen)
+            }
+        }
+        return refused
+    }
+
     /// Drops registrations unseen for longer than the TTL.
     func expireRegistrations(now: ContinuousClock.Instant = .now) {
         let ttl = configuration.registrationTTL
