@@ -127,3 +127,9 @@ public struct Collector: Service {
         }
     }
 }
+
+/// ServiceLifecycle logs each service by its description: the address only, never the
+/// configuration, which holds the tokens and notification URLs.
+extension Collector: CustomStringConvertible {
+    public var description: String { "Collector(\(HostPort.join(configuration.host, configuration.port)))" }
+}

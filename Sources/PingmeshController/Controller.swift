@@ -96,6 +96,11 @@ public struct Controller: Service {
 
         try await withThrowingDiscardingTaskGroup { tasks in
             tasks.addTask { try await app.run() }
+            // Agents' task polls wait up to 25 s; ended at once so that a stop takes no longer.
+            tasks.addTask {
+                try? await gracefulShutdown()
+                board.close()
+            }
             if let tls = configuration.tls { tasks.addTask { await cancelWhenGracefulShutdown { await tls.watch(logger: logger) } } }
             tasks.addTask { await cancelWhenGracefulShutdown { await state.runRebuilds() } }
             tasks.addTask {
@@ -147,4 +152,10 @@ public struct Controller: Service {
             }
         }
     }
+}
+
+/// ServiceLifecycle logs each service by its description: the address only, never the
+/// configuration, which holds the tokens.
+extension Controller: CustomStringConvertible {
+    public var description: String { "Controller(\(HostPort.join(configuration.host, configuration.port)))" }
 }

@@ -191,6 +191,30 @@ struct CommandLineTests {
         #expect(log.contains("settings.interval"))
     }
 
+    @Test("controller: SIGTERM ends the agents' task polls in flight at once and exits 0, not after their 25 s wait")
+    func controllerStopsPromptly() async throws {
+        let binary = try PingmeshBinary.require()
+        let topology = try temporaryFile(
+            "datacenters: [{name: dc1, podsets: [{name: ps1, pods: [{name: p1, servers: [{name: s1, ipv4: 127.0.96.2}, {name: s2, ipv4: 127.0.96.3}]}]}]}]")
+        let port = try await TCPResponderHelper.freePort(host: "127.0.96.1")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["controller", "--topology", topology, "--listen", "127.0.96.1:\(port)", "--log-level", "warning"]
+        try process.run()
+        defer { if process.isRunning { process.terminate() } }
+        try await eventually { (try? await fetch("http://127.0.96.1:\(port)/readyz")) != nil }
+        let poll = Task { try await fetch("http://127.0.96.1:\(port)/v1/agent-tasks/s1?wait=25") }
+        // The poll is waiting once the controller counts s1 as heard from.
+        try await Task.sleep(for: .milliseconds(500))
+        let signalled = ContinuousClock.now
+        kill(process.processIdentifier, SIGTERM)
+        await process.exited()
+        let took = ContinuousClock.now - signalled
+        #expect(process.terminationStatus == 0, "graceful shutdown on SIGTERM")
+        #expect(took < .seconds(10), "stopped \(took) after SIGTERM; the poll alone would hold it 25 s")
+        #expect(try await poll.value.contains("\"tasks\""), "the poll got its (empty) answer")
+    }
+
     private func fetch(_ url: String) async throws -> String {
         let (data, _) = try await URLSession.shared.data(from: URL(string: url)!)
         return String(decoding: data, as: UTF8.self)

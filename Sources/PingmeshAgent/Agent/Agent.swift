@@ -198,3 +198,9 @@ public struct Agent: Service {
         }
     }
 }
+
+/// ServiceLifecycle logs each service by its description: the agent's name only, never the
+/// configuration, which holds the upload token.
+extension Agent: CustomStringConvertible {
+    public var description: String { "Agent(\(configuration.name))" }
+}

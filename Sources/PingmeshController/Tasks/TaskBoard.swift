@@ -58,6 +58,8 @@ public final class TaskBoard: Sendable {
         var order: [String] = []
         /// Per agent, the long polls waiting for a task.
         var waiters: [String: [UUID: AsyncStream<Void>.Continuation]] = [:]
+        /// Set at shutdown: long polls end at once, so the server stops without waiting them out.
+        var closed = false
     }
 
     public let limits: Limits
@@ -130,12 +132,26 @@ public final class TaskBoard: Sendable {
 
     /// `take`, or when there is nothing, waits up to `wait` for a task for `agent` (a long poll,
     /// so a new task starts within a second rather than at the next pull).
+    /// Ends every long poll now and every later one at once: the controller is stopping, and a
+    /// graceful stop waits for requests in flight, which a 25 s poll would hold up.
+    public func close() {
+        let waiting = board.withLock { board -> [AsyncStream<Void>.Continuation] in
+            board.closed = true
+            return board.waiters.values.flatMap(\.values)
+        }
+        for continuation in waiting { continuation.yield() }
+    }
+
     public func waitForTasks(agent: String, wait: Duration) async -> [TaskDispatch] {
         let ready = take(agent: agent)
         guard ready.isEmpty, wait > .zero else { return ready }
         let (stream, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
         let key = UUID()
-        board.withLock { $0.waiters[agent, default: [:]][key] = continuation }
+        let closed = board.withLock { board -> Bool in
+            if !board.closed { board.waiters[agent, default: [:]][key] = continuation }
+            return board.closed
+        }
+        guard !closed else { return ready }
         defer {
             board.withLock { board in
                 board.waiters[agent]?[key] = nil
