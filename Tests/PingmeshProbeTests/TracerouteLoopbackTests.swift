@@ -24,11 +24,19 @@ struct TracerouteLoopbackTests {
     }
 
     /// A UDP port nobody listens on: bound to learn a free one, then closed.
+    /// A UDP port nothing holds, from below the ephemeral range (32768 and up): a port the kernel
+    /// just handed out and took back would go to the next socket of the many that other tests
+    /// bind at once, which would then swallow the probes instead of answering port unreachable.
     static func closedUDPPort(_ host: String) async throws -> Int {
-        let channel = try await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: host, port: 0).get()
-        let port = try #require(channel.localAddress?.port)
-        try await channel.close()
-        return port
+        for _ in 0..<50 {
+            let port = Int.random(in: 29_000...32_700)
+            guard let channel = try? await DatagramBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: host, port: port).get()
+            else { continue }
+            try await channel.close()
+            return port
+        }
+        Issue.record("no free UDP port below the ephemeral range on \(host)")
+        return 29_000
     }
 
     static func expectReachedAtFirstHop(_ result: TracerouteResult, target: String, sourcePorts: [Int]) throws {
