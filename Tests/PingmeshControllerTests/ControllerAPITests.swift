@@ -198,4 +198,25 @@ struct ControllerAPITests {
             }
         }
     }
+
+    @Test("a peer push with an impossible seen_seconds_ago is a 400 naming the field; a merge given one ignores it, never traps")
+    func peerPushBounds() async throws {
+        let state = state()
+        try await app(state).test(.router) { client in
+            let huge = #"{"entries": [{"registration": {"name": "x", "addresses": ["10.0.0.9"]}, "seen_seconds_ago": 1.0e307}]}"#
+            try await client.execute(uri: "/v1/peer-registrations", method: .post, body: ByteBuffer(string: huge)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("seen_seconds_ago"), "\(String(buffer: response.body))")
+            }
+            let fine = #"{"entries": [{"registration": {"name": "x", "addresses": ["10.0.0.9"]}, "seen_seconds_ago": 1.5}]}"#
+            try await client.execute(uri: "/v1/peer-registrations", method: .post, body: ByteBuffer(string: fine)) { response in
+                #expect(response.status == .ok, "\(String(buffer: response.body))")
+            }
+        }
+        #expect(state.registered.map(\.name) == ["x"])
+        let refused = state.mergePeerRegistrations([
+            PeerRegistrations.Entry(registration: AgentRegistration(name: "y", addresses: ["10.0.0.10"]), seenSecondsAgo: 1.0e307)
+        ])
+        #expect(refused.isEmpty && state.registered.map(\.name) == ["x"], "too old to matter: ignored")
+    }
 }

@@ -177,8 +177,9 @@ public final class ControllerState: Sendable {
         var refused: [String] = []
         for entry in entries {
             let name = entry.registration.name
+            // Compared as numbers first: a huge value must not become a Duration.
+            guard entry.seenSecondsAgo.isFinite, entry.seenSecondsAgo >= 0, entry.seenSecondsAgo <= ttl.seconds else { continue }
             let seen = now - .seconds(entry.seenSecondsAgo)
-            guard now - seen <= ttl else { continue }
             let local = inputs.withLock { $0.registered[name] }
             let replace = local.map { $0.registration != entry.registration && seen > $0.lastSeen } ?? true
             if replace, !register(entry.registration).isEmpty {

@@ -7,6 +7,10 @@ public struct PeerRegistrations: Sendable, Hashable, Codable {
         public var registration: AgentRegistration
         public var seenSecondsAgo: Double
 
+        /// A day: no registration lives that long unheard, and any larger value is refused
+        /// before it becomes a duration.
+        public static let maximumSecondsAgo: Double = 86_400
+
         public init(registration: AgentRegistration, seenSecondsAgo: Double) {
             self.registration = registration
             self.seenSecondsAgo = seenSecondsAgo
@@ -22,9 +26,10 @@ public struct PeerRegistrations: Sendable, Hashable, Codable {
             let container = try decoder.container(keyedBy: CodingKeys.self)
             registration = try container.decode(AgentRegistration.self, forKey: .registration)
             seenSecondsAgo = try container.decode(Double.self, forKey: .seenSecondsAgo)
-            guard seenSecondsAgo.isFinite, seenSecondsAgo >= 0 else {
+            guard seenSecondsAgo.isFinite, (0...Self.maximumSecondsAgo).contains(seenSecondsAgo) else {
                 throw DecodingError.dataCorruptedError(
-                    forKey: .seenSecondsAgo, in: container, debugDescription: "is \(seenSecondsAgo); seconds ago cannot be negative")
+                    forKey: .seenSecondsAgo, in: container,
+                    debugDescription: "is \(seenSecondsAgo); it must be 0 to \(Int(Self.maximumSecondsAgo)) seconds (a day, far beyond any registration TTL)")
             }
         }
     }
