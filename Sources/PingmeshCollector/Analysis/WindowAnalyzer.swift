@@ -125,10 +125,15 @@ public final class WindowAnalyzer: Sendable {
             for event in events where event.change == .opened && TracerouteRequester.wants(event.incident) {
                 trace(event.incident, with: tracer, window: settled)
             }
-            // Random drops fail few 5-tuples, and a lost answer can fail one whose forward path
-            // crossed another device: while the paths name nothing, trace again the next window
-            // and vote over every path traced so far.
-            for incident in tracker.open where incident.located == nil && incident.traceroutes != nil && TracerouteRequester.wants(incident) {
+            // Random drops fail few 5-tuples, and a lost answer fails one whose forward path
+            // crossed another device (the answer came back another way): while the paths name
+            // nothing, and for random loss even once they do (its first vote rests on a handful of
+            // paths, diluted by those lost answers), trace again the next window and vote over
+            // every path traced so far.
+            for incident in tracker.open
+            where (incident.located == nil || incident.kind == .packetLoss) && incident.traceroutes != nil
+                && TracerouteRequester.wants(incident)
+            {
                 let due = traceRounds.withLock { rounds in
                     guard let last = rounds[incident.id] else { return false }
                     return last.rounds < Self.maximumTraceRounds && settled > last.window
