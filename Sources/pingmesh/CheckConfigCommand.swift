@@ -10,18 +10,29 @@ struct CheckConfigCommand: ParsableCommand {
         discussion: "Prints a summary and exits 0 when the file is valid; prints every problem with its field path and exits 1 otherwise."
     )
 
+    /// What a file is; guessed from its top-level keys unless `--kind` says.
+    enum Kind: String, ExpressibleByArgument, CaseIterable {
+        case topology, pinglist, blackbox
+    }
+
     @Argument(help: "The file to check.")
     var file: String
 
+    @Option(help: "What the file is: topology, pinglist or blackbox (default: guessed from its top-level keys).")
+    var kind: Kind?
+
     func run() throws {
+        var assumed: Kind?
         do {
             let data = try ConfigDocument.read(path: file)
             let keys = try ConfigDocument.topLevelKeys(data, file: file)
-            if keys == ["modules"] {
+            let kind = self.kind ?? (keys == ["modules"] ? .blackbox : keys.contains("datacenters") ? .topology : .pinglist)
+            if self.kind == nil { assumed = kind }
+            if kind == .blackbox {
                 print(try blackboxReport(ConfigDocument.decode(BlackboxConfigFile.self, from: data, file: file)))
                 return
             }
-            if keys.contains("datacenters") {
+            if kind == .topology {
                 let topology = try ConfigDocument.decode(TopologyFile.self, from: data, file: file).validated(file: file)
                 print(
                     "\(file): OK (topology)\n"
@@ -42,7 +53,9 @@ struct CheckConfigCommand: ParsableCommand {
                 """
             )
         } catch {
-            FileHandle.standardError.write(Data("\(error)\n".utf8))
+            // A guess can be wrong: say which kind the file was checked as, and how to say otherwise.
+            let guess = assumed.map { "checked as a \($0.rawValue) (guessed from its top-level keys; --kind \(Kind.allCases.map(\.rawValue).joined(separator: "|")) says otherwise)\n" } ?? ""
+            FileHandle.standardError.write(Data("\(guess)\(error)\n".utf8))
             throw ExitCode.failure
         }
     }

@@ -76,6 +76,24 @@ struct CommandLineTests {
         #expect(badKey.status == 64 && badKey.stderr.contains("--upgrade-public-key:"), "\(badKey.stderr)")
     }
 
+    @Test("check-config: examples/topology.yaml is a valid topology; a wrong guess says what it assumed, and --kind overrides it")
+    func checkConfigKinds() async throws {
+        let binary = try PingmeshBinary.require()
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let example = root.appendingPathComponent("examples/topology.yaml").path
+        let good = try await Command.run(binary, ["check-config", example])
+        #expect(good.status == 0 && good.stdout.contains("OK (topology)") && good.stdout.contains("4 ToRs, 8 servers"), "\(good.stdout)\(good.stderr)")
+        let misspelled = try temporaryFile("datacenter: []\n")
+        defer { try? FileManager.default.removeItem(atPath: misspelled) }
+        let guessed = try await Command.run(binary, ["check-config", misspelled])
+        #expect(guessed.status == 1 && guessed.stderr.contains("checked as a pinglist (guessed"), "\(guessed.stderr)")
+        let told = try await Command.run(binary, ["check-config", misspelled, "--kind", "topology"])
+        #expect(told.status == 1 && told.stderr.contains("datacenter: unknown field") && told.stderr.contains("datacenters"), "\(told.stderr)")
+        #expect(!told.stderr.contains("guessed"))
+        let asPinglist = try await Command.run(binary, ["check-config", example, "--kind", "pinglist"])
+        #expect(asPinglist.status == 1 && asPinglist.stderr.contains("unknown field"), "\(asPinglist.stderr)")
+    }
+
     @Test("check-config: 0 and a summary for a good file, 1 and every problem for a bad one")
     func checkConfig() async throws {
         let binary = try PingmeshBinary.require()
