@@ -53,9 +53,10 @@ struct CheckConfigCommand: ParsableCommand {
                 """
             )
         } catch {
-            // A guess can be wrong: say which kind the file was checked as, and how to say otherwise.
-            let guess = assumed.map { "checked as a \($0.rawValue) (guessed from its top-level keys; --kind \(Kind.allCases.map(\.rawValue).joined(separator: "|")) says otherwise)\n" } ?? ""
-            FileHandle.standardError.write(Data("\(guess)\(error)\n".utf8))
+            // A guess can be wrong: after the problems (which start with the file's path), say
+            // which kind the file was checked as, and how to say otherwise.
+            let guess = assumed.map { "(checked as a \($0.rawValue), guessed from its top-level keys; --kind \(Kind.allCases.map(\.rawValue).joined(separator: "|")) says otherwise)\n" } ?? ""
+            FileHandle.standardError.write(Data("\(error)\n\(guess)".utf8))
             throw ExitCode.failure
         }
     }

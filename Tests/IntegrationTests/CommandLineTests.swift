@@ -86,7 +86,7 @@ struct CommandLineTests {
         let misspelled = try temporaryFile("datacenter: []\n")
         defer { try? FileManager.default.removeItem(atPath: misspelled) }
         let guessed = try await Command.run(binary, ["check-config", misspelled])
-        #expect(guessed.status == 1 && guessed.stderr.contains("checked as a pinglist (guessed"), "\(guessed.stderr)")
+        #expect(guessed.status == 1 && guessed.stderr.contains("(checked as a pinglist, guessed from its top-level keys"), "\(guessed.stderr)")
         let told = try await Command.run(binary, ["check-config", misspelled, "--kind", "topology"])
         #expect(told.status == 1 && told.stderr.contains("datacenter: unknown field") && told.stderr.contains("datacenters"), "\(told.stderr)")
         #expect(!told.stderr.contains("guessed"))
