@@ -17,6 +17,7 @@ public final class ControllerMetrics: Sendable {
     private let responses: [Int: Counter]
     private let adminOpen: Gauge
     private let peerPushes: [Bool: Counter]
+    private let pollsWaiting: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -65,6 +66,8 @@ public final class ControllerMetrics: Sendable {
                 labels: [("result", ok ? "ok" : "failed")])
         }
         self.peerPushes = peerPushes
+        pollsWaiting = gauge(
+            "pingmesh_controller_task_polls_waiting", "Agents' task long polls held open on this replica, waiting for a task.")
         adminOpen = gauge(
             "pingmesh_controller_admin_open",
             "1 while admin operations (tasks, upgrades) are open to anyone: --insecure-open-admin without --tokens.")
@@ -87,6 +90,8 @@ public final class ControllerMetrics: Sendable {
         torCoverage.set(to: statistics.torPairs.ratio)
         builds.increment()
     }
+
+    func taskPolls(waiting: Int) { pollsWaiting.set(to: Double(waiting)) }
 
     func planRejected() { rejected.increment() }
 

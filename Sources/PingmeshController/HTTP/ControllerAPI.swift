@@ -138,7 +138,8 @@ public enum ControllerAPI {
         }
 
         router.get("/metrics") { _, _ -> Response in
-            Response(
+            state.metrics.taskPolls(waiting: tasks.waitingPolls)
+            return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: ResponseBody(
                     byteBuffer: ByteBuffer(
