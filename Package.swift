@@ -24,6 +24,9 @@ let package = Package(
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
         // Already resolved for postgres-nio; the agent checks downloaded binaries' SHA-256 with it.
         .package(url: "https://github.com/apple/swift-crypto.git", "3.0.0"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
+        // Already resolved for Hummingbird; the collector names headers it has no constant for.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         .target(
@@ -32,6 +35,10 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
+        ),
+        .target(
+            name: "PingmeshWire",
+            dependencies: ["PingmeshModel", .product(name: "SwiftProtobuf", package: "swift-protobuf")]
         ),
         .target(name: "CPingmeshLinux"),
         .target(
@@ -56,6 +63,7 @@ let package = Package(
                 "PingmeshModel",
                 "PingmeshProbe",
                 "PingmeshHTTPSupport",
+                "PingmeshWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Atomics", package: "swift-atomics"),
@@ -103,6 +111,8 @@ let package = Package(
             dependencies: [
                 "PingmeshModel",
                 "PingmeshHTTPSupport",
+                "PingmeshWire",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -129,6 +139,7 @@ let package = Package(
                 "PingmeshController",
                 "PingmeshCollector",
                 "PingmeshHTTPSupport",
+                "PingmeshWire",
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -155,6 +166,7 @@ let package = Package(
                 "PingmeshController",
                 "PingmeshAgent",
                 "PingmeshProbe",
+                "PingmeshWire",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -166,6 +178,7 @@ let package = Package(
         ),
         .target(name: "PingmeshTestSupport", path: "Tests/PingmeshTestSupport"),
         .testTarget(name: "PingmeshModelTests", dependencies: ["PingmeshModel"]),
+        .testTarget(name: "PingmeshWireTests", dependencies: ["PingmeshWire", "PingmeshModel"]),
         .testTarget(
             name: "PingmeshProbeTests",
             dependencies: [
@@ -177,7 +190,7 @@ let package = Package(
         .testTarget(
             name: "PingmeshAgentTests",
             dependencies: [
-                "PingmeshAgent", "PingmeshProbe", "PingmeshModel", "PingmeshTestSupport",
+                "PingmeshAgent", "PingmeshProbe", "PingmeshModel", "PingmeshTestSupport", "PingmeshWire", .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -195,7 +208,7 @@ let package = Package(
         .testTarget(
             name: "PingmeshCollectorTests",
             dependencies: [
-                "PingmeshCollector", "PingmeshModel", "PingmeshTestSupport",
+                "PingmeshCollector", "PingmeshModel", "PingmeshTestSupport", "PingmeshWire", .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -6,6 +6,7 @@ import Logging
 import PingmeshAgent
 import PingmeshModel
 import PingmeshProbe
+import PingmeshWire
 import ServiceLifecycle
 
 /// `pingmesh agent`: probe a pinglist, answer other agents' probes, export metrics.
@@ -83,6 +84,12 @@ struct AgentCommand: AsyncParsableCommand {
 
     @Option(help: "Result window in seconds: 10, 15, 20, 30 or 60 (default: 60).")
     var window: Int?
+
+    @Option(
+        help:
+            "Upload body: 'auto' sends protobuf to collectors that offer it (Accept-Post) and JSON to the others; 'json' always sends JSON (default: auto)."
+    )
+    var uploadFormat: String?
 
     @Flag(
         help:
@@ -223,7 +230,7 @@ extension AgentCommand {
         guard let collector else {
             let stray = [
                 ("--collector-token-file", collectorTokenFile != nil), ("--spool-dir", spoolDir != nil),
-                ("--spool-max-bytes", spoolMaxBytes != nil), ("--window", window != nil),
+                ("--spool-max-bytes", spoolMaxBytes != nil), ("--window", window != nil), ("--upload-format", uploadFormat != nil),
             ].filter(\.1).map(\.0)
             if let first = stray.first { throw ValidationError("\(first): only with --collector URL") }
             return
@@ -247,6 +254,11 @@ extension AgentCommand {
             configuration.spoolMaxBytes = bytes
         }
         if let window { configuration.windowSeconds = window }
+        switch uploadFormat {
+        case nil, "auto": configuration.uploadFormat = .protobuf
+        case "json": configuration.uploadFormat = .json
+        case let other?: throw ValidationError("--upload-format: '\(other)' is not one of auto, json")
+        }
         let issues = configuration.uploadIssues()
         guard issues.isEmpty else { throw ValidationError(issues.map(\.description).joined(separator: "\n")) }
     }

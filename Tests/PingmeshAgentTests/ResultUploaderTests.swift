@@ -9,6 +9,7 @@ import Testing
 @testable import PingmeshAgent
 @testable import PingmeshModel
 @testable import PingmeshProbe
+import PingmeshWire
 
 /// The uploader against a real HTTP server on loopback: acknowledgement, retry, refusal,
 /// failover, restart, shutdown.
@@ -38,7 +39,7 @@ struct ResultUploaderTests {
 
     static func harness(
         collectors: [String], directory: String?, token: String? = nil, shutdownSendTimeout: Duration = .seconds(2),
-        now: @escaping @Sendable () -> Date = { Date() }
+        preferredFormat: UploadFormat = .protobuf, now: @escaping @Sendable () -> Date = { Date() }
     ) -> Harness {
         let registry = PrometheusCollectorRegistry()
         let metrics = UploadMetrics(registry: registry)
@@ -47,7 +48,7 @@ struct ResultUploaderTests {
         let uploader = ResultUploader(
             configuration: .init(
                 collectors: collectors, token: token, requestTimeout: .seconds(5), initialBackoff: .milliseconds(20),
-                maximumBackoff: .milliseconds(100), shutdownSendTimeout: shutdownSendTimeout),
+                maximumBackoff: .milliseconds(100), shutdownSendTimeout: shutdownSendTimeout, preferredFormat: preferredFormat),
             aggregator: WindowAggregator(configuration: .init(agent: "agent-1", windowSeconds: 10), metrics: metrics),
             spool: ResultSpool(directory: directory, metrics: metrics, logger: logger), metrics: metrics, logger: logger, now: now,
             onAttempt: { report.yield($0) })

@@ -55,7 +55,9 @@ public struct Agent: Service {
         let spool = ResultSpool(
             directory: configuration.spoolDirectory, maximumBytes: configuration.spoolMaxBytes, metrics: metrics.upload, logger: logger)
         return ResultUploader(
-            configuration: .init(collectors: configuration.collectors, token: configuration.uploadToken), aggregator: aggregator,
+            configuration: .init(
+                collectors: configuration.collectors, token: configuration.uploadToken, preferredFormat: configuration.uploadFormat),
+            aggregator: aggregator,
             spool: spool, metrics: metrics.upload, client: configuration.clients.upload, logger: logger)
     }
 

@@ -1,6 +1,7 @@
 import Foundation
 import PingmeshHTTPSupport
 import PingmeshModel
+import PingmeshWire
 import PingmeshProbe
 
 /// A host and port to listen on.
@@ -51,6 +52,9 @@ public struct AgentConfiguration: Sendable {
     public var windowSeconds: Int
     /// Most bytes the spool holds; beyond it the oldest batches are dropped.
     public var spoolMaxBytes: Int
+    /// The upload body used with collectors that offer it (`--upload-format`); `.json` always
+    /// sends JSON.
+    public var uploadFormat: UploadFormat = .protobuf
     /// The address probes leave from when the pinglist names none (a multi-NIC host's probing
     /// interface; each simulated server's own loopback address); nil lets the kernel choose.
     public var probeSourceAddress: String?

@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import PingmeshModel
+import PingmeshWire
 import Synchronization
 
 #if canImport(Glibc)
@@ -19,7 +20,8 @@ import Synchronization
 /// under the same cap (and loses them on restart).
 ///
 /// The file is exactly the request body (`Content-Encoding: gzip`), so a retry costs no work.
-/// Names are `CREATED_MS-SEQUENCE-ID.json.gz`, which sort oldest first. A `.lock` file held
+/// Names are `CREATED_MS-SEQUENCE-ID.json.gz`, or `.pb.gz` for a protobuf body, which sort
+/// oldest first. A `.lock` file held
 /// with `flock` keeps two agents from sharing a directory.
 public final class ResultSpool: Sendable {
     /// One waiting batch.
@@ -30,6 +32,8 @@ public final class ResultSpool: Sendable {
         public let createdAt: Int64
         let sequence: Int
         public let bytes: Int
+        /// The body's format, from the file name.
+        public let format: UploadFormat
     }
 
     /// Why the spool could not be opened or a file written.
@@ -58,7 +62,12 @@ public final class ResultSpool: Sendable {
     /// Largest batch read back: far above any real batch (100,000 entries), it keeps a damaged
     /// file from inflating without bound.
     static let maximumDecompressedBytes = 512 * 1024 * 1024
-    static let suffix = ".json.gz"
+    static func suffix(_ format: UploadFormat) -> String {
+        switch format {
+        case .json: ".json.gz"
+        case .protobuf: ".pb.gz"
+        }
+    }
     static let temporaryPrefix = ".tmp-"
 
     public init(directory: String?, maximumBytes: Int = 64 * 1024 * 1024, metrics: UploadMetrics? = nil, logger: Logger) {
@@ -107,7 +116,7 @@ public final class ResultSpool: Sendable {
                 unlink(path)
                 continue
             }
-            guard name.hasSuffix(Self.suffix) else { continue }  // not ours: leave it alone
+            guard UploadFormat.allCases.contains(where: { name.hasSuffix(Self.suffix($0)) }) else { continue }  // not ours: leave it alone
             guard let entry = Self.entry(name: name, bytes: Self.fileSize(path)), Self.hasGzipHeader(path) else {
                 logger.error("removing a corrupt spool file", metadata: ["file": "\(path)"])
                 unlink(path)
@@ -150,13 +159,14 @@ public final class ResultSpool: Sendable {
     /// The next batch to send.
     public var oldest: Entry? { state.withLock { $0.entries.first } }
 
-    /// Queues a batch: compressed, written durably, then the cap applied (oldest dropped first).
-    /// Returns false when the batch could not be encoded, which cannot happen with valid input.
+    /// Queues a batch: encoded in `format`, compressed, written durably, then the cap applied
+    /// (oldest dropped first). Returns false when the batch could not be encoded, which cannot
+    /// happen with valid input.
     @discardableResult
-    public func append(_ batch: ResultBatch) -> Bool {
+    public func append(_ batch: ResultBatch, format: UploadFormat = .json) -> Bool {
         let body: [UInt8]
         do {
-            body = try Self.encode(batch)
+            body = try Self.encode(batch, as: format)
         } catch {
             logger.error("cannot encode a result batch; dropped", metadata: ["batch": "\(batch.id)", "error": "\(error)"])
             metrics?.batchesDropped(1)
@@ -167,7 +177,7 @@ public final class ResultSpool: Sendable {
         let dropped = state.withLock { state -> Int in
             let sequence = state.sequence
             state.sequence = (state.sequence + 1) % 1_000_000
-            let name = Self.name(createdAt: batch.createdAt, sequence: sequence, id: batch.id)
+            let name = Self.name(createdAt: batch.createdAt, sequence: sequence, id: batch.id, format: format)
             if let directory {
                 do {
                     try Self.writeDurably(body, directory: directory, name: name)
@@ -181,7 +191,8 @@ public final class ResultSpool: Sendable {
             } else {
                 state.memory[name] = body
             }
-            state.entries.append(Entry(name: name, id: batch.id, createdAt: batch.createdAt, sequence: sequence, bytes: body.count))
+            state.entries.append(
+                Entry(name: name, id: batch.id, createdAt: batch.createdAt, sequence: sequence, bytes: body.count, format: format))
             state.verified.insert(name)
             state.bytes += body.count
             return enforceCap(&state)
@@ -210,7 +221,7 @@ public final class ResultSpool: Sendable {
         }
         if verified { return bytes }
         do {
-            let batch = try Self.decode(bytes)
+            let batch = try Self.decode(bytes, format: entry.format)
             guard batch.id == entry.id else { throw SpoolError(description: "holds batch \(batch.id)") }
         } catch {
             logger.error("removing a corrupt spool file", metadata: ["file": "\(entry.name)", "error": "\(error)"])
@@ -278,20 +289,34 @@ public final class ResultSpool: Sendable {
         metrics?.spool(batches: count, bytes: bytes)
     }
 
-    public static func encode(_ batch: ResultBatch) throws -> [UInt8] {
-        var json = ByteBuffer(bytes: try JSONEncoder().encode(batch))
-        let compressed = try json.compress(with: .gzip)
+    /// A request body: the batch in `format`, gzip-compressed.
+    public static func encode(_ batch: ResultBatch, as format: UploadFormat = .json) throws -> [UInt8] {
+        var plain: ByteBuffer
+        switch format {
+        case .json: plain = ByteBuffer(bytes: try JSONEncoder().encode(batch))
+        case .protobuf: plain = ByteBuffer(bytes: try batch.protobufEncoded())
+        }
+        let compressed = try plain.compress(with: .gzip)
         return Array(compressed.readableBytesView)
     }
 
-    static func decode(_ body: [UInt8]) throws -> ResultBatch {
+    static func decode(_ body: [UInt8], format: UploadFormat = .json) throws -> ResultBatch {
         var buffer = ByteBuffer(bytes: body)
-        let json = try buffer.decompress(with: .gzip, maxSize: maximumDecompressedBytes)
-        return try JSONDecoder().decode(ResultBatch.self, from: Data(json.readableBytesView))
+        let plain = try buffer.decompress(with: .gzip, maxSize: maximumDecompressedBytes)
+        switch format {
+        case .json: return try JSONDecoder().decode(ResultBatch.self, from: Data(plain.readableBytesView))
+        case .protobuf: return try ResultBatch(protobuf: plain.readableBytesView)
+        }
     }
 
-    static func name(createdAt: Int64, sequence: Int, id: String) -> String {
-        "\(padded(createdAt, 13))-\(padded(Int64(sequence), 6))-\(id)\(suffix)"
+    /// A spooled body re-encoded in another format, for a collector that does not read the one
+    /// it was spooled in.
+    public static func transcode(_ body: [UInt8], from source: UploadFormat, to target: UploadFormat) throws -> [UInt8] {
+        source == target ? body : try encode(try decode(body, format: source), as: target)
+    }
+
+    static func name(createdAt: Int64, sequence: Int, id: String, format: UploadFormat = .json) -> String {
+        "\(padded(createdAt, 13))-\(padded(Int64(sequence), 6))-\(id)\(suffix(format))"
     }
 
     private static func padded(_ value: Int64, _ width: Int) -> String {
@@ -301,10 +326,10 @@ public final class ResultSpool: Sendable {
 
     /// The entry a file name stands for, or nil when the name is not one this spool writes.
     static func entry(name: String, bytes: Int?) -> Entry? {
-        guard let bytes, bytes > 0, name.hasSuffix(suffix) else { return nil }
-        let parts = name.dropLast(suffix.count).split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
+        guard let bytes, bytes > 0, let format = UploadFormat.allCases.first(where: { name.hasSuffix(suffix($0)) }) else { return nil }
+        let parts = name.dropLast(suffix(format).count).split(separator: "-", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, let createdAt = Int64(parts[0]), let sequence = Int(parts[1]), !parts[2].isEmpty else { return nil }
-        return Entry(name: name, id: String(parts[2]), createdAt: createdAt, sequence: sequence, bytes: bytes)
+        return Entry(name: name, id: String(parts[2]), createdAt: createdAt, sequence: sequence, bytes: bytes, format: format)
     }
 
     private static func fileSize(_ path: String) -> Int? {

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOHTTP1
 import PingmeshModel
+import PingmeshWire
 import ServiceLifecycle
 import Synchronization
 
@@ -18,6 +19,10 @@ import Synchronization
 /// its fix. Everything else (5xx, 408, 429, no connection, timeout) tries the next collector,
 /// then waits with exponential backoff and jitter. A batch keeps its id across retries, so the
 /// collector's deduplication makes a retry safe.
+///
+/// Batches go as JSON until a collector lists the protobuf body in its answers' `Accept-Post`;
+/// from then on they are spooled and sent in it. A batch spooled in protobuf for a collector that
+/// does not list it (another collector, or one downgraded since) is re-encoded as JSON.
 public final class ResultUploader: Service {
     /// Where and how to upload.
     public struct Configuration: Sendable {
@@ -33,11 +38,15 @@ public final class ResultUploader: Service {
         /// How long a graceful shutdown may spend sending what is spooled; 0 leaves it all for
         /// the next start.
         public var shutdownSendTimeout: Duration
+        /// The body format used with collectors that offer it; `.json` keeps every upload JSON.
+        public var preferredFormat: UploadFormat
 
         public init(
             collectors: [String], token: String? = nil, requestTimeout: Duration = .seconds(10), initialBackoff: Duration = .seconds(1),
-            maximumBackoff: Duration = .seconds(60), flushMargin: Duration = .seconds(1), shutdownSendTimeout: Duration = .seconds(5)
+            maximumBackoff: Duration = .seconds(60), flushMargin: Duration = .seconds(1), shutdownSendTimeout: Duration = .seconds(5),
+            preferredFormat: UploadFormat = .protobuf
         ) {
+            self.preferredFormat = preferredFormat
             self.collectors = collectors.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
             self.token = token
             self.requestTimeout = requestTimeout
@@ -78,6 +87,9 @@ public final class ResultUploader: Service {
     let wake = WakeSignal()
     /// The collector that answered last: tried first next time.
     private let preferred = Mutex(0)
+    /// The formats each collector (by index) listed in its last answer; JSON for one not heard
+    /// from, or one that lists none.
+    private let offers = Mutex<[Int: Set<UploadFormat>]>([:])
 
     /// The process's client for uploads. AsyncHTTPClient retries a refused connection until the
     /// connect timeout, so that timeout is how long a dead collector holds up the failover to the
@@ -122,7 +134,7 @@ public final class ResultUploader: Service {
 
     /// Queues a batch for upload and wakes the sender.
     public func enqueue(_ batch: ResultBatch) {
-        spool.append(batch)
+        spool.append(batch, format: spoolFormat)
         wake.signal()
     }
 
@@ -167,7 +179,8 @@ public final class ResultUploader: Service {
     /// for at most `shutdownSendTimeout` (not when the task was cancelled). What is left stays
     /// on disk for the next start.
     public func finish() async {
-        for batch in aggregator.flushAll(now: now()) { spool.append(batch) }
+        let format = spoolFormat
+        for batch in aggregator.flushAll(now: now()) { spool.append(batch, format: format) }
         if configuration.shutdownSendTimeout > .zero, !Task.isCancelled, spool.count > 0 {
             let timeout = configuration.shutdownSendTimeout
             await withTaskGroup(of: Void.self) { group in
@@ -211,8 +224,9 @@ public final class ResultUploader: Service {
 
     private func flushClosedWindows(at date: Date) {
         let batches = aggregator.flush(now: date.addingTimeInterval(-flushGrace.seconds))
+        let format = spoolFormat
         for batch in batches {
-            spool.append(batch)
+            spool.append(batch, format: format)
             logger.debug(
                 "result batch spooled",
                 metadata: ["batch": "\(batch.id)", "windows": "\(batch.windows.count)", "failures": "\(batch.failures.count)"])
@@ -221,18 +235,60 @@ public final class ResultUploader: Service {
 
     // MARK: Sending
 
+    /// The format new batches are spooled in: the preferred one when the collector tried first
+    /// offers it.
+    var spoolFormat: UploadFormat {
+        let first = preferred.withLock { $0 } % configuration.collectors.count
+        return accepts(collector: first, configuration.preferredFormat) ? configuration.preferredFormat : .json
+    }
+
+    private func accepts(collector index: Int, _ format: UploadFormat) -> Bool {
+        format == .json || offers.withLock { $0[index]?.contains(format) ?? false }
+    }
+
+    /// `entry`'s body in a format collector `index` reads, re-encoded when it does not read the
+    /// spooled one; nil when the spooled body cannot be read back (then it is dropped).
+    private func body(_ body: [UInt8], of entry: ResultSpool.Entry, for index: Int) -> (bytes: [UInt8], format: UploadFormat)? {
+        if accepts(collector: index, entry.format) { return (body, entry.format) }
+        do {
+            return (try ResultSpool.transcode(body, from: entry.format, to: .json), .json)
+        } catch {
+            logger.error("cannot re-encode a spooled batch as JSON; dropped", metadata: ["batch": "\(entry.id)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Remembers what a collector's answer says it reads.
+    private func noteOffer(of index: Int, _ headers: HTTPHeaders) {
+        let offered = UploadFormat.offered(in: headers[canonicalForm: "Accept-Post"].joined(separator: ",")).union([.json])
+        let before = offers.withLock { offers in
+            defer { offers[index] = offered }
+            return offers[index]
+        }
+        if before != offered, offered.contains(configuration.preferredFormat), configuration.preferredFormat != .json {
+            logger.info(
+                "the collector reads \(configuration.preferredFormat.rawValue) uploads; sending them in it",
+                metadata: ["collector": "\(configuration.collectors[index])"])
+        }
+    }
+
     /// Tries each collector once, the one that answered last first.
     func send(_ entry: ResultSpool.Entry) async -> SendResult {
-        guard let body = spool.body(of: entry) else { return .done }
+        guard let spooled = spool.body(of: entry) else { return .done }
         let collectors = configuration.collectors
         let first = preferred.withLock { $0 } % collectors.count
         var retryAfter: Duration?
         for offset in collectors.indices {
             let index = (first + offset) % collectors.count
             let collector = collectors[index]
+            guard let (body, format) = self.body(spooled, of: entry, for: index) else {
+                spool.remove(entry)
+                metrics?.uploaded(.rejected)
+                return .done
+            }
             var request = HTTPClientRequest(url: "\(collector)/v1/results")
             request.method = .POST
-            request.headers.add(name: "Content-Type", value: "application/json")
+            request.headers.add(name: "Content-Type", value: format.contentType)
             request.headers.add(name: "Content-Encoding", value: "gzip")
             if let token = configuration.token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
             request.body = .bytes(ByteBuffer(bytes: body))
@@ -241,6 +297,7 @@ public final class ResultUploader: Service {
             do {
                 let response = try await client.execute(request, timeout: .nanoseconds(configuration.requestTimeout.nanoseconds))
                 status = response.status
+                noteOffer(of: index, response.headers)
                 answer = try await Self.read(response.body)
                 if let seconds = response.headers.first(name: "Retry-After").flatMap(Int.init), seconds > 0 {
                     retryAfter = max(retryAfter ?? .zero, .seconds(seconds))
@@ -251,6 +308,16 @@ public final class ResultUploader: Service {
                 onAttempt(Attempt(batch: entry.id, collector: collector, outcome: .failed, status: nil))
                 logger.warning(
                     "result upload failed", metadata: ["collector": "\(collector)", "batch": "\(entry.id)", "error": "\(error)"])
+                continue
+            }
+            if (400..<500).contains(status.code), !accepts(collector: index, format) {
+                // Sent in a format the collector no longer lists: not the batch's fault. The
+                // next attempt re-encodes it.
+                metrics?.uploaded(.failed)
+                onAttempt(Attempt(batch: entry.id, collector: collector, outcome: .failed, status: Int(status.code)))
+                logger.notice(
+                    "the collector no longer reads \(format.rawValue) uploads; the batch goes as JSON next",
+                    metadata: ["collector": "\(collector)", "batch": "\(entry.id)", "status": "\(status.code)"])
                 continue
             }
             switch status.code {

@@ -1,10 +1,12 @@
 import CompressNIO
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
 import PingmeshHTTPSupport
 import PingmeshModel
+import PingmeshWire
 
 /// The collector's HTTP API (default port 9320), as documented in openapi.yaml.
 public enum CollectorAPI {
@@ -39,9 +41,21 @@ public enum CollectorAPI {
 
         router.post("/v1/results") { request, _ -> Response in
             let started = ContinuousClock.now
+            // Every answer lists the formats this collector reads, so agents switch to the
+            // compact one only where it is understood.
+            let offered = HTTPFields([HTTPField(name: HTTPField.Name("Accept-Post")!, value: UploadFormat.acceptPost)])
+            let format = try uploadFormat(of: request, offered: offered)
             let body = try await body(of: request)
-            let outcome = try await ingest.ingest(body: body, started: started)
-            return try json(outcome)
+            let outcome: Ingestor.Outcome
+            do {
+                outcome = try await ingest.ingest(body: body, format: format, started: started)
+            } catch var error as HTTPError {
+                error.headers.append(contentsOf: offered)
+                throw error
+            }
+            var response = try json(outcome)
+            response.headers.append(contentsOf: offered)
+            return response
         }
 
         router.get("/v1/matrix") { request, _ -> Response in
@@ -135,6 +149,17 @@ public enum CollectorAPI {
             return Response(status: .ok, body: ResponseBody(byteBuffer: ByteBuffer(string: "ready\n")))
         }
         return router
+    }
+
+    /// The upload format `Content-Type` names; JSON when it names none.
+    static func uploadFormat(of request: Request, offered: HTTPFields) throws -> UploadFormat {
+        guard let type = request.headers[.contentType] else { return .json }
+        guard let format = UploadFormat(contentType: type) else {
+            throw HTTPError(
+                .unsupportedMediaType, headers: offered,
+                message: "Content-Type: '\(type)' is not an upload format this collector reads (\(UploadFormat.acceptPost))")
+        }
+        return format
     }
 
     /// The request body, gunzipped when the agent compressed it.

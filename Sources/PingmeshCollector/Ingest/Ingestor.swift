@@ -3,6 +3,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PingmeshModel
+import PingmeshWire
 
 /// Turns a request body into a stored batch: decode strictly, validate, store durably, and only
 /// then acknowledge. A batch id seen before is acknowledged and ignored.
@@ -26,13 +27,13 @@ public struct Ingestor: Sendable {
         public var failures: Int
     }
 
-    func ingest(body: ByteBuffer, started: ContinuousClock.Instant) async throws -> Outcome {
+    func ingest(body: ByteBuffer, format: UploadFormat = .json, started: ContinuousClock.Instant) async throws -> Outcome {
         let batch: ResultBatch
         do {
-            batch = try ConfigDocument.decode(ResultBatch.self, from: Data(buffer: body), file: "request body")
+            batch = try Self.decode(body, format: format)
         } catch {
             metrics.batch("rejected")
-            throw HTTPError(.badRequest, message: error.description.replacingOccurrences(of: "\n", with: "; "))
+            throw HTTPError(.badRequest, message: error.description)
         }
         let now = Date()
         let issues = batch.validationIssues(now: Int64(now.timeIntervalSince1970))
@@ -42,6 +43,28 @@ public struct Ingestor: Sendable {
             throw HTTPError(.badRequest, message: "request body: \(shown)\(issues.count > 20 ? "; and \(issues.count - 20) more" : "")")
         }
         return try await ingest(batch, receivedAt: Int64(now.timeIntervalSince1970 * 1000), started: started)
+    }
+
+    /// The problem with a body that is not a batch, in one line that starts with `request body`.
+    struct BodyError: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    static func decode(_ body: ByteBuffer, format: UploadFormat) throws(BodyError) -> ResultBatch {
+        switch format {
+        case .json:
+            do {
+                return try ConfigDocument.decode(ResultBatch.self, from: Data(buffer: body), file: "request body")
+            } catch {
+                throw BodyError(description: error.description.replacingOccurrences(of: "\n", with: "; "))
+            }
+        case .protobuf:
+            do {
+                return try ResultBatch(protobuf: body.readableBytesView)
+            } catch {
+                throw BodyError(description: "request body: \(error)")
+            }
+        }
     }
 
     /// Stores a validated batch.

@@ -58,22 +58,32 @@ public struct ResultCounts: Sendable, Hashable, Codable {
         unresolved = try container.decodeIfPresent(UInt64.self, forKey: .unresolved) ?? 0
         retransmitted = try container.decodeIfPresent(UInt64.self, forKey: .retransmitted) ?? 0
         synRetransmits = try container.decodeIfPresent(UInt64.self, forKey: .synRetransmits) ?? 0
-        if synRetransmits < retransmitted {
-            throw DecodingError.dataCorruptedError(
-                forKey: .synRetransmits, in: container,
-                debugDescription: "is \(synRetransmits), below retransmitted (\(retransmitted)): each retransmitted probe resent at least one SYN")
-        }
         jitterPairs = try container.decodeIfPresent(UInt64.self, forKey: .jitterPairs) ?? 0
         jitterNanoseconds = try container.decodeIfPresent(UInt64.self, forKey: .jitterNanoseconds) ?? 0
+        if let (field, reason) = inconsistency, let key = CodingKeys(rawValue: field) {
+            throw DecodingError.dataCorruptedError(forKey: key, in: container, debugDescription: reason)
+        }
+    }
+
+    /// The first pair of counts that cannot both be true, as the field to blame (its name on the
+    /// wire) and why; nil when they agree. Every upload format checks the same.
+    public var inconsistency: (field: String, reason: String)? {
+        if synRetransmits < retransmitted {
+            return (
+                CodingKeys.synRetransmits.rawValue,
+                "is \(synRetransmits), below retransmitted (\(retransmitted)): each retransmitted probe resent at least one SYN"
+            )
+        }
         if jitterPairs > answered {
-            throw DecodingError.dataCorruptedError(
-                forKey: .jitterPairs, in: container,
-                debugDescription: "is \(jitterPairs), above the answered probes (ok + slow = \(answered)): a pair is two successive answered probes")
+            return (
+                CodingKeys.jitterPairs.rawValue,
+                "is \(jitterPairs), above the answered probes (ok + slow = \(answered)): a pair is two successive answered probes"
+            )
         }
         if jitterPairs == 0, jitterNanoseconds != 0 {
-            throw DecodingError.dataCorruptedError(
-                forKey: .jitterNanoseconds, in: container, debugDescription: "is \(jitterNanoseconds) with no jitter_pairs to spread it over")
+            return (CodingKeys.jitterNanoseconds.rawValue, "is \(jitterNanoseconds) with no jitter_pairs to spread it over")
         }
+        return nil
     }
 
     /// Leaves `unresolved`, `retransmitted`, `syn_retransmits` and the jitter out while they are 0, so a

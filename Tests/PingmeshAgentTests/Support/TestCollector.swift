@@ -1,14 +1,18 @@
 import CompressNIO
 import Foundation
+import HTTPTypes
 import Hummingbird
 import NIOCore
 import NIOPosix
 import PingmeshModel
+import PingmeshWire
 import Synchronization
 
 /// A stand-in collector on loopback: `POST /v1/results` gunzips and decodes the batch, answers
 /// with the next status of its script (then 200), acknowledges a batch id it already stored as
-/// a duplicate, and reports every request on `requests`.
+/// a duplicate, and reports every request on `requests`. While `offersProtobuf` is set it reads
+/// protobuf bodies and says so in `Accept-Post`, as a current collector does; otherwise it reads
+/// only JSON, as an older one does.
 final class TestCollector: Sendable {
     struct Received: Sendable {
         var batch: ResultBatch?
@@ -22,15 +26,22 @@ final class TestCollector: Sendable {
     private struct State {
         var script: [Int]
         var stored: Set<String> = []
+        var offersProtobuf: Bool
     }
 
     private let state: Mutex<State>
     let requests: AsyncStream<Received>
     private let record: AsyncStream<Received>.Continuation
 
-    init(script: [Int] = []) {
-        state = Mutex(State(script: script))
+    init(script: [Int] = [], offersProtobuf: Bool = false) {
+        state = Mutex(State(script: script, offersProtobuf: offersProtobuf))
         (requests, record) = AsyncStream.makeStream(of: Received.self)
+    }
+
+    /// Whether it reads protobuf uploads from now on (an upgrade, or a downgrade when false).
+    var offersProtobuf: Bool {
+        get { state.withLock { $0.offersProtobuf } }
+        set { state.withLock { $0.offersProtobuf = newValue } }
     }
 
     /// Starts the server on `host`, port 0; returns its base URL and the task running it
@@ -45,7 +56,11 @@ final class TestCollector: Sendable {
                 authorization: request.headers[.authorization], status: 200)
             do {
                 if received.contentEncoding == "gzip" { body = try body.decompress(with: .gzip) }
-                received.batch = try JSONDecoder().decode(ResultBatch.self, from: Data(body.readableBytesView))
+                if self.offersProtobuf, received.contentType.flatMap(UploadFormat.init(contentType:)) == .protobuf {
+                    received.batch = try ResultBatch(protobuf: body.readableBytesView)
+                } else {
+                    received.batch = try JSONDecoder().decode(ResultBatch.self, from: Data(body.readableBytesView))
+                }
             } catch {
                 received.decodeError = "\(error)"
             }
@@ -63,8 +78,10 @@ final class TestCollector: Sendable {
             case 400: answer = #"{"error":"windows[0].start: is more than 2 days old"}"#
             default: answer = #"{"error":"try again later"}"#
             }
+            var headers: HTTPFields = [.contentType: "application/json"]
+            if self.offersProtobuf { headers[HTTPField.Name("Accept-Post")!] = UploadFormat.acceptPost }
             return Response(
-                status: .init(code: status), headers: [.contentType: "application/json"],
+                status: .init(code: status), headers: headers,
                 body: ResponseBody(byteBuffer: ByteBuffer(string: answer)))
         }
         let (ports, reportPort) = AsyncStream.makeStream(of: Int.self)
