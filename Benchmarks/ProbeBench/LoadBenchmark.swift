@@ -75,18 +75,18 @@ struct LoadBenchmark {
         defer { try? FileManager.default.removeItem(atPath: directory) }
         try topologyYAML().write(toFile: "\(directory)/topology.yaml", atomically: true, encoding: .utf8)
 
-        let controllerPorts = [try freePort(), try freePort()]
-        let collectorPort = try freePort()
+        let controllerPorts = [try BenchServers.freePort(), try BenchServers.freePort()]
+        let collectorPort = try BenchServers.freePort()
         var servers: [(name: String, process: Process)] = []
         for (index, port) in controllerPorts.enumerated() {
             servers.append(
                 ("controller \(index + 1)",
-                 try launch(["controller", "--topology", "\(directory)/topology.yaml", "--listen", "127.0.0.1:\(port)", "--no-registration", "--log-level", "error"],
+                 try BenchServers.launch(binary, ["controller", "--topology", "\(directory)/topology.yaml", "--listen", "127.0.0.1:\(port)", "--no-registration", "--log-level", "error"],
                     log: "\(directory)/controller\(index).log")))
         }
         servers.append(
             ("collector",
-             try launch(["collector", "--store", "sqlite:\(directory)/load.db", "--listen", "127.0.0.1:\(collectorPort)", "--log-level", "error"],
+             try BenchServers.launch(binary, ["collector", "--store", "sqlite:\(directory)/load.db", "--listen", "127.0.0.1:\(collectorPort)", "--log-level", "error"],
                 log: "\(directory)/collector.log")))
         defer { for server in servers { server.process.terminate() } }
 
@@ -94,7 +94,7 @@ struct LoadBenchmark {
         client.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = agents + 64
         client.timeout.connect = .seconds(5)
         let http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
-        for port in controllerPorts + [collectorPort] { try await waitForHealth(http, "http://127.0.0.1:\(port)/healthz") }
+        for port in controllerPorts + [collectorPort] { try await BenchServers.waitForHealth(http, "http://127.0.0.1:\(port)/healthz") }
 
         print(
             "load: \(agents) simulated agents (\(peers) peers each), 2 controllers, 1 collector (SQLite), \(seconds) s; pulls every \(pullPeriod) s, uploads every \(window) s, long polls held open"
@@ -116,10 +116,10 @@ struct LoadBenchmark {
             }
         }
         while ContinuousClock.now < deadline {
-            samples.append(servers.map { usage(of: $0.process.processIdentifier) })
+            samples.append(servers.map { BenchServers.usage(of: $0.process.processIdentifier) })
             try? await Task.sleep(for: .seconds(10))
         }
-        samples.append(servers.map { usage(of: $0.process.processIdentifier) })
+        samples.append(servers.map { BenchServers.usage(of: $0.process.processIdentifier) })
         await load.value
         let elapsed = Double((ContinuousClock.now - started).components.seconds)
 
@@ -230,50 +230,6 @@ struct LoadBenchmark {
             for server in pod..<min(pod + 40, agents) { text += "              - {name: \(name(server)), ipv4: \(address(server))}\n" }
         }
         return text
-    }
-
-    func launch(_ arguments: [String], log: String) throws -> Process {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        FileManager.default.createFile(atPath: log, contents: nil)
-        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        return process
-    }
-
-    func waitForHealth(_ http: HTTPClient, _ url: String) async throws {
-        for _ in 0..<200 {
-            if let response = try? await http.execute(HTTPClientRequest(url: url), timeout: .seconds(2)), response.status == .ok { return }
-            try await Task.sleep(for: .milliseconds(100))
-        }
-        throw LoadError("\(url) did not answer")
-    }
-
-    func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
-    /// CPU seconds (user + system) and resident MiB of a process, from /proc.
-    func usage(of pid: Int32) -> (cpu: Double, rssMiB: Double) {
-        let stat = (try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8)) ?? ""
-        // Fields after the command name, which is in parentheses and may hold spaces.
-        let fields = stat.split(separator: ")").last.map { $0.split(separator: " ") } ?? []
-        let ticks = Double(sysconf(Int32(_SC_CLK_TCK)))
-        let cpu = fields.count > 12 ? ((Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)) / ticks : 0
-        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
-        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmRSS:") }.flatMap { $0.split(separator: " ").dropFirst().first }.flatMap { Double($0) }
-        return (cpu, (rss ?? 0) / 1024)
     }
 }
 

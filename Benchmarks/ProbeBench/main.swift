@@ -104,6 +104,11 @@ if CommandLine.arguments.dropFirst().first == "datagram" {
     exit(0)
 }
 
+if CommandLine.arguments.dropFirst().first == "ingest" {
+    try await IngestBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
+    exit(0)
+}
+
 if CommandLine.arguments.dropFirst().first == "load" {
     try await LoadBenchmark(Array(CommandLine.arguments.dropFirst(2))).run()
     exit(0)
