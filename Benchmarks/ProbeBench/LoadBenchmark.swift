@@ -3,10 +3,11 @@ import Foundation
 import NIOCore
 import PingmeshAgent
 import PingmeshModel
+import PingmeshWire
 import Synchronization
 
 /// `pingmesh-bench load --binary PATH [--agents 1000] [--peers 300] [--seconds 600]
-/// [--pull-period 30] [--window 60]`
+/// [--pull-period 30] [--window 60] [--store sqlite|URL] [--format json|protobuf]`
 ///
 /// The load test: two controllers and one collector run as real processes of the given
 /// `pingmesh` binary (a release build), and N simulated agents talk to them over loopback as
@@ -22,14 +23,26 @@ struct LoadBenchmark {
     var seconds = 600
     var pullPeriod = 30
     var window = 60
+    /// `sqlite` (a fresh file) or a store URL for the collector.
+    var store = "sqlite"
+    var format = UploadFormat.json
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
         while let flag = iterator.next() {
             guard let value = iterator.next() else { Self.usage() }
-            if flag == "--binary" {
+            switch flag {
+            case "--binary":
                 binary = value
                 continue
+            case "--store":
+                store = value
+                continue
+            case "--format":
+                guard let chosen = UploadFormat(rawValue: value) else { Self.usage() }
+                format = chosen
+                continue
+            default: break
             }
             guard let number = Int(value), number > 0 else { Self.usage() }
             switch flag {
@@ -45,7 +58,7 @@ struct LoadBenchmark {
 
     static func usage() -> Never {
         FileHandle.standardError.write(
-            Data("usage: pingmesh-bench load [--binary PATH] [--agents 1000] [--peers 300] [--seconds 600] [--pull-period 30] [--window 60]\n".utf8))
+            Data("usage: pingmesh-bench load [--binary PATH] [--agents 1000] [--peers 300] [--seconds 600] [--pull-period 30] [--window 60] [--store sqlite|URL] [--format json|protobuf]\n".utf8))
         exit(2)
     }
 
@@ -86,7 +99,7 @@ struct LoadBenchmark {
         }
         servers.append(
             ("collector",
-             try BenchServers.launch(binary, ["collector", "--store", "sqlite:\(directory)/load.db", "--listen", "127.0.0.1:\(collectorPort)", "--log-level", "error"],
+             try BenchServers.launch(binary, ["collector", "--store", store == "sqlite" ? "sqlite:\(directory)/load.db" : store, "--listen", "127.0.0.1:\(collectorPort)", "--log-level", "error"],
                 log: "\(directory)/collector.log")))
         defer { for server in servers { server.process.terminate() } }
 
@@ -97,7 +110,7 @@ struct LoadBenchmark {
         for port in controllerPorts + [collectorPort] { try await BenchServers.waitForHealth(http, "http://127.0.0.1:\(port)/healthz") }
 
         print(
-            "load: \(agents) simulated agents (\(peers) peers each), 2 controllers, 1 collector (SQLite), \(seconds) s; pulls every \(pullPeriod) s, uploads every \(window) s, long polls held open"
+            "load: \(agents) simulated agents (\(peers) peers each), 2 controllers, 1 collector (\(store == "sqlite" ? "SQLite" : store), \(format.rawValue) uploads), \(seconds) s; pulls every \(pullPeriod) s, uploads every \(window) s, long polls held open"
         )
         let recorder = Recorder()
         let started = ContinuousClock.now
@@ -199,9 +212,9 @@ struct LoadBenchmark {
             await timed("upload", recorder) {
                 var request = HTTPClientRequest(url: "\(collector)/v1/results")
                 request.method = .POST
-                request.headers.add(name: "Content-Type", value: "application/json")
+                request.headers.add(name: "Content-Type", value: format.contentType)
                 request.headers.add(name: "Content-Encoding", value: "gzip")
-                request.body = .bytes(ByteBuffer(bytes: try ResultSpool.encode(batch)))
+                request.body = .bytes(ByteBuffer(bytes: try ResultSpool.encode(batch, as: format)))
                 let response = try await http.execute(request, timeout: .seconds(30))
                 _ = try await response.body.collect(upTo: 1 << 20)
                 guard (200..<300).contains(response.status.code) else { throw LoadError("upload: HTTP \(response.status.code)") }

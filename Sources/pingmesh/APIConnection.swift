@@ -16,7 +16,7 @@ struct CollectorConnection: ParsableArguments {
     @Option(help: "A file holding that token (default: pingmesh up's ./pingmesh-data/admin-token, when it exists).")
     var tokenFile: String?
 
-    mutating func validate() throws { token = try AdminTokenFile.resolve(token: token, file: tokenFile) }
+    mutating func validate() throws { token = try AdminAccess.resolve(token: token, file: tokenFile) }
 
     @OptionGroup var tls: ClientTLSOptions
 
@@ -40,7 +40,7 @@ struct ControllerConnection: ParsableArguments {
     @Option(help: "A file holding that token (default: pingmesh up's ./pingmesh-data/admin-token, when it exists).")
     var tokenFile: String?
 
-    mutating func validate() throws { token = try AdminTokenFile.resolve(token: token, file: tokenFile) }
+    mutating func validate() throws { token = try AdminAccess.resolve(token: token, file: tokenFile) }
 
     @OptionGroup var tls: ClientTLSOptions
 

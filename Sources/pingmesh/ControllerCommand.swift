@@ -120,7 +120,7 @@ struct ControllerCommand: AsyncParsableCommand {
             }
             if let peerTokenFile {
                 guard !peer.isEmpty else { throw ValidationError("--peer-token-file: needs --peer") }
-                configured.peerToken = try AdminTokenFile.resolve(token: nil, file: peerTokenFile, flag: "--peer-token-file")
+                configured.peerToken = try AdminAccess.resolve(token: nil, file: peerTokenFile, flag: "--peer-token-file")
             }
             configuration = configured
         } catch let error as ValidationError {

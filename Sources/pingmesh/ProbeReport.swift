@@ -39,15 +39,13 @@ struct ProbeReport {
         let place = target.target.kind == .icmp ? target.target.host : "\(target.target.host) port \(target.target.port)"
         var text = "--- \(place): \(outcomes.count) probes, \(answered) answered, "
         text += "\(lost) failed (\(Int((Double(lost) / Double(max(outcomes.count, 1)) * 100).rounded()))% loss)"
-        if let low = rtts.min(), let high = rtts.max() {
-            let mean = rtts.reduce(Duration.zero, +) / rtts.count
-            let sorted = rtts.sorted()
-            func percentile(_ q: Double) -> Duration { sorted[min(sorted.count - 1, Int((Double(sorted.count) * q).rounded(.up)) - 1)] }
-            // Jitter as the standard deviation of the RTTs, the spread smokeping reports.
-            let meanSeconds = mean.seconds
-            let variance = rtts.map { ($0.seconds - meanSeconds) * ($0.seconds - meanSeconds) }.reduce(0, +) / Double(rtts.count)
-            text += "\nrtt min/avg/p50/p99/max = \(Self.milliseconds(low))/\(Self.milliseconds(mean))/\(Self.milliseconds(percentile(0.5)))/"
-            text += "\(Self.milliseconds(percentile(0.99)))/\(Self.milliseconds(high)) ms, jitter \(Self.milliseconds(.seconds(variance.squareRoot()))) ms"
+        if let rtt = RTTSummary(rtts) {
+            text += "\nrtt min/avg/p50/p99/max = \(Self.milliseconds(rtt.minimum))/\(Self.milliseconds(rtt.mean))/\(Self.milliseconds(rtt.p50))/"
+            text += "\(Self.milliseconds(rtt.p99))/\(Self.milliseconds(rtt.maximum)) ms"
+            // Jitter as the windows measure it (mean change between successive answers), and the
+            // spread smokeping reports beside it.
+            if let jitter = rtt.jitter { text += ", jitter \(Self.milliseconds(jitter)) ms" }
+            text += ", stddev \(Self.milliseconds(rtt.standardDeviation)) ms"
         }
         text += Self.offsetSummary(outcomes)
         return text + resolveSummary + httpSummary

@@ -68,10 +68,10 @@ struct UpCommand: AsyncParsableCommand {
         let faults = FaultInjector(mesh: mesh)
         // Admin operations are closed without a token, in the demo too: a fresh admin token each
         // start, in a file the command-line tools read, and an agent token for the agents.
-        let (adminToken, agentToken) = (AdminAccess.newToken(), AdminAccess.newToken())
-        let tokenFile = AdminAccess.tokenFile(dataDirectory: data)
+        let (adminToken, agentToken) = (AdminTokenFiles.newToken(), AdminTokenFiles.newToken())
+        let tokenFile = AdminTokenFiles.path(dataDirectory: data)
         do {
-            try AdminAccess.write(token: adminToken, to: tokenFile)
+            try AdminTokenFiles.write(token: adminToken, to: tokenFile)
         } catch {
             throw ValidationError("--data: cannot write the admin token to \(tokenFile): \(error.localizedDescription)")
         }

@@ -1,6 +1,6 @@
 /// One thing wrong with a configuration file: where (a field path such as
 /// `groups[2].targets[0].port`) and why.
-public struct ConfigIssue: Sendable, Hashable, CustomStringConvertible {
+public struct ConfigIssue: Error, Sendable, Hashable, CustomStringConvertible {
     public var path: String
     public var reason: String
 
