@@ -143,6 +143,16 @@ struct PostgresStoreTests {
         try await Self.conformance().restartKeepsEverything()
     }
 
+    @Test("named documents keep their latest version; a lease has one holder until it expires or is released", .requires(.postgreSQL))
+    func stateAndLeases() async throws {
+        try await Self.conformance().stateAndLeases()
+    }
+
+    @Test("4 replicas asking for a free lease at once: exactly one gets it", .requires(.postgreSQL))
+    func leaseHasOneHolder() async throws {
+        try await Self.conformance().leaseHasOneHolder(replicas: 4)
+    }
+
     @Test("4 replicas preparing an empty database at once", .requires(.postgreSQL))
     func concurrentPrepare() async throws {
         try await Self.conformance().concurrentPrepare(replicas: 4)

@@ -26,4 +26,6 @@ struct SQLiteConformanceTests {
     @Test func unresolvedCountsKept() async throws { try await Self.conformance().unresolvedCountsKept() }
     @Test func compactAggregatesMatchAggregates() async throws { try await Self.conformance().compactAggregatesMatchAggregates() }
     @Test func portRowsOfAWindow() async throws { try await Self.conformance().portRowsOfAWindow() }
+    @Test func stateAndLeases() async throws { try await Self.conformance().stateAndLeases() }
+    @Test func leaseHasOneHolder() async throws { try await Self.conformance().leaseHasOneHolder(replicas: 4) }
 }

@@ -474,6 +474,49 @@ struct StoreConformance: Sendable {
         }
     }
 
+    /// Named documents keep their latest value under a version that grows; a lease belongs to
+    /// one holder until it expires or is released, and its holder renews it.
+    func stateAndLeases() async throws {
+        try await withStore { store in
+            #expect(try await store.loadState("incidents", newerThan: nil) == nil)
+            let first = try await store.saveState("incidents", value: [1, 2, 3])
+            let second = try await store.saveState("incidents", value: [4, 5])
+            #expect(second > first)
+            #expect(try await store.loadState("incidents", newerThan: nil) == StoredState(value: [4, 5], version: second))
+            #expect(try await store.loadState("incidents", newerThan: first)?.value == [4, 5])
+            #expect(try await store.loadState("incidents", newerThan: second) == nil, "nothing newer")
+            #expect(try await store.loadState("other", newerThan: nil) == nil)
+
+            #expect(try await store.acquireLease("analysis", holder: "a", now: 1000, seconds: 60))
+            #expect(try await !store.acquireLease("analysis", holder: "b", now: 1030, seconds: 60))
+            #expect(try await store.acquireLease("analysis", holder: "a", now: 1050, seconds: 60), "renewed")
+            #expect(try await !store.acquireLease("analysis", holder: "b", now: 1100, seconds: 60), "the renewal moved the end to 1110")
+            #expect(try await store.acquireLease("analysis", holder: "b", now: 1110, seconds: 60), "expired: taken over")
+            #expect(try await !store.acquireLease("analysis", holder: "a", now: 1111, seconds: 60))
+            try await store.releaseLease("analysis", holder: "a")
+            #expect(try await !store.acquireLease("analysis", holder: "a", now: 1112, seconds: 60), "only the holder releases it")
+            try await store.releaseLease("analysis", holder: "b")
+            #expect(try await store.acquireLease("analysis", holder: "a", now: 1113, seconds: 60), "released: free at once")
+        }
+        try await withStore { store in
+            #expect(try await store.loadState("incidents", newerThan: nil)?.value == [4, 5], "kept across a restart")
+        }
+    }
+
+    /// Replicas asking for a free lease at the same moment: exactly one gets it.
+    func leaseHasOneHolder(replicas: Int) async throws {
+        var stores: [any ResultStore] = []
+        for _ in 0..<replicas { stores.append(try await open()) }
+        let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for (index, store) in stores.enumerated() {
+                group.addTask { try await store.acquireLease("analysis", holder: "replica-\(index)", now: 5000, seconds: 60) }
+            }
+            return try await group.reduce(0) { $0 + ($1 ? 1 : 0) }
+        }
+        for store in stores { await close(store) }
+        #expect(winners == 1)
+    }
+
     /// Several replicas starting at once on empty data all prepare the schema without error.
     func concurrentPrepare(replicas: Int = 4) async throws {
         let stores = try await withThrowingTaskGroup(of: (any ResultStore).self) { group in
