@@ -93,17 +93,20 @@ public struct Collector: Service {
                 availableConnectionsDelegate: MaximumAvailableConnections(4096)),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? configuration.port) },
             eventLoopGroupProvider: .shared(group), logger: logger)
+        let lease = AnalysisLease(store: store, logger: logger)
         let maintenance = CollectorMaintenance(
             store: store, metrics: metrics, retention: configuration.retention, levelAggregates: LevelAggregates(cap: configuration.levelLabelCap),
-            logger: logger, analyzer: analyzer)
+            logger: logger, analyzer: analyzer, lease: lease)
 
         do {
             try await serve(app: app, maintenance: maintenance)
         } catch {
+            await lease.release()
             await notifier?.shutdown()
             await store.close()
             throw error
         }
+        await lease.release()
         await notifier?.shutdown()
         await store.close()
     }

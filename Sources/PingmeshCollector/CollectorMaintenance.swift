@@ -10,11 +10,14 @@ public struct CollectorMaintenance: Sendable {
     let logger: Logger
     /// Analyses each settled window after its rollup; nil in tests of the rollup alone.
     let analyzer: WindowAnalyzer?
+    /// Which replica rolls up, expires and analyses; nil: this one, alone on its store.
+    let lease: AnalysisLease?
 
     public init(
         store: any ResultStore, metrics: CollectorMetrics, retention: Retention = Retention(), levelAggregates: LevelAggregates = LevelAggregates(),
-        logger: Logger, analyzer: WindowAnalyzer? = nil
+        logger: Logger, analyzer: WindowAnalyzer? = nil, lease: AnalysisLease? = nil
     ) {
+        self.lease = lease
         self.store = store
         self.metrics = metrics
         self.retention = retention
@@ -24,9 +27,13 @@ public struct CollectorMaintenance: Sendable {
     }
 
     public func runOnce(now: Int64) async {
+        let leading = await lease?.renew(now: now) ?? true
+        metrics.leads(leading)
         do {
-            let report = try await RollupEngine(store: store, logger: logger).runOnce(now: now)
-            metrics.rolledUp(windows: report.windows)
+            if leading {
+                let report = try await RollupEngine(store: store, logger: logger).runOnce(now: now)
+                metrics.rolledUp(windows: report.windows)
+            }
             // The newest minute the rollup has settled.
             let minute = Resolution.minute.windowStart(now - 60 - RollupEngine.settle(.minute))
             var rows: [TopologyLevel: [PairAggregate]] = [:]
@@ -34,8 +41,10 @@ public struct CollectorMaintenance: Sendable {
                 rows[level] = try await store.aggregates(level: level, resolution: .minute, from: minute, to: minute + 60)
             }
             metrics.setLevels(levelAggregates.render(rows))
-            let deleted = try await store.enforceRetention(retention, now: now)
-            if deleted > 0 { logger.debug("retention", metadata: ["deleted": "\(deleted)"]) }
+            if leading {
+                let deleted = try await store.enforceRetention(retention, now: now)
+                if deleted > 0 { logger.debug("retention", metadata: ["deleted": "\(deleted)"]) }
+            }
             metrics.storeSize(try await store.sizeBytes())
         } catch {
             metrics.rollupFailed()
@@ -45,7 +54,7 @@ public struct CollectorMaintenance: Sendable {
         // not hold it back.
         if let analyzer {
             do {
-                let events = try await analyzer.runOnce(now: now)
+                let events = try await analyzer.runOnce(now: now, leading: leading)
                 metrics.analyzed(open: analyzer.tracker.open, events: events, window: analyzer.tracker.lastWindow)
             } catch {
                 metrics.analysisFailed()

@@ -189,7 +189,7 @@ struct PostgresStoreTests {
             await store.shutdown()
         }
         let version = try await server.execute("SELECT max(version) FROM schema_version", in: url)
-        #expect(version.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.contains("6"), "\(version)")
+        #expect(version.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.contains("7"), "\(version)")
     }
 
     @Test("per-port counts of one window, names resolved", .requires(.postgreSQL))

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
@@ -32,6 +33,7 @@ struct ReplicaAnalysisTests {
     struct Replica {
         let analyzer: WindowAnalyzer
         let lease: AnalysisLease
+        let notifier: IncidentNotifier
 
         func round(_ now: Int64) async throws -> [IncidentEvent] {
             try await analyzer.runOnce(now: now, leading: await lease.renew(now: now))
@@ -44,7 +46,7 @@ struct ReplicaAnalysisTests {
         let notifier = IncidentNotifier(configuration: .init(webhooks: [webhook]), logger: logger)
         return Replica(
             analyzer: WindowAnalyzer(store: store, notifier: notifier, logger: logger),
-            lease: AnalysisLease(store: store, holder: name, seconds: 60, logger: logger))
+            lease: AnalysisLease(store: store, holder: name, seconds: 60, logger: logger), notifier: notifier)
     }
 
     @Test(
@@ -58,6 +60,16 @@ struct ReplicaAnalysisTests {
             let webhook = "http://127.0.0.1:\(try #require(client.port))/hook"
             let a = try await Self.replica("a", path: path, webhook: webhook)
             let b = try await Self.replica("b", path: path, webhook: webhook)
+            let restarted = try await Self.replica("c", path: path, webhook: webhook)
+            // Each notifier's HTTP client must be shut down, whatever the checks find.
+            let outcome = await Result(catching: { try await Self.check(a, b, restarted, hooks: hooks) })
+            for replica in [a, b, restarted] { await replica.notifier.shutdown() }
+            try outcome.get()
+        }
+    }
+
+    static func check(_ a: Replica, _ b: Replica, _ restarted: Replica, hooks: Hooks) async throws {
+        do {
             let store = a.analyzer.store
             let base = IncidentTests.base
             func settle(_ window: Int64) -> Int64 { window + 60 + 20 }
@@ -94,12 +106,21 @@ struct ReplicaAnalysisTests {
             #expect(received.map(\.key) == ["\(id)/opened", "\(id)/resolved"])
 
             // A restarted replica knows the incidents at once, without replaying windows.
-            let restarted = try await Self.replica("c", path: path, webhook: webhook)
-            try await b.lease.release()
+            await b.lease.release()
             #expect(try await restarted.round(settle(base + 240)).isEmpty)
             #expect(restarted.lease.isHeld, "a released lease is taken at once")
             #expect(restarted.analyzer.tracker.resolved.map(\.id) == [id])
             #expect(restarted.analyzer.tracker.lastWindow == base + 240)
+        }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
         }
     }
 }

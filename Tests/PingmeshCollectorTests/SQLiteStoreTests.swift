@@ -54,7 +54,7 @@ struct SQLiteStoreTests {
         let rows = try await store.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60)
         #expect(rows.map(\.rtt) == [BatchFactory.sketch(rtts)])
         let version = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 6)
+        #expect(version == 7)
         // Opening again changes nothing.
         let again = try await TemporaryStore.sqlite(at: path)
         #expect(try await again.aggregates(level: .server, resolution: .minute, from: minute, to: minute + 60).map(\.rtt) == [BatchFactory.sketch(rtts)])
@@ -88,7 +88,7 @@ struct SQLiteStoreTests {
             try await UnresolvedMigration.check(try await TemporaryStore.sqlite(at: path), minute: minute)
         }
         let version = try await DatabaseQueue(path: path).read { try Int.fetchOne($0, sql: "PRAGMA user_version") }
-        #expect(version == 6)
+        #expect(version == 7)
     }
 
     @Test("two batches for the same pair and minute add up (an agent restarted mid-window)")

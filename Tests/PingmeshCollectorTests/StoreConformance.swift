@@ -499,7 +499,8 @@ struct StoreConformance: Sendable {
             #expect(try await store.acquireLease("analysis", holder: "a", now: 1113, seconds: 60), "released: free at once")
         }
         try await withStore { store in
-            #expect(try await store.loadState("incidents", newerThan: nil)?.value == [4, 5], "kept across a restart")
+            let kept = try await store.loadState("incidents", newerThan: nil)
+            #expect(kept?.value == [4, 5], "kept across a restart")
         }
     }
 

@@ -51,7 +51,10 @@ public final class IncidentNotifier: Sendable {
         for event in events {
             let body: Data
             do { body = try Self.encoder.encode(event) } catch { continue }
-            for url in configuration.webhooks where !(await post(url, body)) { failures += 1 }
+            // The same change is sent again only when a replica took over before the last one
+            // saved that it had sent it: the key lets a receiver drop the second copy.
+            let key = "\(event.incident.id)/\(event.change.rawValue)"
+            for url in configuration.webhooks where !(await post(url, body, idempotencyKey: key)) { failures += 1 }
         }
         return failures
     }
@@ -103,10 +106,11 @@ public final class IncidentNotifier: Sendable {
             generatorURL: configuration.externalURL.map { "\($0)/#incident=\(incident.id)" })
     }
 
-    private func post(_ url: String, _ body: Data) async -> Bool {
+    private func post(_ url: String, _ body: Data, idempotencyKey: String? = nil) async -> Bool {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
+        if let idempotencyKey { request.headers.add(name: "Idempotency-Key", value: idempotencyKey) }
         request.headers.add(name: "User-Agent", value: "pingmesh-collector")
         request.body = .bytes(ByteBuffer(bytes: body))
         do {

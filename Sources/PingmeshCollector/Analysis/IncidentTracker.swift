@@ -94,6 +94,28 @@ public final class IncidentTracker: Sendable {
         self.keepResolved = keepResolved
     }
 
+    /// Everything the tracker knows, as the store keeps it for the other replicas and the next
+    /// start.
+    public struct Snapshot: Sendable, Codable, Hashable {
+        public var open: [String: Incident]
+        public var resolved: [Incident]
+        public var missed: [String: Int]
+        public var lastWindow: Int64?
+    }
+
+    public func snapshot() -> Snapshot {
+        state.withLock { Snapshot(open: $0.open, resolved: $0.resolved, missed: $0.missed, lastWindow: $0.lastWindow) }
+    }
+
+    /// Replaces what the tracker knows with `snapshot` (another replica's, or the last run's).
+    public func restore(_ snapshot: Snapshot) {
+        state.withLock { state in
+            state = State(
+                open: snapshot.open, resolved: Array(snapshot.resolved.suffix(keepResolved)), missed: snapshot.missed,
+                lastWindow: snapshot.lastWindow)
+        }
+    }
+
     /// The latest window recorded.
     public var lastWindow: Int64? { state.withLock { $0.lastWindow } }
 

@@ -24,6 +24,12 @@ public final class WindowAnalyzer: Sendable {
     private let recentEvidence = Mutex<[Int64: WindowEvidence]>([:])
     /// Rounds of traceroutes an incident gets while its paths name no device or link.
     static let maximumTraceRounds = 3
+    /// The store document that holds the tracker's state for every replica and the next start.
+    public static let stateName = "incidents"
+    /// The version of that document the tracker holds; nil before it read or wrote one.
+    private let storedVersion = Mutex<Int64?>(nil)
+    /// Whether the last round led (held the analysis lease).
+    private let ledLastRound = Mutex(false)
 
     public init(
         store: any ResultStore, tracker: IncidentTracker = IncidentTracker(), localizer: FaultLocalizer = FaultLocalizer(),
@@ -99,9 +105,21 @@ public final class WindowAnalyzer: Sendable {
     /// Lost packets that can make a candidate over those windows.
     static let faintLossMinimumBad = 3
 
-    /// Analyses every settled window not analysed yet; returns the events it produced.
+    /// Analyses every settled window not analysed yet; returns the events it produced. A
+    /// replica that does not lead (`AnalysisLease`) analyses nothing: it takes the leader's
+    /// incidents from the store, so every replica serves the same list. A replica that starts
+    /// leading first takes what the last leader saved, and goes on from its last window.
     @discardableResult
-    public func runOnce(now: Int64) async throws -> [IncidentEvent] {
+    public func runOnce(now: Int64, leading: Bool = true) async throws -> [IncidentEvent] {
+        let startsLeading = ledLastRound.withLock { led in
+            defer { led = leading }
+            return leading && !led
+        }
+        guard leading else {
+            try await loadIncidents()
+            return []
+        }
+        if startsLeading { try await loadIncidents() }
         let settled = Self.settledWindow(now: now)
         let replaying = tracker.lastWindow == nil
         // After a long pause, catch up on the last windows only: incidents are about now.
@@ -147,7 +165,37 @@ public final class WindowAnalyzer: Sendable {
             let recent = tracker.resolved.filter { ($0.endedAt ?? 0) >= settled - 15 * 60 }
             await notifier.refreshAlerts(open: tracker.open, resolved: recent, now: Date(timeIntervalSince1970: TimeInterval(now)))
         }
+        // Saved after the webhooks went: a leader that dies between the two makes its successor
+        // send a change again (with the same idempotency key), rather than never.
+        try await saveIncidents()
         return events
+    }
+
+    static let stateEncoder: JSONEncoder = {
+        let encoder = JSONEncoder()
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return encoder
+    }()
+
+    static let stateDecoder: JSONDecoder = {
+        let decoder = JSONDecoder()
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
+        return decoder
+    }()
+
+    /// Writes the tracker's state to the store for the other replicas and the next start.
+    func saveIncidents() async throws {
+        let value = try Self.stateEncoder.encode(tracker.snapshot())
+        let version = try await store.saveState(Self.stateName, value: Array(value))
+        storedVersion.withLock { $0 = max($0 ?? version, version) }
+    }
+
+    /// Takes the stored state when it is newer than the one the tracker holds.
+    func loadIncidents() async throws {
+        let known = storedVersion.withLock { $0 }
+        guard let stored = try await store.loadState(Self.stateName, newerThan: known) else { return }
+        tracker.restore(try Self.stateDecoder.decode(IncidentTracker.Snapshot.self, from: Data(stored.value)))
+        storedVersion.withLock { $0 = stored.version }
     }
 
     /// Traces the incident in the background (a traceroute takes seconds to minutes; analysis
@@ -166,6 +214,11 @@ public final class WindowAnalyzer: Sendable {
             let placements = (try? await store.placements()) ?? [:]
             let located = PathVoting(fabric: fabric, placements: placements).verdict(traces, for: incident.component)
             tracker.attach(traces, located: located, to: incident.id)
+            do {
+                try await self.saveIncidents()
+            } catch {
+                logger.error("cannot save the traced incident to the store", metadata: ["id": "\(incident.id)", "error": "\(error)"])
+            }
             logger.notice(
                 "incident traced",
                 metadata: [

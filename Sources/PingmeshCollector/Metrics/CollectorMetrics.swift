@@ -22,6 +22,7 @@ public final class CollectorMetrics: Sendable {
     private let analyzedWindow: Gauge
     private let analysisErrors: Counter
     private let adminOpen: Gauge
+    private let leader: Gauge
 
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
@@ -78,6 +79,10 @@ public final class CollectorMetrics: Sendable {
                 helpText: "Start of the newest one-minute window analysed."))
         analysisErrors = registry.makeCounter(
             descriptor: .init(metricName: "pingmesh_collector_analysis_errors_total", unitName: "", helpText: "Analysis passes that failed."))
+        leader = registry.makeGauge(
+            descriptor: .init(
+                metricName: "pingmesh_collector_analysis_leader", unitName: "",
+                helpText: "1 while this replica holds the analysis lease: it rolls up, analyses and notifies; 0 while another does."))
         adminOpen = registry.makeGauge(
             descriptor: .init(
                 metricName: "pingmesh_collector_admin_open", unitName: "",
@@ -86,6 +91,8 @@ public final class CollectorMetrics: Sendable {
 
     /// Whether admin operations need no token, for the gauge an alert can watch.
     func adminAccess(openToAnyone: Bool) { adminOpen.set(to: openToAnyone ? 1 : 0) }
+
+    func leads(_ leading: Bool) { leader.set(to: leading ? 1 : 0) }
 
     /// After an analysis pass: the incidents now open, the ones it opened, the newest window.
     func analyzed(open: [Incident], events: [IncidentEvent], window: Int64?) {

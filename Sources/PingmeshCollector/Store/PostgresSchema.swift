@@ -82,6 +82,15 @@ enum PostgresSchema {
                 "ALTER TABLE pairs ADD COLUMN IF NOT EXISTS jitter_ns bigint NOT NULL DEFAULT 0",
             ]
         ),
+        // What replicas share beside the rows: the incident tracker's state, and the lease
+        // that says which replica rolls up, analyses and notifies.
+        (
+            7,
+            [
+                "CREATE TABLE IF NOT EXISTS collector_state (name text PRIMARY KEY, version bigint NOT NULL, value bytea NOT NULL)",
+                "CREATE TABLE IF NOT EXISTS collector_leases (name text PRIMARY KEY, holder text NOT NULL, expires_at bigint NOT NULL)",
+            ]
+        ),
     ]
 
     static var latestVersion: Int32 { migrations.last?.version ?? 0 }

@@ -49,6 +49,22 @@ public protocol ResultStore: Sendable {
     /// Deletes rows older than the retention of each level; returns the rows deleted.
     func enforceRetention(_ retention: Retention, now: Int64) async throws -> Int
 
+    /// Saves the document `name` (the incident tracker's state), replacing the last; returns
+    /// its new version, which grows on every save.
+    func saveState(_ name: String, value: [UInt8]) async throws -> Int64
+
+    /// The document `name` when its version is above `version` (any version when nil); nil
+    /// when there is none newer.
+    func loadState(_ name: String, newerThan version: Int64?) async throws -> StoredState?
+
+    /// Takes or renews the lease `name` for `holder` until `now + seconds` when it is free,
+    /// expired or `holder`'s already; returns whether `holder` holds it now. Atomic across
+    /// replicas: of two asking at once, one gets it.
+    func acquireLease(_ name: String, holder: String, now: Int64, seconds: Int64) async throws -> Bool
+
+    /// Gives up `holder`'s lease `name`; nothing when another holds it.
+    func releaseLease(_ name: String, holder: String) async throws
+
     /// Bytes the store occupies (file size or database size).
     func sizeBytes() async throws -> Int64
 

@@ -6,8 +6,9 @@ enum SQLiteSchema {
     /// `PRAGMA user_version`: 2 since sketches are bit-packed (`LatencySketch.encoded()`), 3 since
     /// the 1-minute server level is packed per source (`server_minutes`), 4 since `pairs` counts
     /// the `unresolved` class, 5 since it counts `retransmitted` probes and `syn_retransmits`,
-    /// 6 since it keeps the jitter (`jitter_pairs`, `jitter_ns`).
-    static let version = 6
+    /// 6 since it keeps the jitter (`jitter_pairs`, `jitter_ns`), 7 since it keeps the incident
+    /// tracker's state and the analysis lease (`collector_state`, `collector_leases`).
+    static let version = 7
 
     static let statements = [
         "PRAGMA journal_mode = WAL",
@@ -47,6 +48,8 @@ enum SQLiteSchema {
         CREATE TABLE IF NOT EXISTS dirty (
           resolution INTEGER NOT NULL, minute INTEGER NOT NULL, generation INTEGER NOT NULL, PRIMARY KEY (resolution, minute)) WITHOUT ROWID
         """,
+        "CREATE TABLE IF NOT EXISTS collector_state (name TEXT PRIMARY KEY, version INTEGER NOT NULL, value BLOB NOT NULL)",
+        "CREATE TABLE IF NOT EXISTS collector_leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL)",
     ]
 
     /// Schemas 4 to 6: a store whose `pairs` table lacks the `unresolved`, `retransmitted` and
