@@ -113,6 +113,7 @@ let package = Package(
                 "PingmeshHTTPSupport",
                 "PingmeshWire",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -208,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "PingmeshCollectorTests",
             dependencies: [
-                "PingmeshCollector", "PingmeshModel", "PingmeshTestSupport", "PingmeshWire", .product(name: "HTTPTypes", package: "swift-http-types"),
+                "PingmeshCollector", "PingmeshModel", "PingmeshTestSupport", "PingmeshWire", "PingmeshHTTPSupport", .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
                 .product(name: "GRDB", package: "GRDB.swift"),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import NIOSSL
 import PingmeshAgent
 import PingmeshCollector
 import PingmeshModel
@@ -44,6 +45,9 @@ struct CollectorCommand: AsyncParsableCommand {
 
     @Option(help: "The collector's URL as people reach it, for links in alerts.")
     var externalURL: String?
+
+    @Option(help: "PEM file of CA certificates to trust, beside the system's, for HTTPS webhooks and Alertmanagers.")
+    var notifyCaFile: String?
 
     @Flag(help: "Let the web UI's probe form (POST /v1/probe, admin token when tokens are set) probe from this host.")
     var manualProbe = false
@@ -89,6 +93,9 @@ struct CollectorCommand: AsyncParsableCommand {
             } else if try clientTLS.configuration() != nil {
                 throw ValidationError("--ca-file, --client-cert, --client-key: only for --controller")
             }
+            if notifyCaFile != nil, webhook.isEmpty, alertmanager.isEmpty {
+                throw ValidationError("--notify-ca-file: only with --webhook or --alertmanager")
+            }
             var configured = Collector.Configuration(
                 host: listen.host, port: listen.port,
                 tokens: try AdminAccess.tokens(file: tokens, openAdmin: insecureOpenAdmin),
@@ -96,7 +103,8 @@ struct CollectorCommand: AsyncParsableCommand {
                 notifications: .init(
                     webhooks: try webhook.map { try httpURL($0, field: "--webhook") },
                     alertmanagers: try alertmanager.map { try httpURL($0, field: "--alertmanager") },
-                    externalURL: try externalURL.map { try httpURL($0, field: "--external-url") }),
+                    externalURL: try externalURL.map { try httpURL($0, field: "--external-url") },
+                    caFile: try notifyCaFile.map { try Self.pemCertificates($0, field: "--notify-ca-file") }),
                 tools: OperatorTools(uiDirectory: try uiDir.map { try UpCommand.directory($0, field: "--ui-dir") }, manualProbe: manualProbe ? ManualProbe() : nil))
             configured.traceroutes = traceroutes
             configured.tls = try tls.context()
@@ -146,4 +154,14 @@ private func httpURL(_ text: String, field: String) throws -> String {
     guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https", url.host?.isEmpty == false
     else { throw ValidationError("\(field): '\(text)' is not an http:// or https:// URL with a host") }
     return text
+}
+
+extension CollectorCommand {
+    /// `path`, when it holds at least one PEM certificate; a usage error naming `field` otherwise.
+    static func pemCertificates(_ path: String, field: String) throws -> String {
+        guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
+            throw ValidationError("\(field): \(path) is not a readable PEM file of certificates")
+        }
+        return path
+    }
 }

@@ -69,49 +69,47 @@ struct ReplicaAnalysisTests {
     }
 
     static func check(_ a: Replica, _ b: Replica, _ restarted: Replica, hooks: Hooks) async throws {
-        do {
-            let store = a.analyzer.store
-            let base = IncidentTests.base
-            func settle(_ window: Int64) -> Int64 { window + 60 + 20 }
+        let store = a.analyzer.store
+        let base = IncidentTests.base
+        func settle(_ window: Int64) -> Int64 { window + 60 + 20 }
 
-            try await IncidentTests.ingest(.none, window: base, into: store)
-            #expect(try await a.round(settle(base)).isEmpty)
-            #expect(try await b.round(settle(base)).isEmpty)
-            #expect(a.lease.isHeld && !b.lease.isHeld)
+        try await IncidentTests.ingest(.none, window: base, into: store)
+        #expect(try await a.round(settle(base)).isEmpty)
+        #expect(try await b.round(settle(base)).isEmpty)
+        #expect(a.lease.isHeld && !b.lease.isHeld)
 
-            let fault = FaultSimulator.Fault.torDown(tor: 3)
-            try await IncidentTests.ingest(fault, window: base + 60, into: store)
-            let opened = try await a.round(settle(base + 60))
-            #expect(opened.map(\.change) == [.opened])
-            #expect(try await b.round(settle(base + 60)).isEmpty, "the replica without the lease analyses nothing")
-            let id = try #require(opened.first?.incident.id)
-            #expect(b.analyzer.tracker.open.map(\.id) == [id], "it serves the incident the holder saved")
-            #expect(b.analyzer.tracker.open == a.analyzer.tracker.open)
+        let fault = FaultSimulator.Fault.torDown(tor: 3)
+        try await IncidentTests.ingest(fault, window: base + 60, into: store)
+        let opened = try await a.round(settle(base + 60))
+        #expect(opened.map(\.change) == [.opened])
+        #expect(try await b.round(settle(base + 60)).isEmpty, "the replica without the lease analyses nothing")
+        let id = try #require(opened.first?.incident.id)
+        #expect(b.analyzer.tracker.open.map(\.id) == [id], "it serves the incident the holder saved")
+        #expect(b.analyzer.tracker.open == a.analyzer.tracker.open)
 
-            // The holder stops renewing (it died): its lease runs until settle(base + 60) + 60.
-            try await IncidentTests.ingest(fault, window: base + 120, into: store)
-            #expect(try await b.round(settle(base + 60) + 30).isEmpty)
-            #expect(!b.lease.isHeld, "not before the lease expires")
-            #expect(try await b.round(settle(base + 120)).isEmpty, "taken over: the open incident is not announced again")
-            #expect(b.lease.isHeld)
-            #expect(b.analyzer.tracker.open.first?.timeline.count == 2, "it went on from the holder's last window")
+        // The holder stops renewing (it died): its lease runs until settle(base + 60) + 60.
+        try await IncidentTests.ingest(fault, window: base + 120, into: store)
+        #expect(try await b.round(settle(base + 60) + 30).isEmpty)
+        #expect(!b.lease.isHeld, "not before the lease expires")
+        #expect(try await b.round(settle(base + 120)).isEmpty, "taken over: the open incident is not announced again")
+        #expect(b.lease.isHeld)
+        #expect(b.analyzer.tracker.open.first?.timeline.count == 2, "it went on from the holder's last window")
 
-            try await IncidentTests.ingest(.none, window: base + 180, into: store)
-            #expect(try await b.round(settle(base + 180)).isEmpty)
-            try await IncidentTests.ingest(.none, window: base + 240, into: store)
-            #expect(try await b.round(settle(base + 240)).map(\.change) == [.resolved])
+        try await IncidentTests.ingest(.none, window: base + 180, into: store)
+        #expect(try await b.round(settle(base + 180)).isEmpty)
+        try await IncidentTests.ingest(.none, window: base + 240, into: store)
+        #expect(try await b.round(settle(base + 240)).map(\.change) == [.resolved])
 
-            let received = hooks.received.withLock { $0 }
-            #expect(received.map(\.change) == ["opened", "resolved"], "each change sent once, by whichever replica led")
-            #expect(received.map(\.key) == ["\(id)/opened", "\(id)/resolved"])
+        let received = hooks.received.withLock { $0 }
+        #expect(received.map(\.change) == ["opened", "resolved"], "each change sent once, by whichever replica led")
+        #expect(received.map(\.key) == ["\(id)/opened", "\(id)/resolved"])
 
-            // A restarted replica knows the incidents at once, without replaying windows.
-            await b.lease.release()
-            #expect(try await restarted.round(settle(base + 240)).isEmpty)
-            #expect(restarted.lease.isHeld, "a released lease is taken at once")
-            #expect(restarted.analyzer.tracker.resolved.map(\.id) == [id])
-            #expect(restarted.analyzer.tracker.lastWindow == base + 240)
-        }
+        // A restarted replica knows the incidents at once, without replaying windows.
+        await b.lease.release()
+        #expect(try await restarted.round(settle(base + 240)).isEmpty)
+        #expect(restarted.lease.isHeld, "a released lease is taken at once")
+        #expect(restarted.analyzer.tracker.resolved.map(\.id) == [id])
+        #expect(restarted.analyzer.tracker.lastWindow == base + 240)
     }
 }
 

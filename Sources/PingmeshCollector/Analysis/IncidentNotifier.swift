@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOHTTP1
+import NIOSSL
 import PingmeshModel
 
 /// Sends incidents out: each opening and resolution as JSON to every webhook, and the state of
@@ -18,8 +19,15 @@ public final class IncidentNotifier: Sendable {
         /// Where a person can see the incident (the collector's UI), as the alerts' generatorURL.
         public var externalURL: String?
         public var timeout: Duration
+        /// A PEM file of CA certificates trusted for HTTPS webhooks and Alertmanagers beside the
+        /// system's (`--notify-ca-file`): an internal CA's receivers.
+        public var caFile: String?
 
-        public init(webhooks: [String] = [], alertmanagers: [String] = [], externalURL: String? = nil, timeout: Duration = .seconds(5)) {
+        public init(
+            webhooks: [String] = [], alertmanagers: [String] = [], externalURL: String? = nil, timeout: Duration = .seconds(5),
+            caFile: String? = nil
+        ) {
+            self.caFile = caFile
             self.webhooks = webhooks
             self.alertmanagers = alertmanagers
             self.externalURL = externalURL
@@ -35,7 +43,13 @@ public final class IncidentNotifier: Sendable {
 
     public init(configuration: Configuration, logger: Logger) {
         self.configuration = configuration
-        self.client = HTTPClient(eventLoopGroupProvider: .singleton)
+        var client = HTTPClient.Configuration()
+        if let caFile = configuration.caFile {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.additionalTrustRoots = [.file(caFile)]
+            client.tlsConfiguration = tls
+        }
+        self.client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: client)
         self.logger = logger
     }
 

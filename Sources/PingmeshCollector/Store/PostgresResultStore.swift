@@ -31,7 +31,8 @@ public final class PostgresResultStore: ResultStore {
         self.logger = logger
         self.location = StoreLocation.postgres(url: url).description
         var configuration = PostgresClient.Configuration(
-            host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password, database: parsed.database, tls: .disable)
+            host: parsed.host, port: parsed.port, username: parsed.username, password: parsed.password, database: parsed.database,
+            tls: parsed.clientTLS)
         configuration.options.maximumConnections = parsed.maximumConnections
         let client = PostgresClient(configuration: configuration, backgroundLogger: logger)
         self.client = client
@@ -58,7 +59,8 @@ public final class PostgresResultStore: ResultStore {
         do {
             connection = try await PostgresConnection.connect(
                 configuration: .init(
-                    host: url.host, port: url.port, username: url.username, password: url.password, database: url.database, tls: .disable),
+                    host: url.host, port: url.port, username: url.username, password: url.password, database: url.database,
+                    tls: try url.connectionTLS()),
                 id: 0, logger: logger)
         } catch {
             throw StoreError(message: "--store \(location): cannot connect: \(Self.describe(error))")

@@ -17,6 +17,10 @@ final class PostgresServer: Sendable {
     let port: Int
     /// The directory holding the cluster (`data`), its log and its socket.
     let directory: String
+    /// The server's self-signed certificate, which is also the CA a client must trust for
+    /// `sslmode=verify-full`: the server takes TLS and plain connections alike. Nil when openssl
+    /// is missing (then it takes plain ones only).
+    let caFile: String?
     private let binaries: String
     private let runAs: RunAs?
     private let databases = Atomic<Int>(0)
@@ -34,7 +38,8 @@ final class PostgresServer: Sendable {
         do { return .success(try await PostgresServer.offThread { try PostgresServer.start() }) } catch { return .failure(error) }
     }
 
-    private init(port: Int, directory: String, binaries: String, runAs: RunAs?) {
+    private init(port: Int, directory: String, binaries: String, runAs: RunAs?, caFile: String?) {
+        self.caFile = caFile
         self.port = port
         self.directory = directory
         self.binaries = binaries
@@ -88,17 +93,33 @@ final class PostgresServer: Sendable {
             try? FileManager.default.removeItem(atPath: directory)
             throw ServerError("initdb failed: \(initdb.output)")
         }
+        // A certificate for 127.0.0.1, owned by the server's user and readable by it alone, as
+        // PostgreSQL requires of its key.
+        var tlsOptions: [String] = []
+        var caFile: String?
+        if let openssl = try? Tool.openssl.path() {
+            let (certificate, key) = ("\(directory)/server.crt", "\(directory)/server.key")
+            let made = try run(
+                runAs, openssl,
+                [
+                    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-keyout", key, "-out", certificate,
+                    "-days", "2", "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
+                ], in: directory)
+            guard made.status == 0, chmod(key, 0o600) == 0 else { throw ServerError("openssl could not make the server's certificate: \(made.output)") }
+            tlsOptions = ["-c ssl=on", "-c ssl_cert_file=\(certificate)", "-c ssl_key_file=\(key)"]
+            caFile = certificate
+        }
         // A free port can be taken between the probe and the bind; try a few.
         var lastLog = ""
         for _ in 0..<3 {
             let port = try freePort()
-            let options = [
+            let options = ([
                 "-k \(directory)", "-c listen_addresses=127.0.0.1", "-p \(port)", "-c fsync=off", "-c synchronous_commit=off",
                 "-c full_page_writes=off", "-c max_connections=300",
-            ].joined(separator: " ")
+            ] + tlsOptions).joined(separator: " ")
             let started = try run(runAs, "\(binaries)/pg_ctl", ["-D", data, "-l", "\(directory)/log", "-w", "-t", "60", "-o", options, "start"], in: directory)
             if started.status == 0 {
-                let server = PostgresServer(port: port, directory: directory, binaries: binaries, runAs: runAs)
+                let server = PostgresServer(port: port, directory: directory, binaries: binaries, runAs: runAs, caFile: caFile)
                 running.withLock { $0 = server }
                 atexit { PostgresServer.stopRunning() }
                 return server

@@ -1,23 +1,22 @@
 import Foundation
-import PingmeshTestSupport
 
 /// A throwaway CA and server certificates for 127.0.0.1 and localhost, made with the openssl CLI
 /// in a temporary directory: a leaf valid now, one that expired before the test began, and one
 /// for localhost alone (NIOSSL accepts a certificate whose IP address matches the peer's whatever
 /// name was asked for, so only a certificate without one can show a name mismatch).
 /// `openssl ca` is used because it is the one OpenSSL 3.0 command that sets both dates freely.
-struct TestPKI {
-    let directory: URL
-    var caFile: String { path("ca.pem") }
-    var leafCertificate: String { path("leaf.pem") }
-    var expiredCertificate: String { path("expired.pem") }
-    var localhostOnlyCertificate: String { path("localhost-only.pem") }
-    var leafKey: String { path("leaf.key") }
+public struct TestPKI: Sendable {
+    public let directory: URL
+    public var caFile: String { path("ca.pem") }
+    public var leafCertificate: String { path("leaf.pem") }
+    public var expiredCertificate: String { path("expired.pem") }
+    public var localhostOnlyCertificate: String { path("localhost-only.pem") }
+    public var leafKey: String { path("leaf.key") }
     /// The valid leaf's notAfter, to the second (certificates hold no finer time).
-    let leafNotAfter: Date
+    public let leafNotAfter: Date
 
     /// Tests that make one carry `.requires(.tool(.openssl))`.
-    static func make() async throws -> TestPKI {
+    public static func make() async throws -> TestPKI {
         let openssl = try Tool.openssl.path()
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("pingmesh-pki-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -45,11 +44,11 @@ struct TestPKI {
         return pki
     }
 
-    func remove() {
+    public func remove() {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+    public func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
 
     private func sign(_ openssl: String, out: String, from start: Date, to end: Date, extensions: String = "leaf") async throws {
         try await run(
