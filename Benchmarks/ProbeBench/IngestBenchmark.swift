@@ -7,7 +7,7 @@ import PingmeshWire
 import Synchronization
 
 /// `pingmesh-bench ingest [--binary PATH] [--store sqlite|URL] [--agents 400] [--peers 300]
-/// [--senders 8] [--runs 3]`
+/// [--senders 8] [--runs 3] [--formats json,protobuf]`
 ///
 /// The collector's cost per window summary, end to end (HTTP, gunzip, decode, validation, store
 /// commit), for each upload format in the same run. One collector process of the given binary
@@ -23,6 +23,7 @@ struct IngestBenchmark {
     var peers = 300
     var senders = 8
     var runs = 3
+    var formats = UploadFormat.allCases
 
     init(_ arguments: [String]) {
         var iterator = arguments.makeIterator()
@@ -31,6 +32,10 @@ struct IngestBenchmark {
             switch flag {
             case "--binary": binary = value
             case "--store": store = value
+            case "--formats":
+                let chosen = value.split(separator: ",").compactMap { UploadFormat(rawValue: String($0)) }
+                guard !chosen.isEmpty else { Self.usage() }
+                formats = chosen
             default:
                 guard let number = Int(value), number > 0 else { Self.usage() }
                 switch flag {
@@ -46,7 +51,7 @@ struct IngestBenchmark {
 
     static func usage() -> Never {
         FileHandle.standardError.write(
-            Data("usage: pingmesh-bench ingest [--binary PATH] [--store sqlite|URL] [--agents 400] [--peers 300] [--senders 8] [--runs 3]\n".utf8))
+            Data("usage: pingmesh-bench ingest [--binary PATH] [--store sqlite|URL] [--agents 400] [--peers 300] [--senders 8] [--runs 3] [--formats json,protobuf]\n".utf8))
         exit(2)
     }
 
@@ -71,7 +76,7 @@ struct IngestBenchmark {
         )
         var results: [UploadFormat: [Figures]] = [:]
         for run in 0..<runs {
-            for format in UploadFormat.allCases {
+            for format in formats {
                 let bodies = try batches(run: run).map { try ResultSpool.encode($0, as: format) }
                 let figures = try await measure(format: format, bodies: bodies, http: http, run: run)
                 results[format, default: []].append(figures)
@@ -83,14 +88,14 @@ struct IngestBenchmark {
             }
         }
         func median(_ values: [Double]) -> Double { values.sorted()[values.count / 2] }
-        let json = median(results[.json, default: []].map(\.microsecondsPerSummary))
-        for format in UploadFormat.allCases {
+        let json = results[.json].map { median($0.map(\.microsecondsPerSummary)) }
+        for format in formats {
             let figures = results[format, default: []]
             let cost = median(figures.map(\.microsecondsPerSummary))
             print(
                 String(
                     format: "  median %-8@ %6.1f us of collector CPU per summary (%.2fx JSON's), %7.0f summaries/s, peak RSS %.0f MiB",
-                    format.rawValue as NSString, cost, cost / json, median(figures.map(\.summariesPerSecond)),
+                    format.rawValue as NSString, cost, json.map { cost / $0 } ?? .nan, median(figures.map(\.summariesPerSecond)),
                     figures.map(\.peakRSSMiB).max() ?? 0))
         }
     }

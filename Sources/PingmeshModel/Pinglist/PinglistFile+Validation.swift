@@ -130,7 +130,11 @@ extension PinglistFile {
     }
 
     static func checkLabels(_ labels: [String: String]?, path: String, issues: inout [ConfigIssue]) {
-        for key in (labels ?? [:]).keys.sorted() {
+        guard let labels, !labels.isEmpty else { return }
+        // Every window of a batch carries labels: sorted (for the order of the messages) only
+        // when one is wrong.
+        guard labels.keys.contains(where: { !isLabelName($0) || reservedLabels.contains($0) || $0.hasPrefix("__") }) else { return }
+        for key in labels.keys.sorted() {
             if !isLabelName(key) {
                 issues.append(.init(path: "\(path).\(key)", reason: "'\(key)' is not a valid label name ([a-zA-Z_][a-zA-Z0-9_]*)"))
             } else if reservedLabels.contains(key) || key.hasPrefix("__") {

@@ -92,14 +92,36 @@ extension ResultBatch {
     }
 
     static func checkName(_ name: String, path: String, issues: inout [ConfigIssue]) {
-        if name.isEmpty || name.utf8.count > 253 || name.contains(where: { $0.isWhitespace || $0.isNewline }) || hasControl(name) {
+        if name.isEmpty || name.utf8.count > 253 || hasWhitespace(name) || hasControl(name) {
             issues.append(.init(path: path, reason: "must be 1 to 253 characters without spaces or control characters"))
         }
     }
 
+    /// Whether `text` holds white space or a line break. Names are ASCII nearly always, and
+    /// their bytes tell at once; only other text is read as characters, which costs a Unicode
+    /// lookup each (a batch holds thousands of names).
+    static func hasWhitespace(_ text: String) -> Bool {
+        var ascii = true
+        for byte in text.utf8 {
+            if byte >= 0x80 {
+                ascii = false
+                break
+            }
+            if byte == 0x20 || (0x09...0x0D).contains(byte) { return true }
+        }
+        return ascii ? false : text.contains(where: { $0.isWhitespace || $0.isNewline })
+    }
+
     /// Control characters (NUL above all) have no place in names or details, and PostgreSQL
-    /// cannot store NUL in text: refuse them here rather than fail in the store.
+    /// cannot store NUL in text: refuse them here rather than fail in the store. Unicode's
+    /// control category is exactly U+0000-U+001F, U+007F and U+0080-U+009F (the latter encoded
+    /// C2 80 to C2 9F), so the bytes tell; tab is allowed.
     static func hasControl(_ text: String) -> Bool {
-        text.unicodeScalars.contains { $0.properties.generalCategory == .control && $0 != "\t" }
+        var previous: UInt8 = 0
+        for byte in text.utf8 {
+            if (byte < 0x20 && byte != 0x09) || byte == 0x7F || (previous == 0xC2 && (0x80...0x9F).contains(byte)) { return true }
+            previous = byte
+        }
+        return false
     }
 }
