@@ -42,11 +42,18 @@ struct FaultCommand: AsyncParsableCommand {
         @Option(help: "The source port black-holed, for port-black-hole (one of the ports probes rotate over).")
         var port: Int?
 
+        @Flag(help: "Print the collector's JSON answer instead of a line.")
+        var json = false
+
         @OptionGroup var connection: CollectorConnection
 
         func run() async throws {
             let request = SimulatedFaultRequest(kind: kind, target: target, rate: rate, share: share, latencyMs: latencyMs, port: port)
-            try await FaultCommand.report { try connection.check(try await connection.send(.POST, "/v1/faults", body: try JSONEncoder().encode(request))) }
+            try await FaultCommand.report {
+                let answer = try connection.check(try await connection.send(.POST, "/v1/faults", body: try JSONEncoder().encode(request)))
+                guard !json else { return answer }
+                return "injected \(try JSONDecoder().decode(SimulatedFault.self, from: Data(answer.utf8)).line)"
+            }
         }
     }
 
@@ -69,10 +76,29 @@ struct FaultCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List the active faults and what may be targeted.")
 
+        @Flag(help: "Print the collector's JSON answer instead of a table.")
+        var json = false
+
         @OptionGroup var connection: CollectorConnection
 
         func run() async throws {
-            try await FaultCommand.report { try connection.check(try await connection.send(.GET, "/v1/faults")) }
+            try await FaultCommand.report {
+                let answer = try connection.check(try await connection.send(.GET, "/v1/faults"))
+                guard !json else { return answer }
+                let listing = try JSONDecoder().decode(FaultListing.self, from: Data(answer.utf8))
+                guard listing.enabled else { return "this collector takes no faults: only pingmesh up's simulated servers do" }
+                let active = listing.faults.isEmpty ? ["no active faults"] : ["\(listing.faults.count) active:"] + listing.faults.map { "  \($0.line)" }
+                return (active + ["kinds: \(listing.kinds.joined(separator: ", "))", "targets:"] + listing.targets.lines.map { "  \($0)" })
+                    .joined(separator: "\n")
+            }
+        }
+
+        /// `GET /v1/faults`.
+        struct FaultListing: Decodable {
+            var enabled: Bool
+            var faults: [SimulatedFault]
+            var kinds: [String]
+            var targets: SimulatedFaultTargets
         }
     }
 

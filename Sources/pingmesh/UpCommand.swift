@@ -94,6 +94,10 @@ struct UpCommand: AsyncParsableCommand {
             store: store,
             logger: logger)
 
+        // Each simulated agent would log its listeners' start at info: 64 lines and more before
+        // the banner that says where to look. They speak from notice up, unless asked for debug.
+        var agentLogger = Logger(label: "pingmesh.up.agent")
+        if agentLogger.logLevel == .info { agentLogger.logLevel = .notice }
         let ready = Mutex(0)
         let total = mesh.servers.count
         let (httpPort, tcpPort) = (self.httpPort, self.tcpPort)
@@ -109,11 +113,11 @@ struct UpCommand: AsyncParsableCommand {
             return Agent(
                 configuration: configuration,
                 source: ControllerPinglistSource(
-                    controllers: [controllerURL], agentName: server.name, token: agentToken, period: mesh.interval, logger: logger),
+                    controllers: [controllerURL], agentName: server.name, token: agentToken, period: mesh.interval, logger: agentLogger),
                 tasks: TaskPoller(
                     controllers: [controllerURL], agentName: server.name, token: agentToken,
-                    runner: TaskRunner(probe: ManualProbe(sourceAddress: server.address), sourceAddress: server.address), logger: logger),
-                logger: logger, faults: faults
+                    runner: TaskRunner(probe: ManualProbe(sourceAddress: server.address), sourceAddress: server.address), logger: agentLogger),
+                logger: agentLogger, faults: faults
             ) { _ in
                 let count = ready.withLock { value -> Int in
                     value += 1

@@ -68,7 +68,9 @@ struct UpEndToEndTests {
         let tor = "dc1-tor3"
         let inject = try await Command.run(binary, ["fault", "inject", "tor-down", tor, "--collector", Self.collectorURL, "--token-file", tokenFile])
         try #require(inject.status == 0, "pingmesh fault inject: \(inject.stderr)")
-        #expect(inject.stdout.contains(#""target":"dc1-tor3""#))
+        #expect(inject.stdout.hasPrefix("injected ") && inject.stdout.contains(" tor-down  dc1-tor3  since "), "\(inject.stdout)")
+        let listed = try await Command.run(binary, ["fault", "list", "--collector", Self.collectorURL, "--token-file", tokenFile])
+        #expect(listed.status == 0 && listed.stdout.contains("1 active:") && listed.stdout.contains("tors:"), "\(listed.stdout)\(listed.stderr)")
         // In the other data center at the same time: one source port (one of the three ECMP
         // paths the agents rotate over) black-holed for half the pairs through dc2-tor2.
         let portTor = "dc2-tor2"
