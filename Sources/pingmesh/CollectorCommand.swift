@@ -1,9 +1,9 @@
 import ArgumentParser
 import Foundation
 import Logging
-import NIOSSL
 import PingmeshAgent
 import PingmeshCollector
+import PingmeshHTTPSupport
 import PingmeshModel
 import ServiceLifecycle
 
@@ -159,8 +159,12 @@ private func httpURL(_ text: String, field: String) throws -> String {
 extension CollectorCommand {
     /// `path`, when it holds at least one PEM certificate; a usage error naming `field` otherwise.
     static func pemCertificates(_ path: String, field: String) throws -> String {
-        guard let certificates = try? NIOSSLCertificate.fromPEMFile(path), !certificates.isEmpty else {
-            throw ValidationError("\(field): \(path) is not a readable PEM file of certificates")
+        do {
+            guard try !ServerTLSFiles.certificates(path, role: "CA").isEmpty else {
+                throw ValidationError("\(field): \(path) holds no PEM certificate")
+            }
+        } catch let error as TLSSetupError {
+            throw ValidationError("\(field): \(error)")
         }
         return path
     }

@@ -43,7 +43,7 @@ public enum CollectorAPI {
             let started = ContinuousClock.now
             // Every answer lists the formats this collector reads, so agents switch to the
             // compact one only where it is understood.
-            let offered = HTTPFields([HTTPField(name: HTTPField.Name("Accept-Post")!, value: UploadFormat.acceptPost)])
+            let offered = acceptPost
             let format = try uploadFormat(of: request, offered: offered)
             let body = try await body(of: request)
             let outcome: Ingestor.Outcome
@@ -150,6 +150,9 @@ public enum CollectorAPI {
         }
         return router
     }
+
+    /// `Accept-Post` with every upload format this collector reads, made once for all answers.
+    static let acceptPost = HTTPFields([HTTPField(name: HTTPField.Name("Accept-Post")!, value: UploadFormat.acceptPost)])
 
     /// The upload format `Content-Type` names; JSON when it names none.
     static func uploadFormat(of request: Request, offered: HTTPFields) throws -> UploadFormat {

@@ -1,4 +1,5 @@
 import Foundation
+import NIOSSL
 
 /// A `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE` URL taken apart for the client. The
 /// optional query takes libpq's `sslmode` (`disable`, the default, `require`, `verify-ca` or
@@ -73,10 +74,10 @@ struct PostgresStoreURL: Sendable, Hashable {
                 tlsMode = mode
             case ("sslrootcert", let file):
                 guard let file, !file.isEmpty else { throw StoreError(message: "--store: sslrootcert= names no file") }
-                guard let pem = FileManager.default.contents(atPath: file) else {
+                guard FileManager.default.isReadableFile(atPath: file) else {
                     throw StoreError(message: "--store: sslrootcert=\(file) cannot be read")
                 }
-                guard String(decoding: pem, as: UTF8.self).contains("-----BEGIN CERTIFICATE-----") else {
+                guard (try? NIOSSLCertificate.fromPEMFile(file))?.isEmpty == false else {
                     throw StoreError(message: "--store: sslrootcert=\(file) holds no PEM certificate")
                 }
                 rootCertificateFile = file

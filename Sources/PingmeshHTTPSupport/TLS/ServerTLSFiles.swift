@@ -59,7 +59,9 @@ public struct ServerTLSFiles: Sendable, Hashable {
         }
     }
 
-    static func certificates(_ path: String, role: String) throws(TLSSetupError) -> [NIOSSLCertificate] {
+    /// The PEM certificates in `path`; an error naming the file and its `role` when it cannot
+    /// be read or holds none.
+    public static func certificates(_ path: String, role: String) throws(TLSSetupError) -> [NIOSSLCertificate] {
         guard readable(path) else { throw TLSSetupError("\(path): the \(role) file cannot be read (missing, or no permission)") }
         do {
             return try NIOSSLCertificate.fromPEMFile(path)
